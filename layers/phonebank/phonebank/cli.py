@@ -1,0 +1,121 @@
+"""`phonebank check|run|local`: the pipeline on a file, from a terminal."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import BinaryIO
+
+from phonebank.config import PipelineConfig, load_config
+from phonebank.errors import PhonebankError
+from phonebank.models.summary import Summary
+from phonebank.notify import render
+from phonebank.pipeline import InputFile, transform_step, validate_step, write_summary
+from phonebank.sinks import LocalDirectory
+
+EXIT_OK, EXIT_REJECTED, EXIT_FAILED = 0, 1, 2
+
+
+class _Progress:
+    """Reads lines through to the CSV reader and draws a bar on stderr as the bytes go by."""
+
+    def __init__(self, stream: BinaryIO, total: int) -> None:
+        self._stream, self._total, self._done, self._shown = stream, max(total, 1), 0, -1
+
+    def __iter__(self) -> Iterator[bytes]:
+        for line in self._stream:
+            self._done += len(line)
+            percent = self._done * 100 // self._total
+            if percent != self._shown:
+                self._shown = percent
+                bar = "#" * (percent // 4)
+                sys.stderr.write(f"\r[{bar:<25}] {percent:3d}%")
+            yield line
+        sys.stderr.write("\n")
+
+
+def _open_input(path: Path, effort: str | None) -> tuple[InputFile, BinaryIO]:
+    stream = path.open("rb")
+    size = path.stat().st_size
+    source: BinaryIO = stream
+    if sys.stderr.isatty():
+        source = _Progress(stream, size)  # type: ignore[assignment]
+    return InputFile(name=str(path), stream=source, size=size, folder_effort=effort), stream
+
+
+def _check(args: argparse.Namespace, config: PipelineConfig) -> int:
+    out = LocalDirectory(args.out)
+    upload, stream = _open_input(args.file, args.effort)
+    with stream, tempfile.TemporaryDirectory() as work:
+        report = validate_step(upload, config, out, LocalDirectory(Path(work)), datetime.now(UTC))
+    summary = report.as_summary()
+    if report.status == "VALID":
+        write_summary(out, summary.model_copy(update={"notes": ["Checked only: no import file was built."]}))
+    print(render(summary))
+    if report.status == "FAILED":
+        return _failed(summary)
+    return EXIT_REJECTED if report.counts.rejected else EXIT_OK
+
+
+def _run(args: argparse.Namespace, config: PipelineConfig) -> int:
+    out = LocalDirectory(args.out)
+    upload, stream = _open_input(args.file, args.effort)
+    with stream, tempfile.TemporaryDirectory() as work_dir:
+        work = LocalDirectory(Path(work_dir))
+        report = validate_step(upload, config, out, work, datetime.now(UTC))
+        if report.status != "VALID":
+            summary = report.as_summary()
+        else:
+            with (Path(work_dir) / "validated-rows.csv").open("rb") as validated:
+                summary = transform_step(validated, report, config, out)
+    print(render(summary))
+    if summary.status == "FAILED":
+        return _failed(summary)
+    return EXIT_REJECTED if summary.status == "REJECTED" else EXIT_OK
+
+
+def _local(args: argparse.Namespace, config: PipelineConfig) -> int:
+    from phonebank_local.demo import run_demo  # noqa: PLC0415  (moto is a development dependency)
+
+    return run_demo(args.file, args.out, effort=args.effort)
+
+
+def _failed(summary: Summary) -> int:
+    print(f"phonebank: {summary.failure}", file=sys.stderr)
+    return EXIT_FAILED
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="phonebank", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    for name, help_text, default_out in (
+        ("check", "validate a dialer export and write errors.csv and summary.json", "phonebank-check"),
+        ("run", "validate and build the Organizer and NGP VAN import files", "phonebank-output"),
+        ("local", "run the whole AWS flow on a local moto stack and print the notification", "phonebank-local"),
+    ):
+        command = commands.add_parser(name, help=help_text)
+        command.add_argument("file", type=Path, help="the dialer's results CSV")
+        command.add_argument("--out", type=Path, default=Path(default_out), help=f"output folder ({default_out})")
+        command.add_argument("--config", type=Path, help="a YAML or JSON file laid over the bundled defaults")
+        command.add_argument("--effort", help="the effort name for rows that have none (like incoming/<effort>/)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    commands = {"check": _check, "run": _run, "local": _local}
+    try:
+        if not args.file.is_file():
+            raise PhonebankError(f"no such file: {args.file}")
+        return commands[args.command](args, load_config(args.config))
+    except PhonebankError as exc:
+        print(f"phonebank: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

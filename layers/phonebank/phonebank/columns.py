@@ -1,0 +1,129 @@
+"""Which input column holds which field: header aliases, the dialer's shape, and file-level checks."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from phonebank.errors import DuplicateColumn, MissingColumn, NoHeaderRow
+
+Field = Literal[
+    "profile_id", "van_id", "voter_id_type", "phone", "called_at", "date_called", "time_called",
+    "outcome", "effort", "service", "call_type", "duration", "caller",
+]
+Dialer = Literal["impactive", "thrutalk", "canonical"]
+
+ALIASES: dict[Field, tuple[str, ...]] = {
+    "profile_id": ("Profile ID", "Organizer Profile ID", "ProfileID"),
+    "van_id": ("VAN ID", "VANID", "VanID", "MyVoters VAN ID", "MyCampaign VAN ID", "Voter ID"),
+    "voter_id_type": ("Voter ID Type",),
+    "phone": ("Phone Number Called", "Phone Number", "Phone", "Voter Phone", "Number Called"),
+    "called_at": ("Date/Time", "Date", "Last Called At", "Called At"),
+    "date_called": ("Date Called",),
+    "time_called": ("Time Called (EST)", "Time Called"),
+    "outcome": ("Call Outcome", "Call Result", "Result", "Disposition"),
+    "effort": ("Effort Name", "Effort", "Phone Bank"),
+    "service": ("Service",),
+    "call_type": ("Call Type",),
+    "duration": ("Call Duration", "Duration", "Duration (seconds)"),
+    "caller": ("Caller", "Caller Login", "Volunteer"),
+}
+
+DIALER_NAMES: dict[Dialer, str] = {"impactive": "Impactive", "thrutalk": "ThruTalk", "canonical": ""}
+
+_NOT_ALPHANUMERIC = re.compile(r"[\W_]+")
+
+
+def normalise_header(header: str) -> str:
+    """'VAN ID', 'vanid' and 'Van_Id' are one name: case, spaces and punctuation do not count."""
+    return _NOT_ALPHANUMERIC.sub("", header).casefold()
+
+
+_FIELD_BY_HEADER: dict[str, Field] = {
+    normalise_header(alias): field for field, aliases in ALIASES.items() for alias in aliases
+}
+
+
+@dataclass(frozen=True)
+class ColumnMap:
+    """Where each known field sits in the file's rows, and the header the user gave it."""
+
+    headers: tuple[str, ...]
+    index: dict[Field, int]
+    dialer: Dialer
+
+    def header_of(self, field: Field) -> str:
+        return self.headers[self.index[field]]
+
+    @property
+    def service_name(self) -> str:
+        return DIALER_NAMES[self.dialer]
+
+
+def _accepted(field: Field) -> str:
+    return ", ".join(f'"{alias}"' for alias in ALIASES[field])
+
+
+def map_columns(headers: Sequence[str]) -> ColumnMap:
+    """Find every known field's column; raise for what makes the whole file unusable."""
+    seen: dict[str, str] = {}
+    index: dict[Field, int] = {}
+    for position, header in enumerate(headers):
+        name = normalise_header(header)
+        if not name:
+            continue
+        if name in seen:
+            raise DuplicateColumn(
+                f'Columns "{seen[name]}" and "{header}" are the same name once case, spaces and punctuation '
+                "are ignored. Rename or remove one of them."
+            )
+        seen[name] = header
+        field = _FIELD_BY_HEADER.get(name)
+        if field is None:
+            continue
+        if field in index:
+            raise DuplicateColumn(
+                f'Columns "{headers[index[field]]}" and "{header}" both give the {field.replace("_", " ")}. '
+                "Keep the one you mean and rename or remove the other."
+            )
+        index[field] = position
+    if not index:
+        raise NoHeaderRow(
+            "The first line holds no column name we know, so the file has no header row. Add one naming "
+            f"at least the phone ({_accepted('phone')}), the time ({_accepted('called_at')}), the outcome "
+            f"({_accepted('outcome')}) and an ID ({_accepted('profile_id')} or {_accepted('van_id')})."
+        )
+    _require(index)
+    return ColumnMap(headers=tuple(headers), index=index, dialer=_dialer_of(index, seen))
+
+
+def _dialer_of(index: dict[Field, int], seen: dict[str, str]) -> Dialer:
+    if "date_called" in index or "voter_id_type" in index:
+        return "thrutalk"
+    if normalise_header("Last Called At") in seen or normalise_header("Call Outcome") in seen:
+        return "impactive"
+    return "canonical"
+
+
+def _require(index: dict[Field, int]) -> None:
+    if "time_called" in index and "date_called" not in index:
+        raise MissingColumn(f'Column "Date Called" is missing: {_accepted("time_called")} needs it beside it.')
+    if "date_called" in index and "called_at" in index:
+        raise DuplicateColumn(
+            "The file has both a date/time column and a \"Date Called\" column. Keep one of them."
+        )
+    for field in ("phone", "outcome"):
+        if field not in index:
+            raise MissingColumn(f"Required column {field} is missing. Accepted headers: {_accepted(field)}.")
+    if "called_at" not in index and "date_called" not in index:
+        raise MissingColumn(
+            "Required column for the call's date and time is missing. Accepted headers: "
+            f'{_accepted("called_at")}, or "Date Called" with "Time Called (EST)".'
+        )
+    if "profile_id" not in index and "van_id" not in index:
+        raise MissingColumn(
+            f"An ID column is required: Organizer's ({_accepted('profile_id')}) or NGP VAN's "
+            f"({_accepted('van_id')})."
+        )

@@ -1,0 +1,198 @@
+"""The pipeline's configuration: the bundled defaults, with a campaign's own file laid over them."""
+
+from __future__ import annotations
+
+import json
+from datetime import time
+from functools import cached_property
+from importlib.resources import files
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from phonebank.errors import ConfigurationError
+
+OrganizerCallResult = Literal[
+    "Answered", "No Answer", "Refused", "Opt Out", "Wrong Number", "Line Busy", "Number Disconnected"
+]
+"""The only Call Result values Organizer accepts."""
+
+CallType = Literal["Computer", "Phone Dial"]
+"""The only Call Type values Organizer accepts."""
+
+
+def _known_zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {name!r}; use an IANA name such as America/New_York") from exc
+    return name
+
+
+TimeZoneName = Annotated[str, AfterValidator(_known_zone)]
+"""An IANA time zone name that this Python knows."""
+
+Rate = Annotated[float, Field(ge=0, le=1)]
+"""A share between 0 and 1."""
+
+
+def match_key(value: str) -> str:
+    """How outcomes and call types are compared: case and spaces do not count."""
+    return "".join(value.split()).casefold()
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class OutcomeRule(_Strict):
+    synonyms: list[str] = []
+    organizer: OrganizerCallResult | None = None
+    van: str | None = None
+    not_dialed: bool = False
+
+
+class Limits(_Strict):
+    max_reject_rate: Rate = 0.05
+    max_input_bytes: Annotated[int, Field(gt=0)] = 2_000_000_000
+    organizer_max_efforts_per_file: Annotated[int, Field(ge=1)] = 5
+    organizer_max_file_bytes: Annotated[int, Field(ge=1024)] = 495_000_000
+
+
+class LastCalledAtInstruction(_Strict):
+    enabled: bool = False
+    contact_type: str = "Phone"
+    contact_type_id: int = 1
+    result: str | None = None
+
+    @model_validator(mode="after")
+    def _result_when_enabled(self) -> LastCalledAtInstruction:
+        if self.enabled and not self.result:
+            raise ValueError("last_called_at.enabled needs last_called_at.result (the VAN result to record)")
+        return self
+
+
+class VanSettings(_Strict):
+    contact_type: str = "Auto Dial"
+    contact_type_id: int = 19
+    result_ids: dict[str, int] = {}
+    canvassed_by: int | None = None
+    last_called_at: LastCalledAtInstruction = LastCalledAtInstruction()
+
+
+class PipelineConfig(_Strict):
+    campaign_timezone: TimeZoneName
+    source_timezone: TimeZoneName | None = None
+    dialer_timezones: dict[str, TimeZoneName] = {}
+    default_time: time
+    default_effort: str | None = None
+    phone_region: str = "US"
+    organizer_phone_format: Literal["national10", "e164"] = "national10"
+    limits: Limits = Limits()
+    outcomes: dict[str, OutcomeRule]
+    call_types: dict[CallType, list[str]]
+    van: VanSettings = VanSettings()
+
+    @model_validator(mode="after")
+    def _synonyms_are_unambiguous(self) -> PipelineConfig:
+        for table, index in (("outcomes", self._outcome_pairs()), ("call_types", self._call_type_pairs())):
+            seen: dict[str, str] = {}
+            for spelling, canonical in index:
+                key = match_key(spelling)
+                if seen.get(key, canonical) != canonical:
+                    raise ValueError(f"{table}: {spelling!r} means both {seen[key]!r} and {canonical!r}")
+                seen[key] = canonical
+        return self
+
+    def _outcome_pairs(self) -> list[tuple[str, str]]:
+        return [(s, name) for name, rule in self.outcomes.items() for s in [name, *rule.synonyms]]
+
+    def _call_type_pairs(self) -> list[tuple[str, str]]:
+        return [(s, name) for name, spellings in self.call_types.items() for s in [name, *spellings]]
+
+    @cached_property
+    def outcome_index(self) -> dict[str, str]:
+        """Every accepted spelling (as `match_key` gives it) -> its canonical outcome."""
+        return {match_key(s): name for s, name in self._outcome_pairs()}
+
+    @cached_property
+    def call_type_index(self) -> dict[str, CallType]:
+        return {match_key(s): name for name, spellings in self.call_types.items() for s in [name, *spellings]}
+
+    @cached_property
+    def not_dialed_outcomes(self) -> frozenset[str]:
+        return frozenset(name for name, rule in self.outcomes.items() if rule.not_dialed)
+
+    @cached_property
+    def van_results_in_use(self) -> list[str]:
+        used = {rule.van for rule in self.outcomes.values() if rule.van}
+        if self.van.last_called_at.enabled and self.van.last_called_at.result:
+            used.add(self.van.last_called_at.result)
+        return sorted(used)
+
+    @property
+    def van_results_without_id(self) -> list[str]:
+        return [name for name in self.van_results_in_use if name not in self.van.result_ids]
+
+    def source_zone(self, dialer: str) -> ZoneInfo:
+        return ZoneInfo(self.dialer_timezones.get(dialer) or self.source_timezone or self.campaign_timezone)
+
+    @cached_property
+    def campaign_zone(self) -> ZoneInfo:
+        return ZoneInfo(self.campaign_timezone)
+
+
+def _read_mapping(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigurationError(f"cannot read configuration {path}: {exc.strerror}") from exc
+    try:
+        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        raise ConfigurationError(f"configuration {path} is not valid {path.suffix[1:].upper()}: {exc}") from exc
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigurationError(f"configuration {path} must hold a mapping of keys, not {type(data).__name__}")
+    return data
+
+
+def _lay_over(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _lay_over(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def bundled_defaults() -> dict[str, Any]:
+    loaded = yaml.safe_load(files("phonebank").joinpath("defaults.yaml").read_text(encoding="utf-8"))
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+def build_config(*overrides: dict[str, Any]) -> PipelineConfig:
+    """The defaults with each override laid over them in turn; a bad key fails naming the key."""
+    data = bundled_defaults()
+    for override in overrides:
+        data = _lay_over(data, override)
+    try:
+        return PipelineConfig.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in error['loc']) or '(top level)'}: {error['msg']}"
+            for error in exc.errors()
+        )
+        raise ConfigurationError(f"invalid configuration: {problems}") from exc
+
+
+def load_config(path: Path | None = None, **overrides: Any) -> PipelineConfig:
+    """The configuration from an optional file, then keyword overrides (e.g. from the environment)."""
+    file_values = _read_mapping(path) if path else {}
+    return build_config(file_values, {k: v for k, v in overrides.items() if v is not None})

@@ -1,0 +1,1 @@
+"""One pydantic model per file format and per step payload."""

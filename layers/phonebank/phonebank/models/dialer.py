@@ -1,0 +1,167 @@
+"""A dialer export's row: the raw cells in, a normalised call interaction out."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationInfo
+from pydantic_core import PydanticCustomError
+
+from phonebank.config import CallType, PipelineConfig, match_key
+from phonebank.phones import InvalidPhone, to_e164
+from phonebank.times import InvalidTimestamp, parse_call_time
+
+
+@dataclass(frozen=True)
+class RowContext:
+    """What validating a row needs beyond the row: the run's settings and clock."""
+
+    config: PipelineConfig
+    source_zone: ZoneInfo
+    now: datetime
+    fallback_effort: str | None
+    service: str
+
+
+def _context(info: ValidationInfo) -> RowContext:
+    context = info.context
+    assert isinstance(context, RowContext), "validate dialer rows with context=RowContext(...)"
+    return context
+
+
+def _problem(kind: str, message: str) -> PydanticCustomError:
+    return PydanticCustomError(kind, message)
+
+
+def _cell(value: Any) -> str | None:
+    text = str(value).strip()
+    return text or None
+
+
+def _required(value: Any, what: str) -> str:
+    text = _cell(value)
+    if text is None:
+        raise _problem("missing", f"is empty, {what} is required")
+    return text
+
+
+def _phone(value: Any, info: ValidationInfo) -> str:
+    try:
+        return to_e164(_required(value, "the number called"), _context(info).config.phone_region)
+    except InvalidPhone as exc:
+        raise _problem("phone", str(exc)) from exc
+
+
+def _call_instant(value: Any, info: ValidationInfo) -> datetime:
+    context = _context(info)
+    try:
+        instant = parse_call_time(
+            _required(value, "the date of the call"), context.source_zone, context.config.default_time
+        )
+    except InvalidTimestamp as exc:
+        raise _problem("timestamp", str(exc)) from exc
+    if instant > context.now:
+        raise _problem("future", "is in the future, a call result must be for a call already made")
+    return instant
+
+
+def _outcome(value: Any, info: ValidationInfo) -> str:
+    config = _context(info).config
+    canonical = config.outcome_index.get(match_key(_required(value, "the call's outcome")))
+    if canonical is None:
+        accepted = ", ".join(config.outcomes)
+        raise _problem("outcome", f"is not an outcome we know (accepted: {accepted}, or a configured synonym)")
+    return canonical
+
+
+def _call_type(value: Any, info: ValidationInfo) -> CallType:
+    text = _cell(value)
+    if text is None:
+        return "Computer"
+    call_type = _context(info).config.call_type_index.get(match_key(text))
+    if call_type is None:
+        raise _problem("call_type", "is not a call type we know (accepted: Computer, Phone Dial, or empty for Computer)")
+    return call_type
+
+
+_DURATION = re.compile(r"(?:(?P<h>\d+):)??(?:(?P<m>\d+):)?(?P<s>\d+)(?:\.0*)?")
+
+
+def _duration(value: Any) -> int | None:
+    value = _cell(value)
+    if value is None:
+        return None
+    match = _DURATION.fullmatch(value)
+    if match is None or (":" in value and "." in value):
+        raise _problem("duration", "is not a duration (write whole seconds such as 75, or minutes:seconds such as 1:15)")
+    hours, minutes, seconds = (int(match[part] or 0) for part in ("h", "m", "s"))
+    if ":" in value and seconds >= 60:
+        raise _problem("duration", "has 60 or more seconds after the colon (write 1:15 or 75)")
+    return hours * 3600 + minutes * 60 + seconds
+
+
+def _profile_id(value: Any) -> str | None:
+    return _cell(value)
+
+
+def _van_id(value: Any) -> str | None:
+    value = _cell(value)
+    if value is not None and not value.isdigit():
+        raise _problem("van_id", "is not a VAN ID (a VAN ID is a whole number such as 101234567)")
+    return value
+
+
+def _service(value: Any, info: ValidationInfo) -> str:
+    return _cell(value) or _context(info).service
+
+
+def _effort(value: Any, info: ValidationInfo) -> str | None:
+    return _cell(value) or _context(info).fallback_effort
+
+
+ProfileId = Annotated[str | None, BeforeValidator(_profile_id)]
+"""Organizer's Profile ID: open text; an empty cell is None."""
+
+VanId = Annotated[str | None, BeforeValidator(_van_id)]
+"""NGP VAN's VANID: digits only; an empty cell is None."""
+
+E164Phone = Annotated[str, BeforeValidator(_phone)]
+"""A valid phone number, written in E.164."""
+
+CallInstant = Annotated[datetime, BeforeValidator(_call_instant)]
+"""When the call was made: an aware datetime, never in the future."""
+
+CanonicalOutcome = Annotated[str, BeforeValidator(_outcome)]
+"""One of the configuration's canonical outcomes, reached through its synonyms."""
+
+DialerCallType = Annotated[CallType, BeforeValidator(_call_type)]
+"""Computer or Phone Dial; empty means Computer."""
+
+DurationSeconds = Annotated[int | None, BeforeValidator(_duration)]
+"""Whole seconds >= 0, written as seconds or as m:ss."""
+
+ServiceName = Annotated[str, BeforeValidator(_service)]
+"""The row's service, else the detected dialer's name."""
+
+EffortName = Annotated[str | None, BeforeValidator(_effort)]
+"""The row's effort, else the S3 folder's, else the configured default."""
+
+
+class DialerRow(BaseModel):
+    """One call attempt as the dialer exported it, checked and normalised."""
+
+    model_config = ConfigDict(frozen=True)
+
+    profile_id: ProfileId
+    van_id: VanId
+    phone: E164Phone
+    called_at: CallInstant
+    outcome: CanonicalOutcome
+    effort: EffortName
+    service: ServiceName
+    call_type: DialerCallType
+    duration: DurationSeconds

@@ -1,0 +1,98 @@
+"""summary.json and the notification: what happened to every input row, and where the files are."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from phonebank.errors import AccountingMismatch
+
+Count = Annotated[int, Field(ge=0)]
+"""A number of rows or records."""
+
+Status = Literal["SUCCEEDED", "REJECTED", "FAILED"]
+System = Literal["organizer", "van"]
+
+CONSENT_CHANGING_RESULTS = ("Wrong Number", "Number Disconnected", "Opt Out", "Deceased", "Moved")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class RowCounts(_Model):
+    """Every row read is exactly one of accepted, rejected, duplicate or not dialed."""
+
+    rows_read: Count = 0
+    accepted: Count = 0
+    rejected: Count = 0
+    duplicates: Count = 0
+    not_dialed: Count = 0
+
+    @property
+    def reject_rate(self) -> float:
+        return self.rejected / self.rows_read if self.rows_read else 0.0
+
+    def check(self) -> None:
+        parts = self.accepted + self.rejected + self.duplicates + self.not_dialed
+        if parts != self.rows_read:
+            raise AccountingMismatch(
+                f"rows read {self.rows_read} != accepted {self.accepted} + rejected {self.rejected} "
+                f"+ duplicates {self.duplicates} + not dialed {self.not_dialed}"
+            )
+
+
+class SystemCounts(_Model):
+    """Every accepted row, for one system, is written or not sent (no ID, or no instruction)."""
+
+    written: Count = 0
+    not_sent_no_id: Count = 0
+    not_sent_no_instruction: Count = 0
+
+    @property
+    def total(self) -> int:
+        return self.written + self.not_sent_no_id + self.not_sent_no_instruction
+
+
+class ErrorReason(_Model):
+    reason: str
+    count: Count
+
+
+class OutputFile(_Model):
+    system: Literal["organizer", "van", "report"]
+    name: str
+    location: str
+    records: Count
+
+
+class Summary(_Model):
+    status: Status
+    input: str
+    dialer: str | None = None
+    counts: RowCounts = RowCounts()
+    max_reject_rate: float
+    by_outcome: dict[str, Count] = {}
+    by_effort: dict[str, Count] = {}
+    consent_changing: dict[System, dict[str, Count]] = {}
+    top_errors: list[ErrorReason] = []
+    systems: dict[System, SystemCounts] = {}
+    files: list[OutputFile] = []
+    notes: list[str] = []
+    failure: str | None = None
+
+    @property
+    def reject_rate(self) -> float:
+        return self.counts.reject_rate
+
+    def check_accounting(self) -> Summary:
+        """Raise AccountingMismatch unless every row and every accepted row per system is counted once."""
+        self.counts.check()
+        for system, counts in self.systems.items():
+            if counts.total != self.counts.accepted:
+                raise AccountingMismatch(
+                    f"{system}: written {counts.written} + not sent {counts.total - counts.written} "
+                    f"!= accepted {self.counts.accepted}"
+                )
+        return self

@@ -1,0 +1,73 @@
+"""Timestamps as dialers write them, read into aware datetimes."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, tzinfo
+
+_US_DATE = re.compile(
+    r"(?P<month>\d{1,2})/(?P<day>\d{1,2})/(?P<year>\d{4})"
+    r"(?:[ T]+(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2}))?\s*(?P<half>[AaPp]\.?[Mm]\.?)?)?"
+)
+_ISO_12_HOUR = re.compile(
+    r"(?P<year>\d{4})-(?P<month>\d{1,2})-(?P<day>\d{1,2})"
+    r"[ T]+(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2}))?\s*(?P<half>[AaPp]\.?[Mm]\.?)"
+)
+ACCEPTED_FORMS = (
+    "MM/DD/YYYY HH:MM or YYYY-MM-DD HH:MM, with seconds or AM/PM if you like, ISO 8601, or a date alone"
+)
+
+
+class InvalidTimestamp(ValueError):
+    pass
+
+
+def parse_call_time(raw: str, zone: tzinfo, default_time: time) -> datetime:
+    """The instant of a call. A naive time is in `zone`; a date alone gets `default_time`.
+
+    A local time that daylight saving makes ambiguous (the repeated hour in November) takes the
+    earlier instant: zoneinfo's fold=0.
+    """
+    text = raw.strip()
+    parsed = _parse_iso(text) or _parse_with(_US_DATE, text) or _parse_with(_ISO_12_HOUR, text)
+    if parsed is None:
+        raise InvalidTimestamp(f"is not a date and time we read (write {ACCEPTED_FORMS})")
+    if isinstance(parsed, date) and not isinstance(parsed, datetime):
+        parsed = datetime.combine(parsed, default_time)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)
+
+
+def _parse_iso(text: str) -> datetime | date | None:
+    if len(text) == 10:
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            return None
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def _parse_with(pattern: re.Pattern[str], text: str) -> datetime | date | None:
+    match = pattern.fullmatch(text)
+    if match is None:
+        return None
+    parts = match.groupdict()
+    try:
+        day = date(int(parts["year"]), int(parts["month"]), int(parts["day"]))
+        if parts["hour"] is None:
+            return day
+        hour = _hour_24(int(parts["hour"]), parts["half"])
+        return datetime.combine(day, time(hour, int(parts["minute"]), int(parts["second"] or 0)))
+    except ValueError as exc:
+        raise InvalidTimestamp(f"is not a real date or time: {exc} (write {ACCEPTED_FORMS})") from exc
+
+
+def _hour_24(hour: int, half: str | None) -> int:
+    if half is None:
+        return hour
+    if not 1 <= hour <= 12:
+        raise ValueError("a 12-hour time runs from 1 to 12")
+    is_pm = half[0] in "Pp"
+    return hour % 12 + (12 if is_pm else 0)

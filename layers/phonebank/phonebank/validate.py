@@ -1,0 +1,226 @@
+"""Check every row of a dialer export; write the error report and the validated rows."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import BinaryIO
+
+from pydantic import ValidationError
+
+from phonebank.columns import ALIASES, ColumnMap, Field, map_columns
+from phonebank.config import PipelineConfig, match_key
+from phonebank.errors import EmptyFile, HeaderOnly, InputFileError, NoHeaderRow
+from phonebank.models.dialer import DialerRow, RowContext
+from phonebank.models.interaction import Interaction
+from phonebank.models.report import DuplicateRow, ErrorRow
+from phonebank.models.steps import ValidationReport
+from phonebank.models.summary import ErrorReason, OutputFile, RowCounts
+from phonebank.reader import CsvStream, DataRow
+from phonebank.sinks import CsvFile, OpenFiles, OutputSink
+
+ERRORS_FILE = "errors.csv"
+DUPLICATES_FILE = "duplicates.csv"
+VALIDATED_ROWS_FILE = "validated-rows.csv"
+TOP_ERRORS = 10
+
+_MODEL_FIELDS: tuple[Field, ...] = (
+    "profile_id", "van_id", "phone", "called_at", "outcome", "effort", "service", "call_type", "duration",
+)
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """An export to validate: its bytes, its name as the user knows it, and what its location says."""
+
+    name: str
+    stream: BinaryIO
+    size: int | None = None
+    folder_effort: str | None = None
+
+
+def validate_upload(
+    upload: InputFile,
+    config: PipelineConfig,
+    reports: OutputSink,
+    work: OutputSink,
+    now: datetime,
+    on_row: Callable[[int], None] | None = None,
+) -> ValidationReport:
+    """Sort every row into accepted, rejected, duplicate or not dialed, and decide if the file may go on.
+
+    Writes `errors.csv` (always), `duplicates.csv` (when there are any) to `reports` and the accepted
+    rows to `work`. A file that cannot be read at all gives a FAILED report, not an exception.
+    """
+    try:
+        return _validate(upload, config, reports, work, now, on_row)
+    except InputFileError as exc:
+        return ValidationReport(
+            status="FAILED",
+            input=upload.name,
+            max_reject_rate=config.limits.max_reject_rate,
+            failure=f"{type(exc).__name__}: {exc}",
+        )
+
+
+def _validate(
+    upload: InputFile,
+    config: PipelineConfig,
+    reports: OutputSink,
+    work: OutputSink,
+    now: datetime,
+    on_row: Callable[[int], None] | None,
+) -> ValidationReport:
+    stream = CsvStream(upload.stream, config.limits.max_input_bytes, upload.size)
+    rows = stream.rows()
+    if not any(stream.header):
+        raise _blank_first_line(rows)
+    columns = map_columns(stream.header)
+    checker = _RowChecker(
+        columns,
+        RowContext(
+            config=config,
+            source_zone=config.source_zone(columns.dialer),
+            now=now,
+            fallback_effort=upload.folder_effort or config.default_effort,
+            service=columns.service_name,
+        ),
+    )
+    with OpenFiles() as files:
+        errors = files.open_csv(reports, ERRORS_FILE, ErrorRow.header(stream.header), bom=True)
+        validated = files.open_csv(work, VALIDATED_ROWS_FILE, list(Interaction.COLUMNS))
+        duplicates: CsvFile | None = None
+        for row in rows:
+            if on_row:
+                on_row(row.number)
+            verdict = checker.check(row)
+            if isinstance(verdict, ErrorRow):
+                errors.write(verdict.to_cells())
+            elif isinstance(verdict, DuplicateRow):
+                if duplicates is None:
+                    duplicates = files.open_csv(reports, DUPLICATES_FILE, DuplicateRow.header(stream.header))
+                duplicates.write(verdict.to_cells())
+            elif isinstance(verdict, Interaction):
+                validated.write(verdict.to_cells())
+        if checker.counts["rows_read"] == 0:
+            raise HeaderOnly("The file has a header but no rows. Export the call results again with the rows.")
+    counts = checker.result_counts()
+    written = [OutputFile(system="report", name=ERRORS_FILE, location=reports.location(ERRORS_FILE),
+                          records=errors.records)]
+    if duplicates is not None:
+        written.append(OutputFile(system="report", name=DUPLICATES_FILE,
+                                  location=reports.location(DUPLICATES_FILE), records=duplicates.records))
+    over_limit = counts.reject_rate > config.limits.max_reject_rate
+    return ValidationReport(
+        status="REJECTED" if over_limit else "VALID",
+        input=upload.name,
+        dialer=columns.service_name or None,
+        counts=counts,
+        max_reject_rate=config.limits.max_reject_rate,
+        top_errors=[ErrorReason(reason=r, count=n) for r, n in checker.reasons.most_common(TOP_ERRORS)],
+        by_outcome=dict(checker.by_outcome.most_common()),
+        by_effort=dict(checker.by_effort.most_common()),
+        files=written,
+    )
+
+
+def _blank_first_line(rows: Iterator[DataRow]) -> InputFileError:
+    if any(any(cell.strip() for cell in row.cells) for row in rows):
+        return NoHeaderRow("The first line is blank. The header (the column names) must be on line 1.")
+    return EmptyFile("The file holds no data, only blank lines. Export the call results again.")
+
+
+Verdict = Interaction | ErrorRow | DuplicateRow | None
+
+
+class _RowChecker:
+    """Counts and sorts rows one at a time; remembers only what duplicate detection needs."""
+
+    def __init__(self, columns: ColumnMap, context: RowContext) -> None:
+        self.columns = columns
+        self.context = context
+        self.counts = Counter[str]()
+        self.reasons = Counter[str]()
+        self.by_outcome = Counter[str]()
+        self.by_effort = Counter[str]()
+        self._first_row_of: dict[tuple[object, ...], int] = {}
+        self._positions = [(field, columns.index.get(field)) for field in _MODEL_FIELDS]
+        self._date_called = columns.index.get("date_called")
+        self._time_called = columns.index.get("time_called")
+        self._voter_id_type = columns.index.get("voter_id_type") if "van_id" in columns.index else None
+
+    def result_counts(self) -> RowCounts:
+        counts = RowCounts(**{name: self.counts[name] for name in RowCounts.model_fields})
+        counts.check()
+        return counts
+
+    def check(self, row: DataRow) -> Verdict:
+        if not any(cell.strip() for cell in row.cells):
+            return None
+        self.counts["rows_read"] += 1
+        values = self._values(row.cells)
+        config = self.context.config
+        if config.outcome_index.get(match_key(values["outcome"])) in config.not_dialed_outcomes:
+            self.counts["not_dialed"] += 1
+            return None
+        parsed, problems = self._parse(values)
+        if parsed is None or problems:
+            self.counts["rejected"] += 1
+            self.reasons.update(problems)
+            return ErrorRow(row=row.number, errors="; ".join(problems), cells=row.cells)
+        return self._accept_once(row, parsed)
+
+    def _values(self, cells: list[str]) -> dict[str, str]:
+        width = len(cells)
+        values = {field: cells[i] if i is not None and i < width else "" for field, i in self._positions}
+        if self._date_called is not None:
+            date_part = cells[self._date_called] if self._date_called < width else ""
+            time_part = cells[self._time_called] if self._time_called is not None and self._time_called < width else ""
+            values["called_at"] = f"{date_part.strip()} {time_part.strip()}".strip()
+        if self._voter_id_type is not None and self._voter_id_type < width:
+            id_type = cells[self._voter_id_type].strip()
+            if id_type and "van" not in id_type.casefold():
+                values["van_id"] = ""
+        return values
+
+    def _parse(self, values: dict[str, str]) -> tuple[DialerRow | None, list[str]]:
+        """The row's model, and every problem with it: one row can be wrong in several ways."""
+        parsed: DialerRow | None = None
+        problems: list[str] = []
+        try:
+            parsed = DialerRow.model_validate(values, context=self.context)
+        except ValidationError as exc:
+            problems = [f"{self._column(str(e['loc'][0]))}: {e['msg']}" for e in exc.errors()]
+        has_profile = bool(values["profile_id"].strip())
+        if not has_profile and not values["van_id"].strip():
+            problems.append(f"{self._id_columns()}: empty, a row needs at least one ID")
+        effort = values["effort"].strip() or self.context.fallback_effort
+        if has_profile and not effort:
+            problems.append(
+                f"{self._column('effort')}: empty, and neither the upload folder (incoming/<effort name>/) nor "
+                "the configuration gives an effort, and Organizer needs one"
+            )
+        return parsed, problems
+
+    def _accept_once(self, row: DataRow, parsed: DialerRow) -> Verdict:
+        interaction = Interaction(row=row.number, **parsed.model_dump())
+        first = self._first_row_of.setdefault(interaction.identity(), row.number)
+        if first != row.number:
+            self.counts["duplicates"] += 1
+            return DuplicateRow(row=row.number, duplicate_of=first, cells=row.cells)
+        self.counts["accepted"] += 1
+        self.by_outcome[interaction.outcome] += 1
+        if interaction.effort:
+            self.by_effort[interaction.effort] += 1
+        return interaction
+
+    def _column(self, field: str) -> str:
+        if field == "called_at" and self._date_called is not None:
+            return self.columns.header_of("date_called")
+        known: Field = field  # type: ignore[assignment]
+        return self.columns.header_of(known) if known in self.columns.index else ALIASES[known][0]
+
+    def _id_columns(self) -> str:
+        return " / ".join(self._column(field) for field in ("profile_id", "van_id") if field in self.columns.index)
