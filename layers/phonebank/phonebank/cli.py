@@ -54,7 +54,8 @@ def _check(args: argparse.Namespace, config: PipelineConfig) -> int:
         report = validate_step(upload, config, out, LocalDirectory(Path(work)), datetime.now(UTC))
     summary = report.as_summary()
     if report.status == "VALID":
-        write_summary(out, summary.model_copy(update={"notes": ["Checked only: no import file was built."]}))
+        summary = summary.model_copy(update={"notes": ["Checked only: no import file was built."]})
+        write_summary(out, summary)
     print(render(summary))
     if report.status == "FAILED":
         return _failed(summary)
