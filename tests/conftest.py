@@ -10,7 +10,6 @@ from phonebank.config import PipelineConfig, load_config
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = ROOT / "events"
-SEEDS = ROOT.parent / "shared" / "seeds"
 
 
 @pytest.fixture
