@@ -1,0 +1,24 @@
+"""Validate Upload: stream the dropped CSV, write errors.csv and the validated rows, return the counts."""
+
+import os
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from phonebank.lambdas import Runtime, Settings, validate
+from phonebank.models.payloads import ValidateRequest
+from phonebank.observability import record_step, without_row_data_in_errors
+
+logger, tracer, metrics = Logger(), Tracer(), Metrics()
+runtime = Runtime(Settings.model_validate(dict(os.environ)))
+
+
+@logger.inject_lambda_context(correlation_id_path="event.detail.object.key")
+@tracer.capture_lambda_handler
+@without_row_data_in_errors(logger)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    result = validate(ValidateRequest.model_validate(event), runtime)
+    record_step(logger, metrics, "validate", result)
+    return result.model_dump(mode="json")

@@ -1,0 +1,139 @@
+"""S3: the only module that talks to AWS. Reads stream, writes appear only when complete."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, BinaryIO
+from urllib.parse import unquote_plus
+
+import boto3
+from aws_lambda_powertools.utilities.streaming import S3Object
+from botocore.exceptions import BotoCoreError, ClientError
+from smart_open import s3 as smart_s3
+
+from phonebank.errors import PhonebankError, StorageUnavailable
+
+# Errors S3 itself calls retryable: the state machine retries the step on StorageUnavailable.
+_TRANSIENT_CODES = frozenset(
+    {"SlowDown", "Throttling", "ThrottlingException", "RequestTimeout", "RequestTimeTooSkewed",
+     "InternalError", "ServiceUnavailable", "503", "500"}
+)
+# Each open output buffers one part in memory; 8 MiB keeps many open files within a Lambda's memory.
+_PART_SIZE = 8 * 1024 * 1024
+
+
+class StorageError(PhonebankError):
+    """S3 refused for good (access denied, no such bucket or key): retrying will not help."""
+
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+_NOT_FOUND = frozenset({"404", "NoSuchKey", "NoSuchVersion"})
+_ALREADY_EXISTS = frozenset({"412", "PreconditionFailed"})
+
+
+@dataclass(frozen=True)
+class ObjectRef:
+    bucket: str
+    key: str
+    version_id: str | None = None
+
+    @property
+    def uri(self) -> str:
+        return f"s3://{self.bucket}/{self.key}"
+
+
+@contextlib.contextmanager
+def _s3_errors(what: str) -> Iterator[None]:
+    try:
+        yield
+    except ClientError as exc:
+        code = str(exc.response.get("Error", {}).get("Code", ""))
+        if code in _TRANSIENT_CODES:
+            raise StorageUnavailable(f"S3 was unavailable while {what} ({code}); retrying helps") from exc
+        raise StorageError(f"S3 refused {what} ({code})", code) from exc
+    except BotoCoreError as exc:
+        raise StorageUnavailable(f"could not reach S3 while {what} ({type(exc).__name__})") from exc
+
+
+class S3Folder:
+    """An OutputSink on an S3 prefix: each file is a multipart upload, completed only on success."""
+
+    def __init__(self, storage: S3Storage, bucket: str, prefix: str) -> None:
+        self._storage, self.bucket, self.prefix = storage, bucket, prefix
+
+    @contextlib.contextmanager
+    def create(self, name: str) -> Iterator[BinaryIO]:
+        with _s3_errors(f"writing {name}"), smart_s3.open(
+            self.bucket, self.prefix + name, "wb", client=self._storage.client, min_part_size=_PART_SIZE
+        ) as stream:
+            yield stream
+
+    def location(self, name: str) -> str:
+        return f"s3://{self.bucket}/{self.prefix}{name}"
+
+    def open(self, name: str) -> BinaryIO:
+        return self._storage.open(ObjectRef(self.bucket, self.prefix + name))
+
+
+class S3Storage:
+    def __init__(self, client: Any = None) -> None:
+        self.client = client or boto3.client("s3")
+
+    def folder(self, bucket: str, prefix: str) -> S3Folder:
+        return S3Folder(self, bucket, prefix)
+
+    def resolve(self, ref: ObjectRef) -> tuple[ObjectRef, int]:
+        """The object and its size. Event keys may arrive URL-encoded ('my+file.csv'): try both."""
+        candidates = [ref.key] + ([unquote_plus(ref.key)] if unquote_plus(ref.key) != ref.key else [])
+        for key in candidates:
+            found = ObjectRef(ref.bucket, key, ref.version_id)
+            head = self._head(found)
+            if head is not None:
+                return found, int(head["ContentLength"])
+        raise StorageError(f"the uploaded file {ref.uri} is no longer there", "NoSuchKey")
+
+    def _head(self, ref: ObjectRef) -> dict[str, Any] | None:
+        try:
+            with _s3_errors(f"looking up {ref.uri}"):
+                extra = {"VersionId": ref.version_id} if ref.version_id else {}
+                head: dict[str, Any] = self.client.head_object(Bucket=ref.bucket, Key=ref.key, **extra)
+                return head
+        except StorageError as exc:
+            if exc.code in _NOT_FOUND:
+                return None
+            raise
+
+    def open(self, ref: ObjectRef) -> BinaryIO:
+        """A seekable stream that fetches the object in ranges: constant memory for any size."""
+        return S3Object(bucket=ref.bucket, key=ref.key, version_id=ref.version_id, boto3_client=self.client)
+
+    def read_text(self, ref: ObjectRef) -> str:
+        with _s3_errors(f"reading {ref.uri}"):
+            body: bytes = self.client.get_object(Bucket=ref.bucket, Key=ref.key)["Body"].read()
+        return body.decode("utf-8")
+
+    def claim(self, ref: ObjectRef, owner: str) -> str:
+        """Write `owner` to `ref` unless it exists; return whoever holds the claim now."""
+        try:
+            with _s3_errors(f"claiming {ref.uri}"):
+                self.client.put_object(Bucket=ref.bucket, Key=ref.key, Body=owner.encode(), IfNoneMatch="*")
+                return owner
+        except StorageError as exc:
+            if exc.code not in _ALREADY_EXISTS:
+                raise
+        return self.read_text(ref)
+
+    def move(self, source: ObjectRef, destination_key: str) -> ObjectRef:
+        """Copy (multipart for large files) then delete: in a versioned bucket the original version stays."""
+        copy_source = {"Bucket": source.bucket, "Key": source.key}
+        if source.version_id:
+            copy_source["VersionId"] = source.version_id
+        with _s3_errors(f"moving {source.uri}"):
+            self.client.copy(copy_source, source.bucket, destination_key)
+            self.client.delete_object(Bucket=source.bucket, Key=source.key)
+        return ObjectRef(source.bucket, destination_key)
