@@ -16,10 +16,10 @@ def run_demo(file: Path, out: Path, effort: str | None = None) -> int:
     started = time.monotonic()
     out.mkdir(parents=True, exist_ok=True)
     function_logs = out / "lambda-logs.jsonl"
-    with LocalStack() as stack:
+    # The functions log JSON lines to stdout, as in Lambda: keep them out of the email's text.
+    with function_logs.open("w") as logs, LocalStack(log=logs) as stack:
         print(f"Uploading {file} to s3://{BUCKET}/{key} (a local moto stack, no AWS account)...")
-        # The functions log JSON to stdout, as in Lambda: keep it out of the email's text.
-        with function_logs.open("w") as logs, contextlib.redirect_stdout(logs):
+        with contextlib.redirect_stdout(logs):
             stack.upload(key, file.read_bytes())
             (execution,) = stack.wait_for_executions()
         notifications = stack.notifications()

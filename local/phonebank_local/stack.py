@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import io
 import json
 import os
+import sys
 import time
 import zipfile
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, TextIO
 from unittest import mock
 
 import boto3
@@ -65,9 +67,12 @@ def _load_handler(spec_dir: Path, handler: str, unique_name: str) -> Handler:
 class LocalStack:
     """`with LocalStack() as stack:` the whole pipeline, as template.yaml declares it, on moto."""
 
-    def __init__(self, parameters: dict[str, str] | None = None, template: Template | None = None) -> None:
+    def __init__(
+        self, parameters: dict[str, str] | None = None, template: Template | None = None, log: TextIO | None = None
+    ) -> None:
         self.template = template or Template()
         self.parameters = parameters or {}
+        self.log = log
         self.handlers: dict[str, Handler] = {}
         self._exit = ExitStack()
 
@@ -105,9 +110,11 @@ class LocalStack:
             )["FunctionArn"]
             physical[spec.logical_id] = {"Ref": spec.logical_id, "Arn": arn}
             os.environ.update(environment)
-            self.handlers[spec.logical_id] = _load_handler(
-                spec.code_dir, spec.handler, f"phonebank_local_{spec.logical_id}_{id(self)}"
-            )
+            # Powertools' Logger keeps the stdout it finds at import: that is where the function logs go.
+            with contextlib.redirect_stdout(self.log or sys.stdout):
+                self.handlers[spec.logical_id] = _load_handler(
+                    spec.code_dir, spec.handler, f"phonebank_local_{spec.logical_id}_{id(self)}"
+                )
         self.state_machine_arn = self._create_state_machine(resolver, role)
         self._exit.enter_context(local_lambdas_and_bridge(self.handlers))
 
