@@ -29,12 +29,15 @@ def run_demo(file: Path, out: Path, effort: str | None = None) -> int:
             print(f"status attribute: {notification['attributes'].get('status')}\n")
             print(notification["message"], "\n")
         print(f"Objects in s3://{BUCKET}/:")
-        for object_key in stack.keys():
+        for object_key in stack.object_keys():
             print(f"  {object_key}")
             if object_key.startswith("runs/"):
                 local = out / object_key
                 local.parent.mkdir(parents=True, exist_ok=True)
                 local.write_bytes(stack.read(object_key))
-        print(f"\nThe run's files are copied to {out}/runs/ to open; the functions' logs are in {function_logs}.")
+        print(
+            f"\nThe run's files are copied to {out}/runs/ to open; the functions' logs are in "
+            f"{function_logs}."
+        )
     statuses = [n["attributes"].get("status", "FAILED") for n in notifications]
     return EXIT_CODES.get(statuses[-1], 2) if statuses else 2

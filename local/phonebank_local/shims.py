@@ -38,7 +38,8 @@ class UnsupportedMoto(RuntimeError):
 def check_moto() -> None:
     if moto.__version__ != SUPPORTED_MOTO:
         raise UnsupportedMoto(
-            f"the local stack patches moto {SUPPORTED_MOTO} internals but moto {moto.__version__} is installed"
+            f"the local stack patches moto {SUPPORTED_MOTO} internals, "
+            f"but moto {moto.__version__} is installed"
         )
     for owner, name in ((LambdaFunction, "_invoke_lambda"), (Rule, "send_to_targets")):
         if not callable(getattr(owner, name, None)):
@@ -75,7 +76,7 @@ def _invoke_in_process(handlers: dict[str, Handler]) -> Callable[..., tuple[str,
 
 
 def _bridge_to_step_functions(original: Callable[..., None]) -> Callable[..., None]:
-    def send_to_targets(rule: Rule, event: dict[str, Any], transform_input: bool = True) -> None:
+    def send_to_targets(rule: Rule, event: Any, transform_input: bool = True) -> None:
         if not rule.event_pattern.matches_event(event):
             return
         others = [target for target in rule.targets if not target["Arn"].startswith("arn:aws:states:")]
@@ -101,7 +102,7 @@ def local_lambdas_and_bridge(handlers: dict[str, Handler]) -> Iterator[None]:
     check_moto()
     original_invoke = LambdaFunction._invoke_lambda
     original_send = Rule.send_to_targets
-    LambdaFunction._invoke_lambda = _invoke_in_process(handlers)  # type: ignore[method-assign,assignment]
+    LambdaFunction._invoke_lambda = _invoke_in_process(handlers)  # type: ignore[method-assign]
     Rule.send_to_targets = _bridge_to_step_functions(original_send)  # type: ignore[method-assign]
     try:
         yield

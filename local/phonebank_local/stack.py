@@ -68,7 +68,10 @@ class LocalStack:
     """`with LocalStack() as stack:` the whole pipeline, as template.yaml declares it, on moto."""
 
     def __init__(
-        self, parameters: dict[str, str] | None = None, template: Template | None = None, log: TextIO | None = None
+        self,
+        parameters: dict[str, str] | None = None,
+        template: Template | None = None,
+        log: TextIO | None = None,
     ) -> None:
         self.template = template or Template()
         self.parameters = parameters or {}
@@ -89,13 +92,11 @@ class LocalStack:
 
     def _start(self) -> None:
         self._exit.enter_context(mock.patch.dict(os.environ, _LOCAL_ENVIRONMENT))
-        self._exit.enter_context(
-            mock_aws(config={"stepfunctions": {"execute_state_machine": True}})  # type: ignore[arg-type]
-        )
-        self.s3 = boto3.client("s3", region_name=REGION)
-        self.sns = boto3.client("sns", region_name=REGION)
-        self.sqs = boto3.client("sqs", region_name=REGION)
-        self.sfn = boto3.client("stepfunctions", region_name=REGION)
+        self._exit.enter_context(mock_aws(config={"stepfunctions": {"execute_state_machine": True}}))
+        self.s3: Any = boto3.client("s3", region_name=REGION)
+        self.sns: Any = boto3.client("sns", region_name=REGION)
+        self.sqs: Any = boto3.client("sqs", region_name=REGION)
+        self.sfn: Any = boto3.client("stepfunctions", region_name=REGION)
         role = boto3.client("iam", region_name=REGION).create_role(
             RoleName="phonebank-local", AssumeRolePolicyDocument="{}"
         )["Role"]["Arn"]
@@ -105,8 +106,12 @@ class LocalStack:
         for spec in self.template.functions():
             environment = {name: str(resolver(value)) for name, value in spec.environment.items()}
             arn = boto3.client("lambda", region_name=REGION).create_function(
-                FunctionName=spec.logical_id, Runtime="python3.11", Role=role, Handler=spec.handler,
-                Code={"ZipFile": _empty_zip()}, Environment={"Variables": environment},
+                FunctionName=spec.logical_id,
+                Runtime="python3.11",
+                Role=role,
+                Handler=spec.handler,
+                Code={"ZipFile": _empty_zip()},
+                Environment={"Variables": environment},
             )["FunctionArn"]
             physical[spec.logical_id] = {"Ref": spec.logical_id, "Arn": arn}
             os.environ.update(environment)
@@ -152,7 +157,9 @@ class LocalStack:
         self.s3.put_object(Bucket=BUCKET, Key=key, Body=body)
 
     def executions(self) -> list[dict[str, Any]]:
-        listed: list[dict[str, Any]] = self.sfn.list_executions(stateMachineArn=self.state_machine_arn)["executions"]
+        listed: list[dict[str, Any]] = self.sfn.list_executions(stateMachineArn=self.state_machine_arn)[
+            "executions"
+        ]
         return sorted(listed, key=lambda execution: execution["startDate"])
 
     def wait_for_executions(self, count: int = 1, timeout: float = 60.0) -> list[dict[str, Any]]:
@@ -171,21 +178,27 @@ class LocalStack:
 
     def notifications(self) -> list[dict[str, Any]]:
         """Every SNS message published so far: subject, message and attributes, as the email has them."""
-        received = []
+        received: list[dict[str, Any]] = []
         while True:
-            batch = self.sqs.receive_message(QueueUrl=self.inbox_url, MaxNumberOfMessages=10).get("Messages", [])
+            batch = self.sqs.receive_message(QueueUrl=self.inbox_url, MaxNumberOfMessages=10).get(
+                "Messages", []
+            )
             if not batch:
                 return received
             for message in batch:
                 envelope = json.loads(message["Body"])
-                received.append({
-                    "subject": envelope.get("Subject"),
-                    "message": envelope["Message"],
-                    "attributes": {k: v["Value"] for k, v in envelope.get("MessageAttributes", {}).items()},
-                })
+                received.append(
+                    {
+                        "subject": envelope.get("Subject"),
+                        "message": envelope["Message"],
+                        "attributes": {
+                            k: v["Value"] for k, v in envelope.get("MessageAttributes", {}).items()
+                        },
+                    }
+                )
                 self.sqs.delete_message(QueueUrl=self.inbox_url, ReceiptHandle=message["ReceiptHandle"])
 
-    def keys(self, prefix: str = "") -> Iterator[str]:
+    def object_keys(self, prefix: str = "") -> Iterator[str]:
         for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=prefix):
             for item in page.get("Contents", []):
                 yield item["Key"]

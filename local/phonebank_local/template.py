@@ -44,7 +44,7 @@ class FunctionSpec:
 class Template:
     def __init__(self, path: Path = TEMPLATE) -> None:
         self.path = path
-        self.body: dict[str, Any] = yaml.load(path.read_text(encoding="utf-8"), Loader=_CfnLoader)  # noqa: S506
+        self.body: dict[str, Any] = yaml.load(path.read_text(encoding="utf-8"), Loader=_CfnLoader)
         self.resources: dict[str, Any] = self.body["Resources"]
 
     def parameter_defaults(self) -> dict[str, str]:
@@ -94,7 +94,9 @@ class Resolver:
             return value
         ((function, argument),) = value.items()
         if function == "Ref":
-            return self.parameters[argument] if argument in self.parameters else self.physical[argument]["Ref"]
+            return (
+                self.parameters[argument] if argument in self.parameters else self.physical[argument]["Ref"]
+            )
         if function == "Fn::GetAtt":
             return self.physical[argument[0]][argument[1]]
         if function == "Fn::If":
@@ -102,7 +104,10 @@ class Resolver:
             return self(when_true if self.condition(condition) else when_false)
         if function == "Fn::Sub":
             text = argument
-            for name, resolved in {**self.parameters, **{k: v["Ref"] for k, v in self.physical.items()}}.items():
+            for name, resolved in {
+                **self.parameters,
+                **{k: v["Ref"] for k, v in self.physical.items()},
+            }.items():
                 text = text.replace("${" + name + "}", resolved)
             return text
         raise NotImplementedError(f"the local stack does not resolve {function}")

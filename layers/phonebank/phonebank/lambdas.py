@@ -7,14 +7,19 @@ from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path, PurePosixPath
 from tempfile import NamedTemporaryFile
-from typing import Annotated
+from typing import Annotated, Any
 
 from aws_lambda_powertools.utilities.parser.models import S3EventNotificationEventBridgeModel
 from pydantic import BaseModel, ConfigDict, Field
 
 from phonebank.config import PipelineConfig, load_config
 from phonebank.models.payloads import (
-    ArchiveRequest, ArchiveResult, Run, StepResult, TransformRequest, ValidateRequest,
+    ArchiveRequest,
+    ArchiveResult,
+    Run,
+    StepResult,
+    TransformRequest,
+    ValidateRequest,
 )
 from phonebank.notify import notification_for
 from phonebank.pipeline import VALIDATED_ROWS_FILE, InputFile, transform_step, validate_step
@@ -47,9 +52,11 @@ class Runtime:
 
 @cache
 def _configuration(settings: Settings, storage: S3Storage) -> PipelineConfig:
-    overrides = {
+    overrides: dict[str, Any] = {
         "campaign_timezone": settings.campaign_timezone,
-        "limits": {"max_reject_rate": settings.max_reject_rate} if settings.max_reject_rate is not None else None,
+        "limits": {"max_reject_rate": settings.max_reject_rate}
+        if settings.max_reject_rate is not None
+        else None,
     }
     if not settings.config_uri:
         return load_config(**overrides)
@@ -78,7 +85,10 @@ def run_for(event: S3EventNotificationEventBridgeModel) -> Run:
     run_id = hashlib.sha256(identity.encode()).hexdigest()[:16]
     name = _relative_to_incoming(obj.key).with_suffix("")
     return Run(
-        bucket=detail.bucket.name, input_key=obj.key, version_id=obj.version_id, run_id=run_id,
+        bucket=detail.bucket.name,
+        input_key=obj.key,
+        version_id=obj.version_id,
+        run_id=run_id,
         prefix=f"{RUNS}{name}/{run_id}/",
     )
 
@@ -99,15 +109,21 @@ def validate(request: ValidateRequest, runtime: Runtime) -> StepResult:
     if report.status == "VALID":
         return StepResult(status="VALID", run=run, report=report)
     summary = report.as_summary()
-    return StepResult(status=report.status, run=run, report=report, summary=summary,
-                      notification=notification_for(summary))
+    return StepResult(
+        status=report.status, run=run, report=report, summary=summary, notification=notification_for(summary)
+    )
 
 
 def transform(request: TransformRequest, runtime: Runtime) -> StepResult:
     folder = runtime.storage.folder(request.run.bucket, request.run.prefix)
     summary = transform_step(folder.open(VALIDATED_ROWS_FILE), request.report, runtime.config, folder)
-    return StepResult(status=summary.status, run=request.run, report=request.report, summary=summary,
-                      notification=notification_for(summary))
+    return StepResult(
+        status=summary.status,
+        run=request.run,
+        report=request.report,
+        summary=summary,
+        notification=notification_for(summary),
+    )
 
 
 def archive(request: ArchiveRequest, runtime: Runtime) -> ArchiveResult:

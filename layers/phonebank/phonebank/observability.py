@@ -25,8 +25,11 @@ def record_step(logger: Logger, metrics: Metrics, step: str, result: StepResult)
     counts = summary.counts if summary else result.report.counts if result.report else None
     logger.info(
         f"{step} finished",
-        extra={"status": result.status, "run_id": result.run.run_id,
-               "counts": counts.model_dump() if counts else None},
+        extra={
+            "status": result.status,
+            "run_id": result.run.run_id,
+            "counts": counts.model_dump() if counts else None,
+        },
     )
     if step == "validate" and counts is not None:
         metrics.add_metric(name="RowsRead", unit=MetricUnit.Count, value=counts.rows_read)

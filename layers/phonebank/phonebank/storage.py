@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 from urllib.parse import unquote_plus
 
 import boto3
@@ -17,8 +17,17 @@ from phonebank.errors import PhonebankError, StorageUnavailable
 
 # Errors S3 itself calls retryable: the state machine retries the step on StorageUnavailable.
 _TRANSIENT_CODES = frozenset(
-    {"SlowDown", "Throttling", "ThrottlingException", "RequestTimeout", "RequestTimeTooSkewed",
-     "InternalError", "ServiceUnavailable", "503", "500"}
+    {
+        "SlowDown",
+        "Throttling",
+        "ThrottlingException",
+        "RequestTimeout",
+        "RequestTimeTooSkewed",
+        "InternalError",
+        "ServiceUnavailable",
+        "503",
+        "500",
+    }
 )
 # Each open output buffers one part in memory; 8 MiB keeps many open files within a Lambda's memory.
 _PART_SIZE = 8 * 1024 * 1024
@@ -68,10 +77,13 @@ class S3Folder:
 
     @contextlib.contextmanager
     def create(self, name: str) -> Iterator[BinaryIO]:
-        with _s3_errors(f"writing {name}"), smart_s3.open(
-            self.bucket, self.prefix + name, "wb", client=self._storage.client, min_part_size=_PART_SIZE
-        ) as stream:
-            yield stream
+        with (
+            _s3_errors(f"writing {name}"),
+            smart_s3.open(
+                self.bucket, self.prefix + name, "wb", client=self._storage.client, min_part_size=_PART_SIZE
+            ) as stream,
+        ):
+            yield cast(BinaryIO, stream)
 
     def location(self, name: str) -> str:
         return f"s3://{self.bucket}/{self.prefix}{name}"
@@ -82,7 +94,7 @@ class S3Folder:
 
 class S3Storage:
     def __init__(self, client: Any = None) -> None:
-        self.client = client or boto3.client("s3")
+        self.client: Any = client or boto3.client("s3")
 
     def folder(self, bucket: str, prefix: str) -> S3Folder:
         return S3Folder(self, bucket, prefix)
@@ -110,7 +122,8 @@ class S3Storage:
 
     def open(self, ref: ObjectRef) -> BinaryIO:
         """A seekable stream that fetches the object in ranges: constant memory for any size."""
-        return S3Object(bucket=ref.bucket, key=ref.key, version_id=ref.version_id, boto3_client=self.client)
+        stream = S3Object(bucket=ref.bucket, key=ref.key, version_id=ref.version_id, boto3_client=self.client)
+        return cast(BinaryIO, stream)
 
     def read_text(self, ref: ObjectRef) -> str:
         with _s3_errors(f"reading {ref.uri}"):
