@@ -7,14 +7,16 @@ import csv
 import os
 import tempfile
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import BinaryIO, ContextManager, Protocol
+from types import TracebackType
+from typing import BinaryIO, Protocol
 
 
 class OutputSink(Protocol):
     """A folder of output files: a local directory, or an S3 prefix (`phonebank.storage`)."""
 
-    def create(self, name: str) -> ContextManager[BinaryIO]:
+    def create(self, name: str) -> AbstractContextManager[BinaryIO]:
         """A new file `name` (may hold '/'), visible only when the block ends without an exception."""
         ...
 
@@ -88,7 +90,7 @@ class OpenFiles:
     an exception ends it: then each is discarded, so no half-written file ever looks finished."""
 
     def __init__(self) -> None:
-        self._open: dict[str, tuple[ContextManager[BinaryIO], CsvFile]] = {}
+        self._open: dict[str, tuple[AbstractContextManager[BinaryIO], CsvFile]] = {}
 
     def open_csv(self, sink: OutputSink, name: str, header: list[str], *, bom: bool = False) -> CsvFile:
         opener = sink.create(name)
@@ -103,12 +105,16 @@ class OpenFiles:
     def __enter__(self) -> OpenFiles:
         return self
 
-    def __exit__(self, *exc_info: object) -> None:
+    def __exit__(
+        self,
+        failure_type: type[BaseException] | None,
+        failure: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
         pending, self._open = self._open, {}
-        failure = exc_info[1]
         for opener, _ in pending.values():
             if failure is None:
                 opener.__exit__(None, None, None)
             else:
                 with contextlib.suppress(BaseException):
-                    opener.__exit__(type(failure), failure, failure.__traceback__)  # type: ignore[arg-type]
+                    opener.__exit__(failure_type, failure, traceback)

@@ -1,0 +1,170 @@
+"""A run that dies half way leaves no half-written file under a final name: a file appears only
+once it is complete, and a crash discards every file still being written."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+from typing import BinaryIO
+
+import pytest
+from phonebank.config import PipelineConfig, build_config
+from phonebank.models.interaction import Interaction
+from phonebank.pipeline import transform_step
+from phonebank.sinks import LocalDirectory
+from phonebank.transform import transform_validated
+from transform_helpers import interaction, organizer_file_problems, read_rows, valid_report
+
+
+class WorkerKilledError(Exception):
+    pass
+
+
+def _crash_after(count: int, rows: Iterable[Interaction]) -> Iterator[Interaction]:
+    for number, row in enumerate(rows):
+        if number == count:
+            raise WorkerKilledError
+        yield row
+
+
+def _calls(count: int) -> list[Interaction]:
+    return [interaction(row, effort=f"Effort {row % 3}") for row in range(2, 2 + count)]
+
+
+def _everything(root: Path) -> list[str]:
+    return sorted(str(path.relative_to(root)) for path in root.rglob("*") if path.is_file())
+
+
+def test_a_file_appears_only_when_its_block_ends(tmp_path: Path) -> None:
+    # Given a local output folder
+    sink = LocalDirectory(tmp_path)
+
+    # When a file is being written
+    with sink.create("van/results.csv") as stream:
+        stream.write(b"VanID\r\n")
+        # Then nothing is under the final name yet
+        assert not (tmp_path / "van" / "results.csv").exists()
+
+    # and afterwards the complete file is, with no temporary file beside it
+    assert (tmp_path / "van" / "results.csv").read_bytes() == b"VanID\r\n"
+    assert _everything(tmp_path) == ["van/results.csv"]
+
+
+def test_an_exception_while_writing_leaves_the_previous_file_whole(tmp_path: Path) -> None:
+    # Given a complete summary from an earlier run
+    sink = LocalDirectory(tmp_path)
+    with sink.create("summary.json") as stream:
+        stream.write(b'{"status": "SUCCEEDED"}')
+
+    # When a new one fails half way
+    with pytest.raises(WorkerKilledError), sink.create("summary.json") as stream:
+        stream.write(b'{"stat')
+        raise WorkerKilledError
+
+    # Then the earlier file is untouched and no temporary file is left
+    assert (tmp_path / "summary.json").read_bytes() == b'{"status": "SUCCEEDED"}'
+    assert _everything(tmp_path) == ["summary.json"]
+
+
+def test_a_crash_in_the_middle_of_a_run_leaves_no_import_file(tmp_path: Path, config: PipelineConfig) -> None:
+    # Given 50 calls whose source dies after 30
+    calls = _calls(50)
+
+    # When they are transformed
+    with pytest.raises(WorkerKilledError):
+        transform_validated(
+            _crash_after(30, calls), valid_report(50, config), config, LocalDirectory(tmp_path)
+        )
+
+    # Then no Organizer or VAN file exists under any name, final or temporary
+    assert _everything(tmp_path) == []
+
+
+def test_a_crash_after_a_split_leaves_only_complete_files(tmp_path: Path) -> None:
+    # Given a size limit that closes an Organizer file every few rows, and a source that dies
+    config = build_config({"limits": {"organizer_max_file_bytes": 1024}})
+    calls = _calls(60)
+
+    # When they are transformed
+    with pytest.raises(WorkerKilledError):
+        transform_validated(
+            _crash_after(45, calls), valid_report(60, config), config, LocalDirectory(tmp_path)
+        )
+
+    # Then the only files left are the Organizer files closed before the crash, each complete and
+    # valid, holding only rows read before it; the files still open (VAN's, the last Organizer
+    # one) are gone, and no temporary file is left
+    left = _everything(tmp_path)
+    assert left
+    assert all(name.startswith("organizer/organizer-phone-interactions-") for name in left)
+    ids = []
+    for name in left:
+        assert organizer_file_problems(tmp_path / name) == []
+        ids += [row["Profile ID"] for row in read_rows(tmp_path / name)]
+    assert len(ids) == len(set(ids)) < 45
+    assert set(ids) <= {f"OP-{row}" for row in range(2, 47)}
+
+
+class _DiskFillsUp:
+    """A local folder whose files fail with ENOSPC after `capacity` bytes in all."""
+
+    def __init__(self, root: Path, capacity: int) -> None:
+        self._inner = LocalDirectory(root)
+        self._left = capacity
+
+    @contextmanager
+    def _create(self, name: str) -> Iterator[BinaryIO]:
+        with self._inner.create(name) as stream:
+            yield _Limited(stream, self)
+
+    def create(self, name: str) -> AbstractContextManager[BinaryIO]:
+        return self._create(name)
+
+    def location(self, name: str) -> str:
+        return self._inner.location(name)
+
+    def take(self, size: int) -> None:
+        if size > self._left:
+            raise OSError(28, "No space left on device")
+        self._left -= size
+
+
+class _Limited(io.RawIOBase):
+    def __init__(self, stream: BinaryIO, disk: _DiskFillsUp) -> None:
+        self._stream, self._disk = stream, disk
+
+    def write(self, data: bytes) -> int:  # type: ignore[override]
+        self._disk.take(len(data))
+        return self._stream.write(data)
+
+
+def test_a_disk_that_fills_up_leaves_no_file(tmp_path: Path, config: PipelineConfig) -> None:
+    # Given an output that fails after 3 kB
+    sink = _DiskFillsUp(tmp_path, 3000)
+
+    # When 100 calls are transformed
+    with pytest.raises(OSError, match="No space left"):
+        transform_validated(_calls(100), valid_report(100, config), config, sink)  # type: ignore[arg-type]
+
+    # Then nothing is left behind
+    assert _everything(tmp_path) == []
+
+
+def test_a_corrupt_validated_rows_file_stops_the_run_before_any_summary(
+    tmp_path: Path, config: PipelineConfig
+) -> None:
+    # Given a validated-rows file whose 21st row was cut short
+    rows = [call.to_cells() for call in _calls(40)]
+    rows[20] = rows[20][:4]
+    text = ",".join(Interaction.COLUMNS) + "\r\n" + "".join(",".join(cells) + "\r\n" for cells in rows)
+
+    # When the transform step reads it
+    with pytest.raises(ValueError, match="zip"):
+        transform_step(
+            io.BytesIO(text.encode("utf-8")), valid_report(40, config), config, LocalDirectory(tmp_path)
+        )
+
+    # Then neither an import file nor a summary claims a finished run
+    assert _everything(tmp_path) == []
