@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
@@ -21,21 +20,19 @@ EXIT_OK, EXIT_REJECTED, EXIT_FAILED = 0, 1, 2
 
 
 class _Progress:
-    """Reads lines through to the CSV reader and draws a bar on stderr as the bytes go by."""
+    """Passes reads through to the CSV reader and draws a bar on stderr as the bytes go by."""
 
     def __init__(self, stream: BinaryIO, total: int) -> None:
         self._stream, self._total, self._done, self._shown = stream, max(total, 1), 0, -1
 
-    def __iter__(self) -> Iterator[bytes]:
-        for line in self._stream:
-            self._done += len(line)
-            percent = self._done * 100 // self._total
-            if percent != self._shown:
-                self._shown = percent
-                bar = "#" * (percent // 4)
-                sys.stderr.write(f"\r[{bar:<25}] {percent:3d}%")
-            yield line
-        sys.stderr.write("\n")
+    def read(self, size: int = -1) -> bytes:
+        data = self._stream.read(size)
+        self._done += len(data)
+        percent = self._done * 100 // self._total
+        if percent != self._shown:
+            self._shown = percent
+            sys.stderr.write(f"\r[{'#' * (percent // 4):<25}] {percent:3d}%" + ("\n" if not data else ""))
+        return data
 
 
 def _open_input(path: Path, effort: str | None) -> tuple[InputFile, BinaryIO]:
@@ -86,8 +83,14 @@ def _local(args: argparse.Namespace, config: PipelineConfig) -> int:
 
 
 def _failed(summary: Summary) -> int:
-    print(f"phonebank: {summary.failure}", file=sys.stderr)
+    _complain(summary.failure)
     return EXIT_FAILED
+
+
+def _complain(problem: object) -> None:
+    # One stderr line, so that a script's log holds the whole problem: YAML errors and quoted header
+    # cells can hold line breaks.
+    print(f"phonebank: {' '.join(str(problem).split())}", file=sys.stderr)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -96,13 +99,21 @@ def _parser() -> argparse.ArgumentParser:
     for name, help_text, default_out in (
         ("check", "validate a dialer export and write errors.csv and summary.json", "phonebank-check"),
         ("run", "validate and build the Organizer and NGP VAN import files", "phonebank-output"),
-        ("local", "run the whole AWS flow on a local moto stack and print the notification", "phonebank-local"),
+        (
+            "local",
+            "run the whole AWS flow on a local moto stack and print the notification",
+            "phonebank-local",
+        ),
     ):
         command = commands.add_parser(name, help=help_text)
         command.add_argument("file", type=Path, help="the dialer's results CSV")
-        command.add_argument("--out", type=Path, default=Path(default_out), help=f"output folder ({default_out})")
+        command.add_argument(
+            "--out", type=Path, default=Path(default_out), help=f"output folder ({default_out})"
+        )
         command.add_argument("--config", type=Path, help="a YAML or JSON file laid over the bundled defaults")
-        command.add_argument("--effort", help="the effort name for rows that have none (like incoming/<effort>/)")
+        command.add_argument(
+            "--effort", help="the effort name for rows that have none (like incoming/<effort>/)"
+        )
     return parser
 
 
@@ -113,8 +124,8 @@ def main(argv: list[str] | None = None) -> int:
         if not args.file.is_file():
             raise PhonebankError(f"no such file: {args.file}")
         return commands[args.command](args, load_config(args.config))
-    except PhonebankError as exc:
-        print(f"phonebank: {exc}", file=sys.stderr)
+    except (PhonebankError, OSError) as exc:
+        _complain(exc)
         return EXIT_FAILED
 
 
