@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -286,3 +287,32 @@ def test_the_summary_lists_results_that_cannot_be_undone(tmp_path: Path, config:
     text = render(summary)
     assert "cannot be undone" in text
     assert "organizer: Opt Out 1" in text
+
+
+def test_a_rejected_run_into_the_folder_of_an_earlier_run_leaves_no_stale_import_file(tmp_path: Path) -> None:
+    # Given a folder holding a SUCCEEDED run's files, and a file of the user's own
+    out = tmp_path / "out"
+    assert main(["run", str(EVENTS / "impactive-sample.csv"), "--out", str(out)]) == 0
+    (out / "notes.txt").write_text("mine")
+    rejected = tmp_path / "calls.csv"
+    rejected.write_bytes(_file_with_rejects(10, 2))
+
+    # When a REJECTED file is run into the same folder
+    code = main(["run", str(rejected), "--out", str(out)])
+
+    # Then only the new run's reports remain beside the user's file: nothing that could be imported
+    assert code == 1
+    assert _all_files(out) == ["errors.csv", "notes.txt", "summary.json"]
+
+
+def test_outputs_are_readable_by_the_group_like_any_file_the_user_creates(tmp_path: Path) -> None:
+    # Given the usual umask of 022
+    previous = os.umask(0o022)
+    try:
+        # When a run writes its files
+        main(["run", str(EVENTS / "impactive-sample.csv"), "--out", str(tmp_path)])
+    finally:
+        os.umask(previous)
+
+    # Then they are not owner-only (a temporary file's 0600 would surprise whoever shares the folder)
+    assert (tmp_path / "summary.json").stat().st_mode & 0o044 == 0o044

@@ -13,7 +13,7 @@ from phonebank.config import PipelineConfig, load_config
 from phonebank.errors import PhonebankError
 from phonebank.models.summary import Summary
 from phonebank.notify import render
-from phonebank.pipeline import InputFile, transform_step, validate_step, write_summary
+from phonebank.pipeline import OUTPUT_PATTERNS, InputFile, transform_step, validate_step, write_summary
 from phonebank.sinks import LocalDirectory
 
 EXIT_OK, EXIT_REJECTED, EXIT_FAILED = 0, 1, 2
@@ -44,8 +44,15 @@ def _open_input(path: Path, effort: str | None) -> tuple[InputFile, BinaryIO]:
     return InputFile(name=str(path), stream=source, size=size, folder_effort=effort), stream
 
 
+def _output_folder(path: Path) -> LocalDirectory:
+    """The folder without an earlier run's files: a stale import beside a new summary may be imported."""
+    out = LocalDirectory(path)
+    out.remove(OUTPUT_PATTERNS)
+    return out
+
+
 def _check(args: argparse.Namespace, config: PipelineConfig) -> int:
-    out = LocalDirectory(args.out)
+    out = _output_folder(args.out)
     upload, stream = _open_input(args.file, args.effort)
     with stream, tempfile.TemporaryDirectory() as work:
         report = validate_step(upload, config, out, LocalDirectory(Path(work)), datetime.now(UTC))
@@ -60,7 +67,7 @@ def _check(args: argparse.Namespace, config: PipelineConfig) -> int:
 
 
 def _run(args: argparse.Namespace, config: PipelineConfig) -> int:
-    out = LocalDirectory(args.out)
+    out = _output_folder(args.out)
     upload, stream = _open_input(args.file, args.effort)
     with stream, tempfile.TemporaryDirectory() as work_dir:
         work = LocalDirectory(Path(work_dir))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime
 from typing import BinaryIO
 
@@ -13,12 +13,29 @@ from phonebank.models.interaction import Interaction
 from phonebank.models.steps import ValidationReport
 from phonebank.models.summary import Summary
 from phonebank.sinks import OutputSink
-from phonebank.transform import transform_validated
-from phonebank.validate import VALIDATED_ROWS_FILE, InputFile, validate_upload
+from phonebank.transform import ORGANIZER_FILE, VAN_BULK_FILE, VAN_NAMES_FILE, transform_validated
+from phonebank.validate import DUPLICATES_FILE, ERRORS_FILE, VALIDATED_ROWS_FILE, InputFile, validate_upload
 
 SUMMARY_FILE = "summary.json"
+OUTPUT_PATTERNS = (
+    ERRORS_FILE,
+    DUPLICATES_FILE,
+    SUMMARY_FILE,
+    ORGANIZER_FILE.replace("{:02d}", "*"),
+    VAN_NAMES_FILE,
+    VAN_BULK_FILE,
+)
+"""Every file a run may write, as glob patterns: what a new run into the same folder replaces."""
 
-__all__ = ["SUMMARY_FILE", "VALIDATED_ROWS_FILE", "InputFile", "transform_step", "validate_step", "write_summary"]
+__all__ = [
+    "OUTPUT_PATTERNS",
+    "SUMMARY_FILE",
+    "VALIDATED_ROWS_FILE",
+    "InputFile",
+    "transform_step",
+    "validate_step",
+    "write_summary",
+]
 
 
 def validate_step(
@@ -27,10 +44,9 @@ def validate_step(
     reports: OutputSink,
     work: OutputSink,
     now: datetime,
-    on_row: Callable[[int], None] | None = None,
 ) -> ValidationReport:
     """Validate; when the run ends here (REJECTED or FAILED) write its summary too."""
-    report = validate_upload(upload, config, reports, work, now, on_row)
+    report = validate_upload(upload, config, reports, work, now)
     if report.status != "VALID":
         write_summary(reports, report.as_summary().check_accounting())
     return report

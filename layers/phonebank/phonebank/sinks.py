@@ -5,8 +5,8 @@ from __future__ import annotations
 import contextlib
 import csv
 import os
-import tempfile
-from collections.abc import Iterator
+import uuid
+from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
 from types import TracebackType
@@ -33,9 +33,10 @@ class LocalDirectory:
     def create(self, name: str) -> Iterator[BinaryIO]:
         final = self.root / name
         final.parent.mkdir(parents=True, exist_ok=True)
-        descriptor, temporary = tempfile.mkstemp(dir=final.parent, prefix=f".{final.name}.", suffix=".part")
+        # open(..., "xb") rather than mkstemp: the file gets the umask's permissions, not owner-only.
+        temporary = final.with_name(f".{final.name}.{uuid.uuid4().hex}.part")
         try:
-            with os.fdopen(descriptor, "wb") as stream:
+            with temporary.open("xb") as stream:
                 yield stream
             os.replace(temporary, final)
         except BaseException:
@@ -44,6 +45,12 @@ class LocalDirectory:
 
     def location(self, name: str) -> str:
         return str(self.root / name)
+
+    def remove(self, patterns: Iterable[str]) -> None:
+        """Delete earlier outputs matching `patterns`, so that no stale file sits beside a new summary."""
+        for pattern in patterns:
+            for path in self.root.glob(pattern):
+                path.unlink()
 
 
 class _LastLine:
