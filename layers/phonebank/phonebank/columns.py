@@ -20,7 +20,7 @@ ALIASES: dict[Field, tuple[str, ...]] = {
     "van_id": ("VAN ID", "VANID", "VanID", "MyVoters VAN ID", "MyCampaign VAN ID", "Voter ID"),
     "voter_id_type": ("Voter ID Type",),
     "phone": ("Phone Number Called", "Phone Number", "Phone", "Voter Phone", "Number Called"),
-    "called_at": ("Date/Time", "Date", "Last Called At", "Called At"),
+    "called_at": ("Date/Time", "Date", "Date or Date/Time", "Last Called At", "Called At"),
     "date_called": ("Date Called",),
     "time_called": ("Time Called (EST)", "Time Called"),
     "outcome": ("Call Outcome", "Call Result", "Result", "Disposition"),
@@ -109,7 +109,9 @@ def _dialer_of(index: dict[Field, int], seen: dict[str, str]) -> Dialer:
 
 def _require(index: dict[Field, int]) -> None:
     if "time_called" in index and "date_called" not in index:
-        raise MissingColumn(f'Column "Date Called" is missing: {_accepted("time_called")} needs it beside it.')
+        raise MissingColumn(
+            f'Column "Date Called" is missing: {_accepted("time_called")} needs it beside it.'
+        )
     if "date_called" in index and "called_at" in index:
         raise DuplicateColumn(
             "The file has both a date/time column and a \"Date Called\" column. Keep one of them."

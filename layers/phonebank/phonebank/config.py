@@ -10,9 +10,19 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import phonenumbers
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
+from phonebank.columns import Dialer
 from phonebank.errors import ConfigurationError
 
 OrganizerCallResult = Literal[
@@ -34,6 +44,33 @@ def _known_zone(name: str) -> str:
 
 TimeZoneName = Annotated[str, AfterValidator(_known_zone)]
 """An IANA time zone name that this Python knows."""
+
+
+def _written_time(value: Any) -> Any:
+    # YAML reads an unquoted 12:00 as the number 720, which pydantic would take as 00:12 UTC.
+    if not isinstance(value, str | time):
+        raise ValueError('write the time in quotes, such as "12:00"')
+    return value
+
+
+def _without_zone(value: time) -> time:
+    if value.tzinfo is not None:
+        raise ValueError('write a time without a zone, such as "12:00": it is read in the source time zone')
+    return value
+
+
+LocalTime = Annotated[time, BeforeValidator(_written_time), AfterValidator(_without_zone)]
+"""A wall-clock time such as 12:00, with no zone of its own."""
+
+
+def _known_region(code: str) -> str:
+    if code not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValueError(f"unknown phone region {code!r}; use a two-letter country code such as US")
+    return code
+
+
+PhoneRegion = Annotated[str, AfterValidator(_known_region)]
+"""The country whose numbers may be written without + and a country code."""
 
 Rate = Annotated[float, Field(ge=0, le=1)]
 """A share between 0 and 1."""
@@ -86,10 +123,10 @@ class VanSettings(_Strict):
 class PipelineConfig(_Strict):
     campaign_timezone: TimeZoneName
     source_timezone: TimeZoneName | None = None
-    dialer_timezones: dict[str, TimeZoneName] = {}
-    default_time: time
+    dialer_timezones: dict[Dialer, TimeZoneName] = {}
+    default_time: LocalTime
     default_effort: str | None = None
-    phone_region: str = "US"
+    phone_region: PhoneRegion = "US"
     organizer_phone_format: Literal["national10", "e164"] = "national10"
     limits: Limits = Limits()
     outcomes: dict[str, OutcomeRule]
@@ -137,7 +174,7 @@ class PipelineConfig(_Strict):
     def van_results_without_id(self) -> list[str]:
         return [name for name in self.van_results_in_use if name not in self.van.result_ids]
 
-    def source_zone(self, dialer: str) -> ZoneInfo:
+    def source_zone(self, dialer: Dialer) -> ZoneInfo:
         return ZoneInfo(self.dialer_timezones.get(dialer) or self.source_timezone or self.campaign_timezone)
 
     @cached_property
@@ -153,11 +190,14 @@ def _read_mapping(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise ConfigurationError(f"configuration {path} is not valid {path.suffix[1:].upper()}: {exc}") from exc
+        kind = path.suffix[1:].upper()
+        raise ConfigurationError(f"configuration {path} is not valid {kind}: {exc}") from exc
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise ConfigurationError(f"configuration {path} must hold a mapping of keys, not {type(data).__name__}")
+        raise ConfigurationError(
+            f"configuration {path} must hold a mapping of keys, not {type(data).__name__}"
+        )
     return data
 
 

@@ -42,6 +42,10 @@ class UndecodableFile(InputFileError):
     pass
 
 
+class MalformedCsv(InputFileError):
+    pass
+
+
 class FileTooLarge(InputFileError):
     pass
 

@@ -17,7 +17,9 @@ def to_e164(raw: str, region: str) -> str:
     try:
         number = phonenumbers.parse(raw, region)
     except NumberParseException as exc:
-        raise InvalidPhone("is not a phone number (write 10 digits with the area code, such as (202) 555-0142)") from exc
+        raise InvalidPhone(
+            "is not a phone number (write 10 digits with the area code, such as (202) 555-0142)"
+        ) from exc
     if not phonenumbers.is_valid_number(number):
         raise InvalidPhone(
             "is not a valid phone number: wrong length or no such area code (write 10 digits with the "

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
-from phonebank.errors import EmptyFile, FileTooLarge, NotText, UndecodableFile
+from phonebank.errors import EmptyFile, FileTooLarge, MalformedCsv, NotText, UndecodableFile
 
 _BOM = b"\xef\xbb\xbf"
 _DELIMITERS = (",", "\t", ";")
@@ -44,27 +45,54 @@ class CsvStream:
             raise EmptyFile("The file is empty. Export the call results again and upload the CSV.")
         self.delimiter = _delimiter_of(first)
         self._records = csv.reader(_chain_first(first, self._lines), delimiter=self.delimiter)
-        self.header = [cell.strip() for cell in next(self._records)]
+        try:
+            self.header = [cell.strip() for cell in next(self._records)]
+        except csv.Error as exc:
+            raise MalformedCsv(_malformed(1, exc)) from exc
 
     def rows(self) -> Iterator[DataRow]:
         """Every row after the header, blank ones included, so that numbers match a spreadsheet's."""
-        for number, cells in enumerate(self._records, start=2):
-            yield DataRow(number, cells)
+        number = 1
+        try:
+            for number, cells in enumerate(self._records, start=2):
+                yield DataRow(number, cells)
+        except csv.Error as exc:
+            raise MalformedCsv(_malformed(number + 1, exc)) from exc
 
     def _decoded_lines(self, source: BinaryIO) -> Iterator[str]:
-        for line_number, line in enumerate(source, start=1):
-            self._bytes_read += len(line)
+        for line_number, raw in enumerate(_lines_of(source), start=1):
+            self._bytes_read += len(raw)
             if self._bytes_read > self._max_bytes:
                 raise FileTooLarge(_too_large(self._max_bytes))
             if line_number == 1:
-                _refuse_binary(line)
-                line = line.removeprefix(_BOM)
+                _refuse_binary(raw)
+            line = raw.removeprefix(_BOM) if line_number == 1 else raw
             if b"\x00" in line:
                 raise NotText(
                     f"Line {line_number} holds binary data (NUL bytes): this is not a CSV text file. "
                     "Save it from your spreadsheet as \"CSV UTF-8\" and upload it again."
                 )
             yield _decode(line, line_number)
+
+
+class _ReadOnly(io.RawIOBase):
+    """Any object with read(n) as a raw stream, so that io.BufferedReader can split it into lines."""
+
+    def __init__(self, source: BinaryIO) -> None:
+        self._source = source
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._source.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def _lines_of(source: BinaryIO) -> Iterator[bytes]:
+    """Lines ending in b"\n", whatever the source: iterating an S3 stream yields fixed-size chunks."""
+    return iter(io.BufferedReader(_ReadOnly(source), buffer_size=1 << 20))
 
 
 def _chain_first(first: str, rest: Iterable[str]) -> Iterator[str]:
@@ -99,6 +127,18 @@ def _delimiter_of(header_line: str) -> str:
     counts = {delimiter: header_line.count(delimiter) for delimiter in _DELIMITERS}
     best = max(_DELIMITERS, key=lambda delimiter: counts[delimiter])
     return best if counts[best] else ","
+
+
+def _malformed(row: int, exc: csv.Error) -> str:
+    if "new-line" in str(exc):
+        return (
+            f"Row {row} holds a line break outside quotes: the file's lines end in a bare carriage return "
+            "(old Mac CSV). Save it as \"CSV UTF-8\" and upload it again."
+        )
+    return (
+        f"Row {row} opens a quoted value that never closes, so the rest of the file reads as one cell. "
+        "Fix the stray quote (\") in that row and upload the file again."
+    )
 
 
 def _too_large(max_bytes: int) -> str:

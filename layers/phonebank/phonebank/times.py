@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, tzinfo
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
 
 _US_DATE = re.compile(
     r"(?P<month>\d{1,2})/(?P<day>\d{1,2})/(?P<year>\d{4})"
@@ -34,19 +34,21 @@ def parse_call_time(raw: str, zone: tzinfo, default_time: time) -> datetime:
         raise InvalidTimestamp(f"is not a date and time we read (write {ACCEPTED_FORMS})")
     if isinstance(parsed, date) and not isinstance(parsed, datetime):
         parsed = datetime.combine(parsed, default_time)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)
+    aware = parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)
+    # A fixed offset, not the zone: a zoneinfo time in the repeated hour never equals the same instant
+    # written with an offset (PEP 495), so a duplicate written both ways would go unseen.
+    return aware.astimezone(timezone(aware.utcoffset() or timedelta()))
 
 
 def _parse_iso(text: str) -> datetime | date | None:
-    if len(text) == 10:
+    # A date alone must stay a date whatever its ISO spelling ("20241011" too): datetime would read
+    # it as midnight, not the default time.
+    for parse in (date.fromisoformat, datetime.fromisoformat):
         try:
-            return date.fromisoformat(text)
+            return parse(text)
         except ValueError:
-            return None
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        return None
+            continue
+    return None
 
 
 def _parse_with(pattern: re.Pattern[str], text: str) -> datetime | date | None:

@@ -10,7 +10,7 @@ from typing import BinaryIO
 
 from pydantic import ValidationError
 
-from phonebank.columns import ALIASES, ColumnMap, Field, map_columns
+from phonebank.columns import ALIASES, ColumnMap, Field, map_columns, normalise_header
 from phonebank.config import PipelineConfig, match_key
 from phonebank.errors import EmptyFile, HeaderOnly, InputFileError, NoHeaderRow
 from phonebank.models.dialer import DialerRow, RowContext
@@ -41,7 +41,7 @@ class InputFile:
     folder_effort: str | None = None
 
 
-def validate_upload(
+def validate_upload(  # noqa: PLR0917  (pipeline.validate_step passes these positionally)
     upload: InputFile,
     config: PipelineConfig,
     reports: OutputSink,
@@ -55,7 +55,7 @@ def validate_upload(
     rows to `work`. A file that cannot be read at all gives a FAILED report, not an exception.
     """
     try:
-        return _validate(upload, config, reports, work, now, on_row)
+        return _validate(upload, config, reports, work, now=now, on_row=on_row)
     except InputFileError as exc:
         return ValidationReport(
             status="FAILED",
@@ -70,6 +70,7 @@ def _validate(
     config: PipelineConfig,
     reports: OutputSink,
     work: OutputSink,
+    *,
     now: datetime,
     on_row: Callable[[int], None] | None,
 ) -> ValidationReport:
@@ -88,8 +89,9 @@ def _validate(
             service=columns.service_name,
         ),
     )
+    own_header = stream.header[checker.own_columns]
     with OpenFiles() as files:
-        errors = files.open_csv(reports, ERRORS_FILE, ErrorRow.header(stream.header), bom=True)
+        errors = files.open_csv(reports, ERRORS_FILE, ErrorRow.header(own_header), bom=True)
         validated = files.open_csv(work, VALIDATED_ROWS_FILE, list(Interaction.COLUMNS))
         duplicates: CsvFile | None = None
         for row in rows:
@@ -100,12 +102,14 @@ def _validate(
                 errors.write(verdict.to_cells())
             elif isinstance(verdict, DuplicateRow):
                 if duplicates is None:
-                    duplicates = files.open_csv(reports, DUPLICATES_FILE, DuplicateRow.header(stream.header))
+                    duplicates = files.open_csv(reports, DUPLICATES_FILE, DuplicateRow.header(own_header))
                 duplicates.write(verdict.to_cells())
             elif isinstance(verdict, Interaction):
                 validated.write(verdict.to_cells())
         if checker.counts["rows_read"] == 0:
-            raise HeaderOnly("The file has a header but no rows. Export the call results again with the rows.")
+            raise HeaderOnly(
+                "The file has a header but no rows. Export the call results again with the rows."
+            )
     counts = checker.result_counts()
     written = [OutputFile(system="report", name=ERRORS_FILE, location=reports.location(ERRORS_FILE),
                           records=errors.records)]
@@ -150,6 +154,9 @@ class _RowChecker:
         self._date_called = columns.index.get("date_called")
         self._time_called = columns.index.get("time_called")
         self._voter_id_type = columns.index.get("voter_id_type") if "van_id" in columns.index else None
+        # A report dropped back in starts with our `row` and `errors` columns: replace them, never stack them.
+        is_report = [normalise_header(header) for header in columns.headers[:2]] == ["row", "errors"]
+        self.own_columns = slice(2 if is_report else 0, None)
 
     def result_counts(self) -> RowCounts:
         counts = RowCounts(**{name: self.counts[name] for name in RowCounts.model_fields})
@@ -169,20 +176,22 @@ class _RowChecker:
         if parsed is None or problems:
             self.counts["rejected"] += 1
             self.reasons.update(problems)
-            return ErrorRow(row=row.number, errors="; ".join(problems), cells=row.cells)
+            return ErrorRow(row=row.number, errors="; ".join(problems), cells=row.cells[self.own_columns])
         return self._accept_once(row, parsed)
 
     def _values(self, cells: list[str]) -> dict[str, str]:
-        width = len(cells)
-        values = {field: cells[i] if i is not None and i < width else "" for field, i in self._positions}
+        def cell(index: int | None) -> str:
+            return cells[index] if index is not None and index < len(cells) else ""
+
+        values: dict[str, str] = {field: cell(index) for field, index in self._positions}
         if self._date_called is not None:
-            date_part = cells[self._date_called] if self._date_called < width else ""
-            time_part = cells[self._time_called] if self._time_called is not None and self._time_called < width else ""
+            date_part, time_part = cell(self._date_called), cell(self._time_called)
             values["called_at"] = f"{date_part.strip()} {time_part.strip()}".strip()
-        if self._voter_id_type is not None and self._voter_id_type < width:
-            id_type = cells[self._voter_id_type].strip()
-            if id_type and "van" not in id_type.casefold():
-                values["van_id"] = ""
+        id_type = cell(self._voter_id_type).strip()
+        if id_type and "van" not in id_type.casefold():
+            if values["van_id"].strip():
+                values["ignored_id_type"] = id_type
+            values["van_id"] = ""
         return values
 
     def _parse(self, values: dict[str, str]) -> tuple[DialerRow | None, list[str]]:
@@ -195,12 +204,12 @@ class _RowChecker:
             problems = [f"{self._column(str(e['loc'][0]))}: {e['msg']}" for e in exc.errors()]
         has_profile = bool(values["profile_id"].strip())
         if not has_profile and not values["van_id"].strip():
-            problems.append(f"{self._id_columns()}: empty, a row needs at least one ID")
+            problems.append(self._no_id(values.get("ignored_id_type")))
         effort = values["effort"].strip() or self.context.fallback_effort
         if has_profile and not effort:
             problems.append(
-                f"{self._column('effort')}: empty, and neither the upload folder (incoming/<effort name>/) nor "
-                "the configuration gives an effort, and Organizer needs one"
+                f"{self._column('effort')}: empty, and neither the upload folder (incoming/<effort name>/) "
+                "nor the configuration gives an effort, and Organizer needs one"
             )
         return parsed, problems
 
@@ -209,7 +218,7 @@ class _RowChecker:
         first = self._first_row_of.setdefault(interaction.identity(), row.number)
         if first != row.number:
             self.counts["duplicates"] += 1
-            return DuplicateRow(row=row.number, duplicate_of=first, cells=row.cells)
+            return DuplicateRow(row=row.number, duplicate_of=first, cells=row.cells[self.own_columns])
         self.counts["accepted"] += 1
         self.by_outcome[interaction.outcome] += 1
         if interaction.effort:
@@ -222,5 +231,11 @@ class _RowChecker:
         known: Field = field  # type: ignore[assignment]
         return self.columns.header_of(known) if known in self.columns.index else ALIASES[known][0]
 
-    def _id_columns(self) -> str:
-        return " / ".join(self._column(field) for field in ("profile_id", "van_id") if field in self.columns.index)
+    def _no_id(self, ignored_id_type: str | None) -> str:
+        if ignored_id_type:
+            return (
+                f"{self._column('van_id')}: is ignored because Voter ID Type is {ignored_id_type}, not VAN, "
+                "and the row has no other ID (accepted: Voter ID Type VAN, VANID or empty)"
+            )
+        ids = [self._column(field) for field in ("profile_id", "van_id") if field in self.columns.index]
+        return f"{' / '.join(ids)}: empty, a row needs at least one ID"

@@ -74,7 +74,9 @@ def _outcome(value: Any, info: ValidationInfo) -> str:
     canonical = config.outcome_index.get(match_key(_required(value, "the call's outcome")))
     if canonical is None:
         accepted = ", ".join(config.outcomes)
-        raise _problem("outcome", f"is not an outcome we know (accepted: {accepted}, or a configured synonym)")
+        raise _problem(
+            "outcome", f"is not an outcome we know (accepted: {accepted}, or a configured synonym)"
+        )
     return canonical
 
 
@@ -84,7 +86,9 @@ def _call_type(value: Any, info: ValidationInfo) -> CallType:
         return "Computer"
     call_type = _context(info).config.call_type_index.get(match_key(text))
     if call_type is None:
-        raise _problem("call_type", "is not a call type we know (accepted: Computer, Phone Dial, or empty for Computer)")
+        raise _problem(
+            "call_type", "is not a call type we know (accepted: Computer, Phone Dial, or empty for Computer)"
+        )
     return call_type
 
 
@@ -92,14 +96,16 @@ _DURATION = re.compile(r"(?:(?P<h>\d+):)??(?:(?P<m>\d+):)?(?P<s>\d+)(?:\.0*)?")
 
 
 def _duration(value: Any) -> int | None:
-    value = _cell(value)
-    if value is None:
+    text = _cell(value)
+    if text is None:
         return None
-    match = _DURATION.fullmatch(value)
-    if match is None or (":" in value and "." in value):
-        raise _problem("duration", "is not a duration (write whole seconds such as 75, or minutes:seconds such as 1:15)")
+    match = _DURATION.fullmatch(text)
+    if match is None or (":" in text and "." in text):
+        raise _problem(
+            "duration", "is not a duration (write whole seconds such as 75, or minutes:seconds such as 1:15)"
+        )
     hours, minutes, seconds = (int(match[part] or 0) for part in ("h", "m", "s"))
-    if ":" in value and seconds >= 60:
+    if ":" in text and seconds >= 60:
         raise _problem("duration", "has 60 or more seconds after the colon (write 1:15 or 75)")
     return hours * 3600 + minutes * 60 + seconds
 
@@ -109,10 +115,10 @@ def _profile_id(value: Any) -> str | None:
 
 
 def _van_id(value: Any) -> str | None:
-    value = _cell(value)
-    if value is not None and not value.isdigit():
+    text = _cell(value)
+    if text is not None and not text.isdigit():
         raise _problem("van_id", "is not a VAN ID (a VAN ID is a whole number such as 101234567)")
-    return value
+    return text
 
 
 def _service(value: Any, info: ValidationInfo) -> str:

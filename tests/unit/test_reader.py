@@ -1,0 +1,327 @@
+"""The streaming reader: encodings, BOM, delimiters, line ends, quoting, and whole-file failures."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import EVENTS
+from phonebank.config import PipelineConfig, build_config
+from phonebank.errors import (
+    EmptyFile,
+    FileTooLarge,
+    HeaderOnly,
+    InputFileError,
+    MalformedCsv,
+    NoHeaderRow,
+    NotText,
+    UndecodableFile,
+)
+from phonebank.reader import CsvStream, DataRow
+from validation_helpers import BOM, IMPACTIVE_HEADER, csv_bytes, impactive_row, validate_bytes
+
+LIMIT = 10_000_000
+
+
+def read(data: bytes, max_bytes: int = LIMIT) -> tuple[list[str], list[DataRow]]:
+    stream = CsvStream(io.BytesIO(data), max_bytes, len(data))
+    return stream.header, list(stream.rows())
+
+
+# Encodings and BOM
+
+
+@pytest.mark.parametrize("bom", [False, True], ids=["utf8", "utf8-bom"])
+def test_utf8_with_or_without_bom_reads_the_same(bom: bool) -> None:
+    # Given a UTF-8 export with accented names, with and without Excel's byte order mark
+    data = csv_bytes(["Profile ID", "First Name"], [["OP-1", "Zoë Núñez"]], bom=bom)
+
+    # When it is read
+    header, rows = read(data)
+
+    # Then the BOM is not part of the first column name and the accents survive
+    assert header == ["Profile ID", "First Name"]
+    assert rows == [DataRow(2, ["OP-1", "Zoë Núñez"])]
+
+
+def test_windows_1252_reads_accents_and_smart_quotes() -> None:
+    # Given what Excel's "CSV" writes on Windows: cp1252 bytes, e.g. ç = 0xE7, a curly apostrophe = 0x92
+    data = csv_bytes(
+        ["Profile ID", "First Name"], [["OP-1", "François"], ["OP-2", "O’Brien"]], encoding="cp1252"
+    )
+    assert b"\xe7" in data and b"\x92" in data
+
+    # When it is read
+    _, rows = read(data)
+
+    # Then every character is the one the user typed
+    assert [row.cells[1] for row in rows] == ["François", "O’Brien"]
+
+
+def test_thrutalk_sample_in_windows_1252_reads_its_accented_names() -> None:
+    # Given the ThruTalk sample, which is Windows-1252 and not valid UTF-8
+    data = (EVENTS / "thrutalk-sample.csv").read_bytes()
+    with pytest.raises(UnicodeDecodeError):
+        data.decode("utf-8")
+
+    # When it is read
+    header, rows = read(data)
+
+    # Then its names read as cp1252 text would
+    first_names = {row.cells[header.index("Voter First Name")] for row in rows}
+    assert "André" in first_names
+    assert "François" in first_names
+
+
+# Delimiters, line ends and quoting
+
+
+@pytest.mark.parametrize("delimiter", [",", "\t", ";"], ids=["comma", "tab", "semicolon"])
+def test_delimiter_is_detected_from_the_header(delimiter: str) -> None:
+    # Given a file in each delimiter, whose values hold the other two delimiters
+    value = "Smith, Jr.; aka\tJS"
+    data = csv_bytes(["Profile ID", "Caller", "Phone"], [["OP-1", value, "2022013344"]], delimiter=delimiter)
+
+    # When it is read
+    stream = CsvStream(io.BytesIO(data), LIMIT)
+    rows = list(stream.rows())
+
+    # Then the columns split on that delimiter only
+    assert stream.delimiter == delimiter
+    assert stream.header == ["Profile ID", "Caller", "Phone"]
+    assert rows == [DataRow(2, ["OP-1", value, "2022013344"])]
+
+
+@pytest.mark.parametrize("newline", ["\r\n", "\n"], ids=["crlf", "lf"])
+def test_line_ends_are_not_part_of_the_cells(newline: str) -> None:
+    # Given a file with Windows (CRLF) or Unix (LF) line ends
+    data = csv_bytes(
+        ["Profile ID", "Phone"], [["OP-1", "2022013344"], ["OP-2", "2022013345"]], newline=newline
+    )
+
+    # When it is read
+    header, rows = read(data)
+
+    # Then no cell keeps a carriage return
+    assert header == ["Profile ID", "Phone"]
+    assert [row.cells for row in rows] == [["OP-1", "2022013344"], ["OP-2", "2022013345"]]
+
+
+def test_quoted_commas_stay_in_one_cell() -> None:
+    # Given a value with commas, quoted as CSV does
+    data = b'Profile ID,Caller,Phone\r\nOP-1,"Smith, Jane, Jr.",2022013344\r\n'
+
+    # When it is read
+    _, rows = read(data)
+
+    # Then it is one cell
+    assert rows == [DataRow(2, ["OP-1", "Smith, Jane, Jr.", "2022013344"])]
+
+
+def test_quoted_newlines_keep_spreadsheet_row_numbers() -> None:
+    # Given a note that spans three lines inside quotes, then two more rows
+    data = (
+        b"Profile ID,Notes,Phone\r\n"
+        b'OP-1,"line one\r\nline two\r\nline three",2022013344\r\n'
+        b"OP-2,plain,2022013345\r\n"
+        b'OP-3,"a\nb",2022013346\r\n'
+    )
+
+    # When it is read
+    _, rows = read(data)
+
+    # Then each row has the number a spreadsheet shows (header = 1), not the line number
+    assert [row.number for row in rows] == [2, 3, 4]
+    assert rows[0].cells[1] == "line one\r\nline two\r\nline three"
+    assert rows[2].cells == ["OP-3", "a\nb", "2022013346"]
+
+
+def test_error_report_uses_spreadsheet_rows_after_quoted_line_breaks(
+    tmp_path: Path, config: PipelineConfig
+) -> None:
+    # Given a two-line caller note in row 2 and a bad phone in row 3 (line 4 of the file)
+    header = [*IMPACTIVE_HEADER, "Notes"]
+    data = csv_bytes(
+        header, [[*impactive_row(), "call back\r\nafter 6"], [*impactive_row(phone_number="abc"), ""]]
+    )
+
+    # When the file is validated
+    run = validate_bytes(data, tmp_path, config)
+
+    # Then the bad row is reported as row 3, as a spreadsheet shows it, and the note is kept whole
+    assert list(run.errors_by_row()) == [3]
+    assert run.only_accepted().row == 2
+
+
+def test_blank_rows_keep_their_numbers() -> None:
+    # Given a blank line between two rows
+    data = b"Profile ID,Phone\r\nOP-1,2022013344\r\n\r\nOP-2,2022013345\r\n"
+
+    # When it is read
+    _, rows = read(data)
+
+    # Then the row after the blank one is row 4, as in a spreadsheet
+    assert [(row.number, row.cells) for row in rows] == [
+        (2, ["OP-1", "2022013344"]),
+        (3, []),
+        (4, ["OP-2", "2022013345"]),
+    ]
+
+
+class MadeUpExport:
+    """A 100 MB export made up as it is read, counting the bytes handed out."""
+
+    def __init__(self, total: int = 100_000_000) -> None:
+        self.served = 0
+        self._total = total
+        self._pending = b"Profile ID,Phone\r\n"
+        self._next = 0
+
+    def read(self, size: int = -1) -> bytes:
+        assert size > 0, "the reader asked for the whole file at once"
+        parts, length = [self._pending], len(self._pending)
+        while length < size and self.served + length < self._total:
+            line = b"OP-%09d,2022013344\r\n" % self._next
+            self._next += 1
+            parts.append(line)
+            length += len(line)
+        data = b"".join(parts)
+        chunk, self._pending = data[:size], data[size:]
+        self.served += len(chunk)
+        return chunk
+
+
+def test_rows_are_streamed_in_constant_memory() -> None:
+    # Given a 100 MB export that only exists as it is read
+    source = MadeUpExport()
+
+    # When the header and the first two rows are read
+    stream = CsvStream(source, LIMIT * 100)  # type: ignore[arg-type]
+    rows = stream.rows()
+    first, second = next(rows), next(rows)
+
+    # Then they are right, and only a small buffer's worth of the file was read to get them
+    assert stream.header == ["Profile ID", "Phone"]
+    assert (first.number, first.cells, second.number) == (2, ["OP-000000000", "2022013344"], 3)
+    assert source.served <= 2 * 1024 * 1024
+
+
+# Whole-file failures raised by the reader
+
+
+def _rows_of(data: bytes, max_bytes: int = LIMIT, *, size_hint: bool = True) -> None:
+    stream = CsvStream(io.BytesIO(data), max_bytes, len(data) if size_hint else None)
+    for _ in stream.rows():
+        pass
+
+
+GOOD = csv_bytes(IMPACTIVE_HEADER, [impactive_row()])
+
+READER_FAILURES = {
+    "empty": (b"", EmptyFile, "empty"),
+    "nul bytes": (GOOD.replace(b"OP-1", b"OP\x00-1"), NotText, "binary"),
+    "xlsx": (b"PK\x03\x04\x14\x00\x06\x00" + b"\x00" * 40, NotText, "Excel"),
+    "old xls": (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 40, NotText, "Excel"),
+    "pdf": (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", NotText, "PDF"),
+    "utf-16 le": (("\ufeff" + GOOD.decode()).encode("utf-16-le"), NotText, "UTF-16"),
+    "utf-16 be": (("\ufeff" + GOOD.decode()).encode("utf-16-be"), NotText, "UTF-16"),
+    "utf-16 no bom": (GOOD.decode().encode("utf-16-le"), NotText, "binary"),
+    "undecodable": (GOOD + b"OP-2,,\x81\x8d\x8f,,,\r\n", UndecodableFile, "Line 3"),
+    "bare cr line ends": (GOOD.replace(b"\r\n", b"\r"), MalformedCsv, "carriage return"),
+    "unclosed quote": (GOOD + b'OP-2,"never closed\r\n' + b"OP-3,x\r\n" * 20_000, MalformedCsv, "Row 3"),
+}
+
+
+@pytest.mark.parametrize(("data", "error", "says"), READER_FAILURES.values(), ids=READER_FAILURES.keys())
+def test_reader_failures_raise_their_named_exception(data: bytes, error: type[Exception], says: str) -> None:
+    # Given a file that is not a readable CSV
+    # When it is read to the end
+    # Then the reader raises the named exception, with a message that says what is wrong
+    with pytest.raises(error, match=says):
+        _rows_of(data)
+
+
+def test_a_file_over_the_limit_fails_before_any_byte_is_read() -> None:
+    # Given a size above the configured limit
+    class Unreadable:
+        def read(self, size: int = -1) -> bytes:
+            raise AssertionError("read although the size alone says no")
+
+        def __iter__(self) -> Iterator[bytes]:
+            raise AssertionError("read although the size alone says no")
+
+    # When the stream is opened with that size
+    # Then it fails at once, naming the limit
+    with pytest.raises(FileTooLarge, match="1,000 bytes"):
+        CsvStream(Unreadable(), 1_000, 1_001)  # type: ignore[arg-type]
+
+
+def test_a_file_over_the_limit_without_a_size_fails_while_streaming() -> None:
+    # Given a stream whose size is not known up front, 10 rows past a limit of 5 rows
+    data = csv_bytes(IMPACTIVE_HEADER, [impactive_row(profile_id=f"OP-{n}") for n in range(15)])
+    limit = len(data) * 6 // 16
+
+    # When it is read without a size
+    # Then it fails once the bytes read pass the limit
+    with pytest.raises(FileTooLarge):
+        _rows_of(data, limit, size_hint=False)
+
+
+def test_a_file_exactly_at_the_limit_is_read() -> None:
+    # Given a file exactly as large as the limit
+    # When it is read, with and without its size
+    # Then no row is refused
+    _rows_of(GOOD, len(GOOD))
+    _rows_of(GOOD, len(GOOD), size_hint=False)
+
+
+# The same failures through validate_upload: a FAILED report and no output file
+
+
+def _small_limit(limit: int) -> PipelineConfig:
+    return build_config({"limits": {"max_input_bytes": limit}})
+
+
+UPLOAD_FAILURES = {
+    **{name: (data, error) for name, (data, error, _) in READER_FAILURES.items()},
+    "only blank lines": (b"\r\n\r\n  \r\n", EmptyFile),
+    "bom only": (BOM, EmptyFile),
+    "header only": (csv_bytes(IMPACTIVE_HEADER, []), HeaderOnly),
+    "header and blank rows": (csv_bytes(IMPACTIVE_HEADER, [[], [""] * 7]), HeaderOnly),
+    "no header": (csv_bytes(impactive_row(), [impactive_row(profile_id="OP-2")]), NoHeaderRow),
+    "blank first line": (b"\r\n" + GOOD, NoHeaderRow),
+}
+
+
+@pytest.mark.parametrize(("data", "error"), UPLOAD_FAILURES.values(), ids=UPLOAD_FAILURES.keys())
+def test_unreadable_file_gives_a_failed_report_and_writes_nothing(
+    data: bytes, error: type[InputFileError], tmp_path: Path, config: PipelineConfig
+) -> None:
+    # Given a file that cannot be read as a dialer export
+    # When it is validated
+    run = validate_bytes(data, tmp_path, config)
+
+    # Then the report is FAILED, names the exception, and no half-written file is left behind
+    assert run.report.status == "FAILED"
+    assert run.report.failure is not None
+    assert run.report.failure.startswith(f"{error.__name__}: ")
+    assert run.report.counts.rows_read == 0
+    assert list(tmp_path.rglob("*.*")) == []
+
+
+@pytest.mark.parametrize("known_size", [True, False], ids=["size-known", "size-unknown"])
+def test_upload_over_the_size_limit_is_failed(known_size: bool, tmp_path: Path) -> None:
+    # Given a configured limit smaller than the upload
+    data = csv_bytes(IMPACTIVE_HEADER, [impactive_row(profile_id=f"OP-{n}") for n in range(50)])
+    config = _small_limit(len(data) // 2)
+
+    # When it is validated, with its size given up front or not
+    run = validate_bytes(data, tmp_path, config, known_size=known_size)
+
+    # Then it fails as too large, and the rows read before the limit leave no file behind
+    assert run.report.status == "FAILED"
+    assert run.report.failure is not None
+    assert run.report.failure.startswith("FileTooLarge: ")
+    assert list(tmp_path.rglob("*.*")) == []
