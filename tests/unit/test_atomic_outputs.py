@@ -10,12 +10,13 @@ from pathlib import Path
 from typing import BinaryIO
 
 import pytest
+from transform_helpers import interaction, organizer_file_problems, read_rows, valid_report
+
 from phonebank.config import PipelineConfig, build_config
 from phonebank.models.interaction import Interaction
 from phonebank.pipeline import transform_step
 from phonebank.sinks import LocalDirectory
 from phonebank.transform import transform_validated
-from transform_helpers import interaction, organizer_file_problems, read_rows, valid_report
 
 
 class WorkerKilledError(Exception):

@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 from conftest import EVENTS
-from phonebank.cli import main
 from validation_helpers import BOM, IMPACTIVE_HEADER, csv_bytes, impactive_row
+
+from phonebank.cli import main
 
 EXIT_OK, EXIT_REJECTED, EXIT_FAILED = 0, 1, 2
 

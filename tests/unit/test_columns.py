@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from validation_helpers import IMPACTIVE_HEADER, csv_bytes, impactive_row, validate_bytes
+
 from phonebank.columns import ALIASES, Field, map_columns, normalise_header
 from phonebank.config import PipelineConfig, build_config
 from phonebank.errors import DuplicateColumn, MissingColumn, NoHeaderRow
-from validation_helpers import IMPACTIVE_HEADER, csv_bytes, impactive_row, validate_bytes
 
 # Spec section 1's alias table, written out by hand: the code's ALIASES must keep every one of them.
 SPEC_ALIASES: list[tuple[Field, str]] = [

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from phonebank.config import build_config, load_config
 from phonebank.errors import ConfigurationError
 

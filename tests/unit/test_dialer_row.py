@@ -7,10 +7,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from phonebank.config import PipelineConfig, build_config
-from phonebank.models.dialer import DialerRow, RowContext
 from pydantic import ValidationError
 from validation_helpers import IMPACTIVE_HEADER, NOW, Run, csv_bytes, impactive_row, validate_bytes
+
+from phonebank.config import PipelineConfig, build_config
+from phonebank.models.dialer import DialerRow, RowContext
 
 NEW_YORK = ZoneInfo("America/New_York")
 
@@ -107,10 +108,20 @@ def test_phone_with_a_country_code_keeps_its_country(config: PipelineConfig) -> 
         ("202 201 334", "is not a valid phone number"),
         ("12345678901234567", "is not a valid phone number"),
         ("abc", "is not a phone number"),
+        ("+800 1234 5678", "is a non-geographic number"),
         ("", "is empty"),
         ("   ", "is empty"),
     ],
-    ids=["seven-digits", "no-such-area-code", "nine-digits", "too-long", "letters", "empty", "blank"],
+    ids=[
+        "seven-digits",
+        "no-such-area-code",
+        "nine-digits",
+        "too-long",
+        "letters",
+        "non-geographic",
+        "empty",
+        "blank",
+    ],
 )
 def test_phone_that_is_not_a_valid_number_is_an_error(
     written: str, says: str, config: PipelineConfig
@@ -427,7 +438,7 @@ def test_duration_forms(written: str, seconds: int | None, config: PipelineConfi
     assert parse(config, duration=written).duration == seconds
 
 
-@pytest.mark.parametrize("written", ["abc", "-5", "-0:15", "75.5", "1:75", "75 s", "1,5"])
+@pytest.mark.parametrize("written", ["abc", "-5", "-0:15", "75.5", "1:75", "1:75:00", "75 s", "1,5"])
 def test_duration_that_is_not_whole_non_negative_seconds_is_an_error(
     written: str, config: PipelineConfig
 ) -> None:
@@ -483,7 +494,7 @@ def test_van_id_is_digits(config: PipelineConfig) -> None:
     assert parse(config, van_id="", profile_id="").van_id is None
 
 
-@pytest.mark.parametrize("written", ["10123A", "VAN-101234567", "1.01E+08", "-101234567"])
+@pytest.mark.parametrize("written", ["10123A", "VAN-101234567", "1.01E+08", "-101234567", "12²", "١٢٣"])
 def test_van_id_that_is_not_a_whole_number_is_an_error(written: str, config: PipelineConfig) -> None:
     # Given a VAN ID that is not digits (Excel's scientific notation included)
     # When the row is validated
@@ -715,3 +726,15 @@ def test_a_duplicate_is_the_same_interaction_in_any_written_form(
     assert [i.row for i in run.accepted()] == [2, 4]
     duplicates = (run.reports / "duplicates.csv").read_text(encoding="utf-8").splitlines()
     assert duplicates[1].startswith("3,2,")
+
+
+@pytest.mark.parametrize("written", ["10/01/0204 18:07", "1999-12-31 23:59"])
+def test_a_call_before_the_earliest_call_date_is_an_error(written: str, config: PipelineConfig) -> None:
+    # Given a call whose year is mistyped (or older than any dialer export)
+    # When the row is validated
+    refused = problems(config, called_at=written)
+
+    # Then it is refused naming the earliest date accepted and the setting
+    assert list(refused) == ["called_at"]
+    assert "before 2000-01-01" in refused["called_at"]
+    assert "earliest_call_date" in refused["called_at"]

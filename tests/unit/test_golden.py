@@ -14,9 +14,10 @@ from typing import Any
 
 import pytest
 from conftest import EVENTS, ROOT
-from phonebank.config import build_config
 from test_transform_mapping import RESULT_IDS
 from transform_helpers import NOW, run_pipeline
+
+from phonebank.config import build_config
 
 GOLDEN = ROOT / "tests" / "golden"
 UPDATE = os.environ.get("PHONEBANK_UPDATE_GOLDEN") == "1"

@@ -9,9 +9,6 @@ from pathlib import Path
 
 import pytest
 from conftest import EVENTS
-from phonebank.config import PipelineConfig, build_config
-from phonebank.sinks import LocalDirectory
-from phonebank.transform import transform_validated
 from transform_helpers import (
     SEED_002_HEADER,
     dialer_csv,
@@ -22,6 +19,10 @@ from transform_helpers import (
     run_pipeline,
     valid_report,
 )
+
+from phonebank.config import PipelineConfig, build_config
+from phonebank.sinks import LocalDirectory
+from phonebank.transform import transform_validated
 
 
 def test_a_row_carries_each_column_as_organizer_reads_it(tmp_path: Path, config: PipelineConfig) -> None:

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 from conftest import EVENTS
+from validation_helpers import BOM, IMPACTIVE_HEADER, csv_bytes, impactive_row, validate_bytes
+
 from phonebank.config import PipelineConfig, build_config
 from phonebank.errors import (
     EmptyFile,
@@ -20,7 +22,6 @@ from phonebank.errors import (
     UndecodableFile,
 )
 from phonebank.reader import CsvStream, DataRow
-from validation_helpers import BOM, IMPACTIVE_HEADER, csv_bytes, impactive_row, validate_bytes
 
 LIMIT = 10_000_000
 

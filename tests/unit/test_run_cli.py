@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 from conftest import EVENTS
+from transform_helpers import dialer_csv, output_files, read_rows, run_pipeline
+
 from phonebank.cli import main
 from phonebank.config import PipelineConfig, build_config
 from phonebank.notify import render
-from transform_helpers import dialer_csv, output_files, read_rows, run_pipeline
 
 HEADER = ["Profile ID", "VAN ID", "Phone", "Date/Time", "Call Result", "Effort"]
 

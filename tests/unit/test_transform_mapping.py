@@ -6,8 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from phonebank.config import PipelineConfig, build_config
 from transform_helpers import dialer_csv, output_files, read_rows, run_pipeline
+
+from phonebank.config import PipelineConfig, build_config
 
 CANONICAL_HEADER = ["Profile ID", "VAN ID", "Phone Number Called", "Date/Time", "Call Result", "Effort Name"]
 IMPACTIVE_HEADER = ["Profile ID", "VAN ID", "Phone Number", "Last Called At", "Call Outcome", "Effort Name"]

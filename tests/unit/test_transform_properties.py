@@ -12,9 +12,6 @@ from zoneinfo import ZoneInfo
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from phonebank.config import build_config
-from phonebank.sinks import LocalDirectory
-from phonebank.transform import transform_validated
 from test_transform_mapping import RESULT_IDS, SPEC_TABLE
 from transform_helpers import (
     dialer_csv,
@@ -25,6 +22,10 @@ from transform_helpers import (
     run_pipeline,
     valid_report,
 )
+
+from phonebank.config import build_config
+from phonebank.sinks import LocalDirectory
+from phonebank.transform import transform_validated
 
 HEADER = ["Profile ID", "VAN ID", "Phone", "Date/Time", "Call Result", "Effort", "Call Type", "Duration"]
 MAPPING = {spelling: (organizer, van) for spelling, organizer, van in SPEC_TABLE}

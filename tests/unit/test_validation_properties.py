@@ -14,8 +14,9 @@ from zoneinfo import ZoneInfo
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from phonebank.config import load_config
 from validation_helpers import NOW, Run, csv_bytes, validate_bytes
+
+from phonebank.config import load_config
 
 NEW_YORK = ZoneInfo("America/New_York")
 CONFIG = load_config()

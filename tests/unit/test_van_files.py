@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from transform_helpers import dialer_csv, output_files, read_rows, run_pipeline
+
 from phonebank.config import build_config
 from phonebank.notify import render
-from transform_helpers import dialer_csv, output_files, read_rows, run_pipeline
 
 HEADER = ["Profile ID", "VAN ID", "Phone", "Date/Time", "Call Result", "Effort"]
 BY_NAME = Path("van/van-canvass-results-by-name.csv")

@@ -10,8 +10,19 @@ from typing import Literal
 from phonebank.errors import DuplicateColumn, MissingColumn, NoHeaderRow
 
 Field = Literal[
-    "profile_id", "van_id", "voter_id_type", "phone", "called_at", "date_called", "time_called",
-    "outcome", "effort", "service", "call_type", "duration", "caller",
+    "profile_id",
+    "van_id",
+    "voter_id_type",
+    "phone",
+    "called_at",
+    "date_called",
+    "time_called",
+    "outcome",
+    "effort",
+    "service",
+    "call_type",
+    "duration",
+    "caller",
 ]
 Dialer = Literal["impactive", "thrutalk", "canonical"]
 
@@ -114,7 +125,7 @@ def _require(index: dict[Field, int]) -> None:
         )
     if "date_called" in index and "called_at" in index:
         raise DuplicateColumn(
-            "The file has both a date/time column and a \"Date Called\" column. Keep one of them."
+            'The file has both a date/time column and a "Date Called" column. Keep one of them.'
         )
     for field in ("phone", "outcome"):
         if field not in index:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import time
+from datetime import date, time
 from functools import cached_property
 from importlib.resources import files
 from pathlib import Path
@@ -125,6 +125,7 @@ class PipelineConfig(_Strict):
     source_timezone: TimeZoneName | None = None
     dialer_timezones: dict[Dialer, TimeZoneName] = {}
     default_time: LocalTime
+    earliest_call_date: date = date(2000, 1, 1)
     default_effort: str | None = None
     phone_region: PhoneRegion = "US"
     organizer_phone_format: Literal["national10", "e164"] = "national10"

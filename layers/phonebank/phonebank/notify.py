@@ -12,7 +12,9 @@ _WHAT_TO_DO = {
         "Too many rows have errors, so no import file was built. Open errors.csv, fix the values in the "
         "listed rows (keep the columns), and upload the fixed file to incoming/ again."
     ),
-    "FAILED": "The file could not be read. Fix the problem named above and upload the file to incoming/ again.",
+    "FAILED": (
+        "The file could not be read. Fix the problem named above and upload the file to incoming/ again."
+    ),
 }
 _SUBJECT_LIMIT = 100
 
@@ -63,10 +65,17 @@ def render(summary: Summary) -> str:
         )
     if summary.systems:
         lines.append("")
-    consent = [f"  {system}: {result} {n:,}" for system, results in summary.consent_changing.items()
-               for result, n in results.items()]
+    consent = [
+        f"  {system}: {result} {n:,}"
+        for system, results in summary.consent_changing.items()
+        for result, n in results.items()
+    ]
     if consent:
-        lines += ["Results that change a phone's consent or a person's record (cannot be undone):", *consent, ""]
+        lines += [
+            "Results that change a phone's consent or a person's record (cannot be undone):",
+            *consent,
+            "",
+        ]
     if summary.top_errors:
         lines.append("Top error reasons")
         lines += [f"  {reason.count:>7,}  {reason.reason}" for reason in summary.top_errors]

@@ -25,6 +25,11 @@ def to_e164(raw: str, region: str) -> str:
             "is not a valid phone number: wrong length or no such area code (write 10 digits with the "
             "area code, or + and the country code)"
         )
+    if phonenumbers.region_code_for_number(number) in (None, "001"):
+        raise InvalidPhone(
+            "is a non-geographic number such as +800, which belongs to no country (write a number of a "
+            "country, with its area code)"
+        )
     return phonenumbers.format_number(number, PhoneNumberFormat.E164)
 
 

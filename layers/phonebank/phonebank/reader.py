@@ -70,7 +70,7 @@ class CsvStream:
             if b"\x00" in line:
                 raise NotText(
                     f"Line {line_number} holds binary data (NUL bytes): this is not a CSV text file. "
-                    "Save it from your spreadsheet as \"CSV UTF-8\" and upload it again."
+                    'Save it from your spreadsheet as "CSV UTF-8" and upload it again.'
                 )
             yield _decode(line, line_number)
 
@@ -110,16 +110,16 @@ def _decode(line: bytes, line_number: int) -> str:
     except UnicodeDecodeError as exc:
         raise UndecodableFile(
             f"Line {line_number} is neither UTF-8 nor Windows-1252 text (byte 0x{line[exc.start]:02x}). "
-            "Save the file as \"CSV UTF-8\" and upload it again."
+            'Save the file as "CSV UTF-8" and upload it again.'
         ) from exc
 
 
 def _refuse_binary(first_line: bytes) -> None:
     for signature, what in _BINARY_SIGNATURES.items():
         if first_line.startswith(signature):
-            raise NotText(f"The file is {what}, not a CSV. Save it as \"CSV UTF-8\" and upload that.")
+            raise NotText(f'The file is {what}, not a CSV. Save it as "CSV UTF-8" and upload that.')
     if first_line.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise NotText("The file is UTF-16 text (Excel's \"Unicode Text\"). Save it as \"CSV UTF-8\" instead.")
+        raise NotText('The file is UTF-16 text (Excel\'s "Unicode Text"). Save it as "CSV UTF-8" instead.')
 
 
 def _delimiter_of(header_line: str) -> str:
@@ -133,11 +133,11 @@ def _malformed(row: int, exc: csv.Error) -> str:
     if "new-line" in str(exc):
         return (
             f"Row {row} holds a line break outside quotes: the file's lines end in a bare carriage return "
-            "(old Mac CSV). Save it as \"CSV UTF-8\" and upload it again."
+            '(old Mac CSV). Save it as "CSV UTF-8" and upload it again.'
         )
     return (
         f"Row {row} opens a quoted value that never closes, so the rest of the file reads as one cell. "
-        "Fix the stray quote (\") in that row and upload the file again."
+        'Fix the stray quote (") in that row and upload the file again.'
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO, cast
@@ -61,12 +62,51 @@ def _s3_errors(what: str) -> Iterator[None]:
     try:
         yield
     except ClientError as exc:
-        code = str(exc.response.get("Error", {}).get("Code", ""))
-        if code in _TRANSIENT_CODES:
-            raise StorageUnavailable(f"S3 was unavailable while {what} ({code}); retrying helps") from exc
-        raise StorageError(f"S3 refused {what} ({code})", code) from exc
+        raise _refusal(exc, what) from exc
+    except ValueError as exc:
+        # smart_open reports a refused CreateMultipartUpload, a throttled one included, as a ValueError.
+        if not isinstance(exc.__cause__, ClientError):
+            raise
+        raise _refusal(exc.__cause__, what) from exc
     except BotoCoreError as exc:
         raise StorageUnavailable(f"could not reach S3 while {what} ({type(exc).__name__})") from exc
+
+
+def _refusal(exc: ClientError, what: str) -> PhonebankError:
+    code = str(exc.response.get("Error", {}).get("Code", ""))
+    if code in _TRANSIENT_CODES:
+        return StorageUnavailable(f"S3 was unavailable while {what} ({code}); retrying helps")
+    return StorageError(f"S3 refused {what} ({code})", code)
+
+
+class _S3Reader(S3Object):
+    """Powertools' ranged reads, with S3's errors translated like every other call's: a read throttled
+    mid-file is StorageUnavailable, which the state machine retries, not an unexpected error."""
+
+    def read(self, size: int = -1) -> bytes:
+        with _s3_errors(f"reading s3://{self.bucket}/{self.key}"):
+            data: bytes = super().read(size)
+        return data
+
+    def readline(self, size: int | None = -1) -> bytes:
+        with _s3_errors(f"reading s3://{self.bucket}/{self.key}"):
+            line: bytes = super().readline(size)
+        return line
+
+
+class _S3Writer:
+    """smart_open's upload stream, with S3's errors translated on each write: a write that fills a part
+    uploads it, and the caller, not this module's `with`, is the first to see that upload fail."""
+
+    def __init__(self, stream: io.BufferedIOBase, what: str) -> None:
+        self._stream, self._what = stream, what
+
+    def write(self, data: bytes) -> int:
+        with _s3_errors(self._what):
+            return self._stream.write(data)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
 
 
 class S3Folder:
@@ -83,7 +123,7 @@ class S3Folder:
                 self.bucket, self.prefix + name, "wb", client=self._storage.client, min_part_size=_PART_SIZE
             ) as stream,
         ):
-            yield cast(BinaryIO, stream)
+            yield cast(BinaryIO, _S3Writer(stream, f"writing {name}"))
 
     def location(self, name: str) -> str:
         return f"s3://{self.bucket}/{self.prefix}{name}"
@@ -122,7 +162,9 @@ class S3Storage:
 
     def open(self, ref: ObjectRef) -> BinaryIO:
         """A seekable stream that fetches the object in ranges: constant memory for any size."""
-        stream = S3Object(bucket=ref.bucket, key=ref.key, version_id=ref.version_id, boto3_client=self.client)
+        stream = _S3Reader(
+            bucket=ref.bucket, key=ref.key, version_id=ref.version_id, boto3_client=self.client
+        )
         return cast(BinaryIO, stream)
 
     def read_text(self, ref: ObjectRef) -> str:

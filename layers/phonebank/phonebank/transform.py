@@ -28,7 +28,9 @@ class _SystemTally:
     consent_changing: Counter[str] = field(default_factory=Counter)
 
     def counts(self) -> SystemCounts:
-        return SystemCounts(written=self.written, not_sent_no_id=self.no_id, not_sent_no_instruction=self.no_instruction)
+        return SystemCounts(
+            written=self.written, not_sent_no_id=self.no_id, not_sent_no_instruction=self.no_instruction
+        )
 
 
 class _OrganizerFiles:
@@ -87,8 +89,10 @@ class _Transformer:
             tally.no_instruction += 1
             return
         assert interaction.effort, "the validator rejects Organizer rows without an effort"
-        phone = interaction.phone if self.config.organizer_phone_format == "e164" else national_or_e164(
+        phone = (
             interaction.phone
+            if self.config.organizer_phone_format == "e164"
+            else national_or_e164(interaction.phone)
         )
         self.organizer.write(
             OrganizerRow(
@@ -114,7 +118,11 @@ class _Transformer:
             instructions.append((van.contact_type, van.contact_type_id, result))
         if van.last_called_at.enabled and van.last_called_at.result:
             instructions.append(
-                (van.last_called_at.contact_type, van.last_called_at.contact_type_id, van.last_called_at.result)
+                (
+                    van.last_called_at.contact_type,
+                    van.last_called_at.contact_type_id,
+                    van.last_called_at.result,
+                )
             )
         return instructions
 
@@ -194,7 +202,9 @@ def transform_validated(
             "files": [
                 *report.files,
                 *(
-                    OutputFile(system=system, name=name, location=sink.location(name), records=csv_file.records)
+                    OutputFile(
+                        system=system, name=name, location=sink.location(name), records=csv_file.records
+                    )
                     for name, csv_file, system in outputs
                 ),
             ],

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import BinaryIO
@@ -27,7 +27,15 @@ VALIDATED_ROWS_FILE = "validated-rows.csv"
 TOP_ERRORS = 10
 
 _MODEL_FIELDS: tuple[Field, ...] = (
-    "profile_id", "van_id", "phone", "called_at", "outcome", "effort", "service", "call_type", "duration",
+    "profile_id",
+    "van_id",
+    "phone",
+    "called_at",
+    "outcome",
+    "effort",
+    "service",
+    "call_type",
+    "duration",
 )
 
 
@@ -41,13 +49,12 @@ class InputFile:
     folder_effort: str | None = None
 
 
-def validate_upload(  # noqa: PLR0917  (pipeline.validate_step passes these positionally)
+def validate_upload(
     upload: InputFile,
     config: PipelineConfig,
     reports: OutputSink,
     work: OutputSink,
     now: datetime,
-    on_row: Callable[[int], None] | None = None,
 ) -> ValidationReport:
     """Sort every row into accepted, rejected, duplicate or not dialed, and decide if the file may go on.
 
@@ -55,7 +62,7 @@ def validate_upload(  # noqa: PLR0917  (pipeline.validate_step passes these posi
     rows to `work`. A file that cannot be read at all gives a FAILED report, not an exception.
     """
     try:
-        return _validate(upload, config, reports, work, now=now, on_row=on_row)
+        return _validate(upload, config, reports, work, now=now)
     except InputFileError as exc:
         return ValidationReport(
             status="FAILED",
@@ -72,7 +79,6 @@ def _validate(
     work: OutputSink,
     *,
     now: datetime,
-    on_row: Callable[[int], None] | None,
 ) -> ValidationReport:
     stream = CsvStream(upload.stream, config.limits.max_input_bytes, upload.size)
     rows = stream.rows()
@@ -95,8 +101,6 @@ def _validate(
         validated = files.open_csv(work, VALIDATED_ROWS_FILE, list(Interaction.COLUMNS))
         duplicates: CsvFile | None = None
         for row in rows:
-            if on_row:
-                on_row(row.number)
             verdict = checker.check(row)
             if isinstance(verdict, ErrorRow):
                 errors.write(verdict.to_cells())
@@ -111,11 +115,20 @@ def _validate(
                 "The file has a header but no rows. Export the call results again with the rows."
             )
     counts = checker.result_counts()
-    written = [OutputFile(system="report", name=ERRORS_FILE, location=reports.location(ERRORS_FILE),
-                          records=errors.records)]
+    written = [
+        OutputFile(
+            system="report", name=ERRORS_FILE, location=reports.location(ERRORS_FILE), records=errors.records
+        )
+    ]
     if duplicates is not None:
-        written.append(OutputFile(system="report", name=DUPLICATES_FILE,
-                                  location=reports.location(DUPLICATES_FILE), records=duplicates.records))
+        written.append(
+            OutputFile(
+                system="report",
+                name=DUPLICATES_FILE,
+                location=reports.location(DUPLICATES_FILE),
+                records=duplicates.records,
+            )
+        )
     over_limit = counts.reject_rate > config.limits.max_reject_rate
     return ValidationReport(
         status="REJECTED" if over_limit else "VALID",

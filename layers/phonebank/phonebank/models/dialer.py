@@ -66,6 +66,11 @@ def _call_instant(value: Any, info: ValidationInfo) -> datetime:
         raise _problem("timestamp", str(exc)) from exc
     if instant > context.now:
         raise _problem("future", "is in the future, a call result must be for a call already made")
+    earliest = context.config.earliest_call_date
+    if instant.date() < earliest:
+        raise _problem(
+            "too_old", f"is before {earliest.isoformat()}, so its year looks mistyped (earliest_call_date)"
+        )
     return instant
 
 
@@ -105,7 +110,7 @@ def _duration(value: Any) -> int | None:
             "duration", "is not a duration (write whole seconds such as 75, or minutes:seconds such as 1:15)"
         )
     hours, minutes, seconds = (int(match[part] or 0) for part in ("h", "m", "s"))
-    if ":" in text and seconds >= 60:
+    if ":" in text and (seconds >= 60 or (match["h"] is not None and minutes >= 60)):
         raise _problem("duration", "has 60 or more seconds after the colon (write 1:15 or 75)")
     return hours * 3600 + minutes * 60 + seconds
 
@@ -116,7 +121,7 @@ def _profile_id(value: Any) -> str | None:
 
 def _van_id(value: Any) -> str | None:
     text = _cell(value)
-    if text is not None and not text.isdigit():
+    if text is not None and not (text.isascii() and text.isdigit()):
         raise _problem("van_id", "is not a VAN ID (a VAN ID is a whole number such as 101234567)")
     return text
 

@@ -28,7 +28,15 @@ class Interaction(BaseModel):
 
     model_config = ConfigDict(frozen=True)
     COLUMNS: ClassVar[tuple[str, ...]] = (
-        "row", "profile_id", "van_id", "phone", "called_at", "outcome", "effort", "service", "call_type",
+        "row",
+        "profile_id",
+        "van_id",
+        "phone",
+        "called_at",
+        "outcome",
+        "effort",
+        "service",
+        "call_type",
         "duration",
     )
 
@@ -49,8 +57,15 @@ class Interaction(BaseModel):
 
     def to_cells(self) -> list[str]:
         return [
-            str(self.row), self.profile_id or "", self.van_id or "", self.phone, self.called_at.isoformat(),
-            self.outcome, self.effort or "", self.service, self.call_type,
+            str(self.row),
+            self.profile_id or "",
+            self.van_id or "",
+            self.phone,
+            self.called_at.isoformat(),
+            self.outcome,
+            self.effort or "",
+            self.service,
+            self.call_type,
             "" if self.duration is None else str(self.duration),
         ]
 

@@ -23,7 +23,13 @@ class OrganizerRow(BaseModel):
 
     model_config = ConfigDict(frozen=True, populate_by_name=True)
     HEADER: ClassVar[list[str]] = [
-        "Profile ID", "Effort Name", "Date/Time", "Phone Number Called", "Service", "Call Type", "Call Result",
+        "Profile ID",
+        "Effort Name",
+        "Date/Time",
+        "Phone Number Called",
+        "Service",
+        "Call Type",
+        "Call Result",
         "Call Duration",
     ]
 
@@ -38,6 +44,12 @@ class OrganizerRow(BaseModel):
 
     def to_cells(self) -> list[str]:
         return [
-            self.profile_id, self.effort_name, self.date_time, self.phone_number_called, self.service,
-            self.call_type, self.call_result, "" if self.call_duration is None else str(self.call_duration),
+            self.profile_id,
+            self.effort_name,
+            self.date_time,
+            self.phone_number_called,
+            self.service,
+            self.call_type,
+            self.call_result,
+            "" if self.call_duration is None else str(self.call_duration),
         ]

@@ -34,7 +34,13 @@ class VanBulkRow(BaseModel):
 
     model_config = ConfigDict(frozen=True)
     HEADER: ClassVar[list[str]] = [
-        "vanid", "contacttypeid", "resultid", "datecanvassed", "canvassedby", "phone", "countrycode",
+        "vanid",
+        "contacttypeid",
+        "resultid",
+        "datecanvassed",
+        "canvassedby",
+        "phone",
+        "countrycode",
     ]
 
     vanid: VanIdDigits
@@ -47,6 +53,11 @@ class VanBulkRow(BaseModel):
 
     def to_cells(self) -> list[str]:
         return [
-            self.vanid, str(self.contacttypeid), str(self.resultid), self.datecanvassed,
-            "" if self.canvassedby is None else str(self.canvassedby), self.phone, self.countrycode,
+            self.vanid,
+            str(self.contacttypeid),
+            str(self.resultid),
+            self.datecanvassed,
+            "" if self.canvassedby is None else str(self.canvassedby),
+            self.phone,
+            self.countrycode,
         ]
