@@ -1,19 +1,114 @@
-"""Phone numbers: any common written form in, E.164 out, through Google's phonenumbers."""
+"""Phone numbers: any common written form in, E.164 out, through Google's phonenumbers.
+
+phonenumbers costs ~60 us a number (parse, then is_valid_number trying each North American region's
+patterns through its own regex cache). Most dialer exports hold clean 10-digit North American
+numbers, so those take a fast path that asks the very same metadata patterns, compiled once, the
+very same questions: `tests/unit/test_phones_fast_path.py` holds it to phonenumbers' answer over
+every area code and a property test.
+"""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+from functools import cache
+
 import phonenumbers
-from phonenumbers import NumberParseException, PhoneNumberFormat
+from phonenumbers import COUNTRY_CODE_TO_REGION_CODE, NumberParseException, PhoneMetadata, PhoneNumberFormat
 
 NANP_COUNTRY_CODE = 1
+_NANP_LENGTH = 10
+
+# Only forms whose digits phonenumbers reads as exactly this area code, exchange and line: an
+# optional +1 or 1, balanced parentheses, one space, dot or dash between groups.
+_CLEAN_NANP = re.compile(
+    r"(?:\+?1[ .-]?)?(?:\((?P<area_in_parens>[2-9]\d\d)\)|(?P<area>[2-9]\d\d))[ .-]?(?P<exchange>\d{3})[ .-]?"
+    r"(?P<line>\d{4})"
+)
 
 
 class InvalidPhone(ValueError):
     pass
 
 
+@dataclass(frozen=True)
+class _Region:
+    code: str
+    leading_digits: re.Pattern[str] | None
+    general: re.Pattern[str] | None
+    any_type: re.Pattern[str] | None
+
+    def has_type(self, national: str) -> bool:
+        """phonenumbers' `_number_type_helper(national, metadata) != UNKNOWN`, for a 10-digit number."""
+        return bool(self.general and self.any_type and self.general.fullmatch(national)
+                    and self.any_type.fullmatch(national))  # fmt: skip
+
+
+def _pattern_for_ten_digits(*descs: object) -> re.Pattern[str] | None:
+    """One pattern matching what any of `descs` matches for a 10-digit number (`_is_number_matching_desc`)."""
+    patterns = [
+        desc.national_number_pattern  # type: ignore[attr-defined]
+        for desc in descs
+        if desc is not None
+        and desc.national_number_pattern  # type: ignore[attr-defined]
+        and (not desc.possible_length or _NANP_LENGTH in desc.possible_length)  # type: ignore[attr-defined]
+    ]
+    return re.compile("|".join(f"(?:{pattern})" for pattern in patterns)) if patterns else None
+
+
+@cache
+def _nanp_regions() -> tuple[_Region, ...]:
+    regions = []
+    for code in COUNTRY_CODE_TO_REGION_CODE[NANP_COUNTRY_CODE]:
+        metadata = PhoneMetadata.metadata_for_region(code.upper(), None)
+        if metadata is None:
+            continue
+        types = [
+            metadata.premium_rate, metadata.toll_free, metadata.shared_cost, metadata.voip,
+            metadata.personal_number, metadata.pager, metadata.uan, metadata.voicemail, metadata.fixed_line,
+        ]  # fmt: skip
+        if not metadata.same_mobile_and_fixed_line_pattern:
+            types.append(metadata.mobile)
+        regions.append(
+            _Region(
+                code=code,
+                leading_digits=re.compile(metadata.leading_digits) if metadata.leading_digits else None,
+                general=_pattern_for_ten_digits(metadata.general_desc),
+                any_type=_pattern_for_ten_digits(*types),
+            )
+        )
+    return tuple(regions)
+
+
+@cache
+def _fast_path_applies(region: str) -> bool:
+    return phonenumbers.country_code_for_region(region) == NANP_COUNTRY_CODE
+
+
+def nanp_region(national: str) -> str | None:
+    """The region of a valid 10-digit North American number, None if invalid: exactly what
+    `region_code_for_number` then `is_valid_number_for_region` decide for +1 and these digits."""
+    for region in _nanp_regions():
+        if region.leading_digits is not None:
+            if region.leading_digits.match(national):
+                return region.code if region.has_type(national) else None
+        elif region.has_type(national):
+            return region.code
+    return None
+
+
 def to_e164(raw: str, region: str) -> str:
     """The number in E.164 ('+12025550142'), or InvalidPhone with what a user should write instead."""
+    if _fast_path_applies(region):
+        clean = _CLEAN_NANP.fullmatch(raw)
+        if clean is not None:
+            national = (clean["area_in_parens"] or clean["area"]) + clean["exchange"] + clean["line"]
+            if nanp_region(national) is not None:
+                return f"+1{national}"
+    return _to_e164_with_phonenumbers(raw, region)
+
+
+def _to_e164_with_phonenumbers(raw: str, region: str) -> str:
     try:
         number = phonenumbers.parse(raw, region)
     except NumberParseException as exc:
@@ -44,6 +139,11 @@ def national_or_e164(e164: str) -> str:
 
 def national_and_country(e164: str) -> tuple[str, str]:
     """VAN's phone and countrycode columns: the national number and the ISO region ('US')."""
+    if is_nanp(e164):
+        region = nanp_region(e164[2:])
+        if region is not None:
+            return e164[2:], region
     number = phonenumbers.parse(e164, None)
-    region = phonenumbers.region_code_for_number(number) or ""
-    return str(phonenumbers.national_significant_number(number)), region
+    return str(phonenumbers.national_significant_number(number)), phonenumbers.region_code_for_number(
+        number
+    ) or ""
