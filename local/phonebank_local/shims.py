@@ -16,6 +16,7 @@ import copy
 import json
 import logging
 import traceback
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -84,7 +85,11 @@ def _bridge_to_step_functions(original: Callable[..., None]) -> Callable[..., No
             if target not in others:
                 try:
                     backend = stepfunctions_parser_backends[rule.account_id][rule.region_name]
-                    backend.start_execution(target["Arn"], execution_input=json.dumps(event, default=str))
+                    # EventBridge names each execution it starts; moto would name them all "None", so
+                    # every event after the first would be refused as a duplicate (or silently merged).
+                    backend.start_execution(
+                        target["Arn"], name=str(uuid.uuid4()), execution_input=json.dumps(event, default=str)
+                    )
                 except Exception:  # moto swallows a target's errors: say so before it does
                     _log.exception("could not start the state machine for an EventBridge event")
                     raise

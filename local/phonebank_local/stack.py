@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
 import io
 import json
+import logging
 import os
 import sys
 import time
@@ -18,6 +18,7 @@ from typing import Any, TextIO
 from unittest import mock
 
 import boto3
+from aws_lambda_powertools import Logger
 from moto import mock_aws
 
 from phonebank_local.shims import Handler, local_lambdas_and_bridge
@@ -115,13 +116,20 @@ class LocalStack:
             )["FunctionArn"]
             physical[spec.logical_id] = {"Ref": spec.logical_id, "Arn": arn}
             os.environ.update(environment)
-            # Powertools' Logger keeps the stdout it finds at import: that is where the function logs go.
-            with contextlib.redirect_stdout(self.log or sys.stdout):
-                self.handlers[spec.logical_id] = _load_handler(
-                    spec.code_dir, spec.handler, f"phonebank_local_{spec.logical_id}_{id(self)}"
-                )
+            self.handlers[spec.logical_id] = _load_handler(
+                spec.code_dir, spec.handler, f"phonebank_local_{spec.logical_id}_{id(self)}"
+            )
+        self._send_function_logs_to(self.log or sys.stdout)
         self.state_machine_arn = self._create_state_machine(resolver, role)
         self._exit.enter_context(local_lambdas_and_bridge(self.handlers))
+
+    def _send_function_logs_to(self, stream: TextIO) -> None:
+        """Powertools gives every Logger of a service the handler of the first one made in the process,
+        writing to the stdout of that moment: point it at this stack's log while the stack is up."""
+        handler = Logger().logger_handler
+        if isinstance(handler, logging.StreamHandler):
+            previous, handler.stream = handler.stream, stream
+            self._exit.callback(setattr, handler, "stream", previous)
 
     def _create_bucket(self) -> dict[str, str]:
         self.s3.create_bucket(Bucket=BUCKET)

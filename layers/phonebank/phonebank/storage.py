@@ -117,13 +117,17 @@ class S3Folder:
 
     @contextlib.contextmanager
     def create(self, name: str) -> Iterator[BinaryIO]:
-        with (
-            _s3_errors(f"writing {name}"),
-            smart_s3.open(
-                self.bucket, self.prefix + name, "wb", client=self._storage.client, min_part_size=_PART_SIZE
-            ) as stream,
-        ):
-            yield cast(BinaryIO, _S3Writer(stream, f"writing {name}"))
+        with _s3_errors(f"writing {name}"):
+            stream = smart_s3.MultipartWriter(
+                self.bucket, self.prefix + name, part_size=_PART_SIZE, client=self._storage.client
+            )
+            try:
+                yield cast(BinaryIO, _S3Writer(stream, f"writing {name}"))
+                stream.close()
+            except BaseException:
+                # smart_open aborts the upload when the block fails, but not when completing it does.
+                stream.terminate()
+                raise
 
     def location(self, name: str) -> str:
         return f"s3://{self.bucket}/{self.prefix}{name}"
