@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from phonebank.config import PipelineConfig
 from phonebank.models.interaction import Interaction
@@ -18,6 +19,11 @@ from phonebank.sinks import CsvFile, OpenFiles, OutputSink
 ORGANIZER_FILE = "organizer/organizer-phone-interactions-{:02d}.csv"
 VAN_NAMES_FILE = "van/van-canvass-results-by-name.csv"
 VAN_BULK_FILE = "van/van-canvass-results-bulk-import.csv"
+
+
+def _organizer_date_time(local: datetime) -> str:
+    # strftime is several times slower than formatting the fields, once a row.
+    return f"{local.year:04d}-{local.month:02d}-{local.day:02d} {local.hour:02d}:{local.minute:02d}"
 
 
 @dataclass
@@ -98,7 +104,7 @@ class _Transformer:
             OrganizerRow(
                 profile_id=interaction.profile_id,
                 effort_name=interaction.effort,
-                date_time=interaction.called_at.astimezone(self.zone).strftime("%Y-%m-%d %H:%M"),
+                date_time=_organizer_date_time(interaction.called_at.astimezone(self.zone)),
                 phone_number_called=phone,
                 service=interaction.service,
                 call_type=interaction.call_type,
@@ -146,7 +152,7 @@ class _Transformer:
             self._van_file(VAN_NAMES_FILE, VanNamesRow.HEADER).write(
                 VanNamesRow(
                     van_id=interaction.van_id,
-                    date_canvassed=local.strftime("%m/%d/%Y"),
+                    date_canvassed=f"{local.month:02d}/{local.day:02d}/{local.year:04d}",
                     phone=phone,
                     contact_type=contact_type,
                     result=result,

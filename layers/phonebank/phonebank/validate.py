@@ -6,12 +6,13 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import BinaryIO
+from typing import Any, BinaryIO, NamedTuple
 
 from pydantic import ValidationError
 
 from phonebank.columns import ALIASES, ColumnMap, Field, map_columns, normalise_header
 from phonebank.config import PipelineConfig, match_key
+from phonebank.dedupe import FirstRows, identity_key
 from phonebank.errors import EmptyFile, HeaderOnly, InputFileError, NoHeaderRow
 from phonebank.models.dialer import DialerRow, RowContext
 from phonebank.models.interaction import Interaction
@@ -108,8 +109,8 @@ def _validate(
                 if duplicates is None:
                     duplicates = files.open_csv(reports, DUPLICATES_FILE, DuplicateRow.header(own_header))
                 duplicates.write(verdict.to_cells())
-            elif isinstance(verdict, Interaction):
-                validated.write(verdict.to_cells())
+            elif isinstance(verdict, Accepted):
+                validated.write(verdict.cells)
         if checker.counts["rows_read"] == 0:
             raise HeaderOnly(
                 "The file has a header but no rows. Export the call results again with the rows."
@@ -149,7 +150,13 @@ def _blank_first_line(rows: Iterator[DataRow]) -> InputFileError:
     return EmptyFile("The file holds no data, only blank lines. Export the call results again.")
 
 
-Verdict = Interaction | ErrorRow | DuplicateRow | None
+class Accepted(NamedTuple):
+    """An accepted row, as the validated-rows file holds it (models.interaction.Interaction)."""
+
+    cells: list[str]
+
+
+Verdict = Accepted | ErrorRow | DuplicateRow | None
 
 
 class _RowChecker:
@@ -162,7 +169,7 @@ class _RowChecker:
         self.reasons = Counter[str]()
         self.by_outcome = Counter[str]()
         self.by_effort = Counter[str]()
-        self._first_row_of: dict[tuple[object, ...], int] = {}
+        self._first_rows = FirstRows()
         self._positions = [(field, columns.index.get(field)) for field in _MODEL_FIELDS]
         self._date_called = columns.index.get("date_called")
         self._time_called = columns.index.get("time_called")
@@ -185,12 +192,12 @@ class _RowChecker:
         if config.outcome_index.get(match_key(values["outcome"])) in config.not_dialed_outcomes:
             self.counts["not_dialed"] += 1
             return None
-        parsed, problems = self._parse(values)
-        if parsed is None or problems:
+        fields, problems = self._parse(values)
+        if fields is None or problems:
             self.counts["rejected"] += 1
             self.reasons.update(problems)
             return ErrorRow(row=row.number, errors="; ".join(problems), cells=row.cells[self.own_columns])
-        return self._accept_once(row, parsed)
+        return self._accept_once(row, fields)
 
     def _values(self, cells: list[str]) -> dict[str, str]:
         def cell(index: int | None) -> str:
@@ -207,14 +214,10 @@ class _RowChecker:
             values["van_id"] = ""
         return values
 
-    def _parse(self, values: dict[str, str]) -> tuple[DialerRow | None, list[str]]:
-        """The row's model, and every problem with it: one row can be wrong in several ways."""
-        parsed: DialerRow | None = None
-        problems: list[str] = []
-        try:
-            parsed = DialerRow.model_validate(values, context=self.context)
-        except ValidationError as exc:
-            problems = [f"{self._column(str(e['loc'][0]))}: {e['msg']}" for e in exc.errors()]
+    def _parse(self, values: dict[str, str]) -> tuple[dict[str, Any] | None, list[str]]:
+        """The row's fields, and every problem with it: one row can be wrong in several ways."""
+        fields = DialerRow.fields_of(values, self.context)
+        problems = [] if fields is not None else self._field_problems(values)
         has_profile = bool(values["profile_id"].strip())
         if not has_profile and not values["van_id"].strip():
             problems.append(self._no_id(values.get("ignored_id_type")))
@@ -224,19 +227,25 @@ class _RowChecker:
                 f"{self._column('effort')}: empty, and neither the upload folder (incoming/<effort name>/) "
                 "nor the configuration gives an effort, and Organizer needs one"
             )
-        return parsed, problems
+        return fields, problems
 
-    def _accept_once(self, row: DataRow, parsed: DialerRow) -> Verdict:
-        interaction = Interaction(row=row.number, **parsed.model_dump())
-        first = self._first_row_of.setdefault(interaction.identity(), row.number)
+    def _field_problems(self, values: dict[str, str]) -> list[str]:
+        try:
+            DialerRow.model_validate(values, context=self.context)
+        except ValidationError as exc:
+            return [f"{self._column(str(e['loc'][0]))}: {e['msg']}" for e in exc.errors()]
+        raise AssertionError("DialerRow.fields_of refused a row that the model accepts")
+
+    def _accept_once(self, row: DataRow, fields: dict[str, Any]) -> Verdict:
+        first = self._first_rows.first_row(identity_key(*Interaction.identity_of(fields)), row.number)
         if first != row.number:
             self.counts["duplicates"] += 1
             return DuplicateRow(row=row.number, duplicate_of=first, cells=row.cells[self.own_columns])
         self.counts["accepted"] += 1
-        self.by_outcome[interaction.outcome] += 1
-        if interaction.effort:
-            self.by_effort[interaction.effort] += 1
-        return interaction
+        self.by_outcome[fields["outcome"]] += 1
+        if fields["effort"]:
+            self.by_effort[fields["effort"]] += 1
+        return Accepted(Interaction.cells_of(row.number, fields))
 
     def _column(self, field: str) -> str:
         if field == "called_at" and self._date_called is not None:

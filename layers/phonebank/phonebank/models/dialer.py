@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
@@ -49,15 +50,18 @@ def _required(value: Any, what: str) -> str:
     return text
 
 
-def _phone(value: Any, info: ValidationInfo) -> str:
+# Each field's rule takes the row's context directly, so that `DialerRow.fields_of` can apply the
+# rules to a clean row without pydantic's machinery; the model wraps the same functions.
+
+
+def _phone(value: Any, context: RowContext) -> str:
     try:
-        return to_e164(_required(value, "the number called"), _context(info).config.phone_region)
+        return to_e164(_required(value, "the number called"), context.config.phone_region)
     except InvalidPhone as exc:
         raise _problem("phone", str(exc)) from exc
 
 
-def _call_instant(value: Any, info: ValidationInfo) -> datetime:
-    context = _context(info)
+def _call_instant(value: Any, context: RowContext) -> datetime:
     try:
         instant = parse_call_time(
             _required(value, "the date of the call"), context.source_zone, context.config.default_time
@@ -74,8 +78,8 @@ def _call_instant(value: Any, info: ValidationInfo) -> datetime:
     return instant
 
 
-def _outcome(value: Any, info: ValidationInfo) -> str:
-    config = _context(info).config
+def _outcome(value: Any, context: RowContext) -> str:
+    config = context.config
     canonical = config.outcome_index.get(match_key(_required(value, "the call's outcome")))
     if canonical is None:
         accepted = ", ".join(config.outcomes)
@@ -85,11 +89,11 @@ def _outcome(value: Any, info: ValidationInfo) -> str:
     return canonical
 
 
-def _call_type(value: Any, info: ValidationInfo) -> CallType:
+def _call_type(value: Any, context: RowContext) -> CallType:
     text = _cell(value)
     if text is None:
         return "Computer"
-    call_type = _context(info).config.call_type_index.get(match_key(text))
+    call_type = context.config.call_type_index.get(match_key(text))
     if call_type is None:
         raise _problem(
             "call_type", "is not a call type we know (accepted: Computer, Phone Dial, or empty for Computer)"
@@ -100,7 +104,7 @@ def _call_type(value: Any, info: ValidationInfo) -> CallType:
 _DURATION = re.compile(r"(?:(?P<h>\d+):)??(?:(?P<m>\d+):)?(?P<s>\d+)(?:\.0*)?")
 
 
-def _duration(value: Any) -> int | None:
+def _duration(value: Any, context: RowContext) -> int | None:
     text = _cell(value)
     if text is None:
         return None
@@ -115,50 +119,60 @@ def _duration(value: Any) -> int | None:
     return hours * 3600 + minutes * 60 + seconds
 
 
-def _profile_id(value: Any) -> str | None:
+def _profile_id(value: Any, context: RowContext) -> str | None:
     return _cell(value)
 
 
-def _van_id(value: Any) -> str | None:
+def _van_id(value: Any, context: RowContext) -> str | None:
     text = _cell(value)
     if text is not None and not (text.isascii() and text.isdigit()):
         raise _problem("van_id", "is not a VAN ID (a VAN ID is a whole number such as 101234567)")
     return text
 
 
-def _service(value: Any, info: ValidationInfo) -> str:
-    return _cell(value) or _context(info).service
+def _service(value: Any, context: RowContext) -> str:
+    return _cell(value) or context.service
 
 
-def _effort(value: Any, info: ValidationInfo) -> str | None:
-    return _cell(value) or _context(info).fallback_effort
+def _effort(value: Any, context: RowContext) -> str | None:
+    return _cell(value) or context.fallback_effort
 
 
-ProfileId = Annotated[str | None, BeforeValidator(_profile_id)]
+FieldRule = Callable[[Any, RowContext], Any]
+
+
+def _in_context(rule: FieldRule) -> BeforeValidator:
+    def validate(value: Any, info: ValidationInfo) -> Any:
+        return rule(value, _context(info))
+
+    return BeforeValidator(validate)
+
+
+ProfileId = Annotated[str | None, _in_context(_profile_id)]
 """Organizer's Profile ID: open text; an empty cell is None."""
 
-VanId = Annotated[str | None, BeforeValidator(_van_id)]
+VanId = Annotated[str | None, _in_context(_van_id)]
 """NGP VAN's VANID: digits only; an empty cell is None."""
 
-E164Phone = Annotated[str, BeforeValidator(_phone)]
+E164Phone = Annotated[str, _in_context(_phone)]
 """A valid phone number, written in E.164."""
 
-CallInstant = Annotated[datetime, BeforeValidator(_call_instant)]
+CallInstant = Annotated[datetime, _in_context(_call_instant)]
 """When the call was made: an aware datetime, never in the future."""
 
-CanonicalOutcome = Annotated[str, BeforeValidator(_outcome)]
+CanonicalOutcome = Annotated[str, _in_context(_outcome)]
 """One of the configuration's canonical outcomes, reached through its synonyms."""
 
-DialerCallType = Annotated[CallType, BeforeValidator(_call_type)]
+DialerCallType = Annotated[CallType, _in_context(_call_type)]
 """Computer or Phone Dial; empty means Computer."""
 
-DurationSeconds = Annotated[int | None, BeforeValidator(_duration)]
+DurationSeconds = Annotated[int | None, _in_context(_duration)]
 """Whole seconds >= 0, written as seconds or as m:ss."""
 
-ServiceName = Annotated[str, BeforeValidator(_service)]
+ServiceName = Annotated[str, _in_context(_service)]
 """The row's service, else the detected dialer's name."""
 
-EffortName = Annotated[str | None, BeforeValidator(_effort)]
+EffortName = Annotated[str | None, _in_context(_effort)]
 """The row's effort, else the S3 folder's, else the configured default."""
 
 
@@ -176,3 +190,20 @@ class DialerRow(BaseModel):
     service: ServiceName
     call_type: DialerCallType
     duration: DurationSeconds
+
+    @classmethod
+    def fields_of(cls, values: dict[str, str], context: RowContext) -> dict[str, Any] | None:
+        """The row's fields by the model's own rules, without its machinery: None when any rule
+        refuses, and then `model_validate` reports every problem. Most rows are clean, and pydantic's
+        per-field overhead would cost more than the rules themselves."""
+        try:
+            return {name: rule(values[name], context) for name, rule in _RULES.items()}
+        except PydanticCustomError:
+            return None
+
+
+_RULES: dict[str, FieldRule] = {
+    "profile_id": _profile_id, "van_id": _van_id, "phone": _phone, "called_at": _call_instant,
+    "outcome": _outcome, "effort": _effort, "service": _service, "call_type": _call_type,
+    "duration": _duration,
+}  # fmt: skip

@@ -1,0 +1,1 @@
+"""Benchmark of `phonebank run` against the speed of plain Python csv (`make bench`)."""

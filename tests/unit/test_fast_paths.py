@@ -1,0 +1,78 @@
+"""The validator's shortcuts give exactly the answers of what they shortcut."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from phonebank.config import load_config
+from phonebank.dedupe import FirstRows, identity_key
+from phonebank.models.dialer import DialerRow, RowContext
+
+CONFIG = load_config()
+CONTEXT = RowContext(CONFIG, CONFIG.campaign_zone, datetime(2026, 1, 1, tzinfo=UTC), "GOTV", "Impactive")
+
+cell_values = {
+    "profile_id": st.sampled_from(["", " ", "OP-1", "P 2"]),
+    "van_id": st.sampled_from(["", "101234567", "12a", " 42 ", "12²"]),
+    "phone": st.sampled_from(["(202) 555-0142", "2025550142", "+44 20 7946 0958", "555-0100", "", "abc"]),
+    "called_at": st.sampled_from(
+        [
+            "10/11/2024 6:07 PM",
+            "2024-10-11 18:07",
+            "2024-10-11",
+            "2030-01-01 10:00",
+            "13/40/2024",
+            "",
+            "0204-01-01",
+        ]
+    ),
+    "outcome": st.sampled_from(["Completed", "busy signal", "Not Dialed", "Hung Up", "", "VOICEMAIL"]),
+    "effort": st.sampled_from(["", "GOTV", " Persuasion "]),
+    "service": st.sampled_from(["", "CallHub"]),
+    "call_type": st.sampled_from(["", "Manual", "Robot"]),
+    "duration": st.sampled_from(["", "75", "1:15", "75.5", "-1", "1:75:00"]),
+}
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.fixed_dictionaries(cell_values))
+def test_fields_of_agrees_with_the_model(values: dict[str, str]) -> None:
+    # Given any row, clean or not
+    # When the shortcut and the pydantic model both read it
+    shortcut = DialerRow.fields_of(values, CONTEXT)
+    try:
+        model: dict[str, Any] | None = DialerRow.model_validate(values, context=CONTEXT).model_dump()
+    except ValidationError:
+        model = None
+    # Then they accept the same rows with the same fields, and refuse the same rows
+    assert shortcut == model
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 300), max_size=400))
+def test_first_rows_remembers_each_identity_like_a_dict(identities: list[int]) -> None:
+    # Given identities with repeats, enough to spill the recent ones into sorted runs
+    remembered = FirstRows()
+    expected: dict[int, int] = {}
+    for row, identity in enumerate(identities, start=2):
+        key = identity_key("profile", identity)
+        # When each row is offered
+        # Then the answer is the row where its identity was first seen
+        assert remembered.first_row(key, row) == expected.setdefault(key, row)
+
+
+def test_first_rows_finds_identities_in_settled_runs(monkeypatch: Any) -> None:
+    # Given a tiny recent-keys limit, so that most identities live in the sorted runs
+    monkeypatch.setattr("phonebank.dedupe._RECENT_LIMIT", 4)
+    remembered = FirstRows()
+    for row in range(2, 40):
+        remembered.first_row(identity_key(row), row)
+    # When earlier identities come again
+    # Then each is found with its first row, and a new one is new
+    assert [remembered.first_row(identity_key(row), 1000 + row) for row in (2, 7, 23, 39)] == [2, 7, 23, 39]
+    assert remembered.first_row(identity_key("new"), 5000) == 5000
