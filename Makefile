@@ -25,7 +25,7 @@ pytest: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy layers/phonebank/phonebank local/phonebank_local functions
+	$(BIN)/mypy layers/phonebank/phonebank local/phonebank_local functions bench
 
 validate: install
 	$(BIN)/sam validate --lint --template template.yaml --region $(AWS_DEFAULT_REGION)

@@ -162,7 +162,7 @@ def test_a_corrupt_validated_rows_file_stops_the_run_before_any_summary(
     text = ",".join(Interaction.COLUMNS) + "\r\n" + "".join(",".join(cells) + "\r\n" for cells in rows)
 
     # When the transform step reads it
-    with pytest.raises(ValueError, match="zip"):
+    with pytest.raises(ValueError, match="the file is damaged"):
         transform_step(
             io.BytesIO(text.encode("utf-8")), valid_report(40, config), config, LocalDirectory(tmp_path)
         )

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from phonebank.config import load_config
 from phonebank.dedupe import FirstRows, identity_key
 from phonebank.models.dialer import DialerRow, RowContext
+from phonebank.models.interaction import Interaction
 
 CONFIG = load_config()
 CONTEXT = RowContext(CONFIG, CONFIG.campaign_zone, datetime(2026, 1, 1, tzinfo=UTC), "GOTV", "Impactive")
@@ -76,3 +77,18 @@ def test_first_rows_finds_identities_in_settled_runs(monkeypatch: Any) -> None:
     # Then each is found with its first row, and a new one is new
     assert [remembered.first_row(identity_key(row), 1000 + row) for row in (2, 7, 23, 39)] == [2, 7, 23, 39]
     assert remembered.first_row(identity_key("new"), 5000) == 5000
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.fixed_dictionaries(cell_values), st.integers(2, 10**7))
+def test_reading_back_our_own_validated_rows_gives_what_validation_would(
+    values: dict[str, str], row: int
+) -> None:
+    # Given an accepted row as the validator writes it
+    fields = DialerRow.fields_of(values, CONTEXT)
+    if fields is None:
+        return
+    cells = Interaction.cells_of(row, fields)
+    # When the transformer reads it back without checking it again
+    # Then it is the very interaction that checking would give
+    assert Interaction.from_own_cells(cells) == Interaction.from_cells(cells)

@@ -66,7 +66,7 @@ def read_validated(stream: BinaryIO) -> Iterator[Interaction]:
     header = next(records)
     assert tuple(header) == Interaction.COLUMNS, f"unexpected validated-rows header {header}"
     for cells in records:
-        yield Interaction.from_cells(cells)
+        yield Interaction.from_own_cells(cells)
 
 
 def write_summary(sink: OutputSink, summary: Summary) -> None:

@@ -82,10 +82,11 @@ class _Transformer:
         self.van_files: dict[str, CsvFile] = {}
 
     def add(self, interaction: Interaction) -> None:
-        self._to_organizer(interaction)
-        self._to_van(interaction)
+        local = interaction.called_at.astimezone(self.zone)
+        self._to_organizer(interaction, local)
+        self._to_van(interaction, local)
 
-    def _to_organizer(self, interaction: Interaction) -> None:
+    def _to_organizer(self, interaction: Interaction, local: datetime) -> None:
         tally = self.tally["organizer"]
         result = self.config.outcomes[interaction.outcome].organizer
         if not interaction.profile_id:
@@ -104,7 +105,7 @@ class _Transformer:
             OrganizerRow(
                 profile_id=interaction.profile_id,
                 effort_name=interaction.effort,
-                date_time=_organizer_date_time(interaction.called_at.astimezone(self.zone)),
+                date_time=_organizer_date_time(local),
                 phone_number_called=phone,
                 service=interaction.service,
                 call_type=interaction.call_type,
@@ -137,7 +138,7 @@ class _Transformer:
             self.van_files[name] = self._files.open_csv(self._sink, name, header)
         return self.van_files[name]
 
-    def _to_van(self, interaction: Interaction) -> None:
+    def _to_van(self, interaction: Interaction, local: datetime) -> None:
         tally = self.tally["van"]
         instructions = self._van_instructions(interaction)
         if not interaction.van_id:
@@ -146,7 +147,6 @@ class _Transformer:
         if not instructions:
             tally.no_instruction += 1
             return
-        local = interaction.called_at.astimezone(self.zone)
         phone, country = national_and_country(interaction.phone)
         for contact_type, contact_type_id, result in instructions:
             self._van_file(VAN_NAMES_FILE, VanNamesRow.HEADER).write(
