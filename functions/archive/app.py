@@ -5,6 +5,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from phonebank.lambdas import Runtime, Settings, archive
 from phonebank.models.payloads import ArchiveRequest
 from phonebank.observability import without_row_data_in_errors

@@ -5,6 +5,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from phonebank.lambdas import Runtime, Settings, transform
 from phonebank.models.payloads import TransformRequest
 from phonebank.observability import record_step, without_row_data_in_errors

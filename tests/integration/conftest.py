@@ -1,0 +1,66 @@
+"""Fixtures for tests on moto: a versioned upload bucket, the functions, and what they log."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import boto3
+import pytest
+from aws_lambda_powertools import Logger
+from moto import mock_aws
+
+from phonebank_local.stack import BUCKET, REGION
+from phonebank_local.template import Resolver, Template
+
+from .moto_helpers import CurrentStdout, Function
+
+
+@pytest.fixture
+def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A versioned upload bucket on moto, and the functions' environment as template.yaml declares it."""
+    environment = {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_DEV": "false",
+    }
+    template = Template()
+    resolve = Resolver(template, {"UploadBucket": {"Ref": BUCKET, "Arn": f"arn:aws:s3:::{BUCKET}"}})
+    for spec in template.functions():
+        environment.update({name: str(resolve(value)) for name, value in spec.environment.items()})
+    assert environment["POWERTOOLS_METRICS_NAMESPACE"]
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        client = boto3.client("s3", region_name=REGION)
+        client.create_bucket(Bucket=BUCKET)
+        client.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+        yield client
+
+
+@pytest.fixture
+def functions(s3: Any) -> Callable[[str], Function]:
+    return Function
+
+
+@pytest.fixture
+def function_logs(s3: Any, capsys: pytest.CaptureFixture[str]) -> Iterator[Callable[[], list[str]]]:
+    """Every line the functions write to stdout during the test: their JSON logs and EMF metrics.
+
+    Powertools gives every Logger of a service the handler of the first one made in the process,
+    writing to the stdout of that moment: point it at the test's stdout while the test runs.
+    """
+    handler = Logger().logger_handler
+    assert isinstance(handler, logging.StreamHandler)
+    previous, handler.stream = handler.stream, CurrentStdout()
+
+    def lines() -> list[str]:
+        return [line for line in capsys.readouterr().out.splitlines() if line.strip()]
+
+    yield lines
+    handler.stream = previous
