@@ -15,7 +15,7 @@ from transform_helpers import interaction, organizer_file_problems, read_rows, v
 from phonebank.config import PipelineConfig, build_config
 from phonebank.models.interaction import Interaction
 from phonebank.pipeline import transform_step
-from phonebank.sinks import LocalDirectory
+from phonebank.sinks import LocalDirectory, OpenFiles
 from phonebank.transform import transform_validated
 
 
@@ -169,3 +169,31 @@ def test_a_corrupt_validated_rows_file_stops_the_run_before_any_summary(
 
     # Then neither an import file nor a summary claims a finished run
     assert _everything(tmp_path) == []
+
+
+class _RefusesToCommit(LocalDirectory):
+    """A folder whose file `refused` cannot be committed (a full disk, a throttled S3 completion)."""
+
+    def __init__(self, root: Path, refused: str) -> None:
+        super().__init__(root)
+        self.refused = refused
+
+    @contextmanager
+    def create(self, name: str) -> Iterator[BinaryIO]:
+        with super().create(name) as stream:
+            yield stream
+            if name == self.refused:
+                raise OSError("no space left on device")
+
+
+def test_a_file_that_cannot_be_committed_discards_the_files_not_yet_committed(tmp_path: Path) -> None:
+    # Given three open files, the second of which cannot be committed
+    sink = _RefusesToCommit(tmp_path, "b.csv")
+
+    # When the block ends normally and the commits run in order
+    with pytest.raises(OSError, match="no space"), OpenFiles() as files:
+        for name in ("a.csv", "b.csv", "c.csv"):
+            files.open_csv(sink, name, ["header"]).write(["value"])
+
+    # Then the file committed before it stays whole, and neither it nor the ones after it appear
+    assert _everything(tmp_path) == ["a.csv"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from pydantic import BaseModel, ConfigDict
 
 from phonebank.models.summary import Summary
@@ -31,8 +33,10 @@ def _file_name(input_name: str) -> str:
 
 
 def subject_for(summary: Summary) -> str:
-    subject = f"phonebank-sync {summary.status}: {_file_name(summary.input)}"
-    return subject if len(subject) <= _SUBJECT_LIMIT else subject[: _SUBJECT_LIMIT - 3] + "..."
+    """SNS takes a subject of printable ASCII under 100 characters, and refuses the whole email otherwise."""
+    name = unicodedata.normalize("NFKD", _file_name(summary.input)).encode("ascii", "ignore").decode()
+    subject = "".join(ch for ch in f"phonebank-sync {summary.status}: {name}" if ch.isprintable())
+    return subject if len(subject) < _SUBJECT_LIMIT else subject[: _SUBJECT_LIMIT - 4] + "..."
 
 
 def render(summary: Summary) -> str:

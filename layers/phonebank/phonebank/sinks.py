@@ -118,10 +118,20 @@ class OpenFiles:
         failure: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        pending, self._open = self._open, {}
-        for opener, _ in pending.values():
+        pending, self._open = list(self._open.values()), {}
+        for index, (opener, _) in enumerate(pending):
             if failure is None:
-                opener.__exit__(None, None, None)
+                try:
+                    opener.__exit__(None, None, None)
+                except BaseException as commit_failure:
+                    # Committing one file failed, so the run fails: the rest must not be committed either.
+                    _discard([rest for rest, _ in pending[index + 1 :]], commit_failure)
+                    raise
             else:
-                with contextlib.suppress(BaseException):
-                    opener.__exit__(failure_type, failure, traceback)
+                _discard([opener], failure)
+
+
+def _discard(openers: list[AbstractContextManager[BinaryIO]], failure: BaseException) -> None:
+    for opener in openers:
+        with contextlib.suppress(BaseException):
+            opener.__exit__(type(failure), failure, failure.__traceback__)
