@@ -84,13 +84,16 @@ def test_validate_writes_the_reports_and_the_validated_rows_and_returns_the_coun
         "not_dialed": 1,
     }
     assert result["run"]["prefix"] == f"runs/impactive-sample/{result['run']['run_id']}/"
+    assert result["run"]["work_prefix"] == f"work/impactive-sample/{result['run']['run_id']}/"
     assert result["run"]["version_id"] == event["detail"]["object"]["version-id"]
     assert result["notification"] is None
-    # And it wrote errors.csv (4 rows), the duplicates and the 76 validated rows, and no import file yet
-    assert _run_files(s3, result) == {"_claim", "errors.csv", "duplicates.csv", "validated-rows.csv"}
+    # And it wrote errors.csv (4 rows) and the duplicates for people, no import file yet, and the 76
+    # validated rows under work/, which the bucket expires
+    assert _run_files(s3, result) == {"_claim", "errors.csv", "duplicates.csv"}
     prefix = result["run"]["prefix"]
     assert len(read(s3, prefix + "errors.csv").decode("utf-8").splitlines()) == 1 + 4
-    assert len(read(s3, prefix + "validated-rows.csv").decode("utf-8").splitlines()) == 1 + 76
+    validated = read(s3, result["run"]["work_prefix"] + "validated-rows.csv")
+    assert len(validated.decode("utf-8").splitlines()) == 1 + 76
     assert {file["name"] for file in result["report"]["files"]} == {"errors.csv", "duplicates.csv"}
     # And the result is what the state machine's next step accepts
     StepResult.model_validate(result)

@@ -25,7 +25,7 @@ from phonebank.notify import notification_for
 from phonebank.pipeline import VALIDATED_ROWS_FILE, InputFile, transform_step, validate_step
 from phonebank.storage import ObjectRef, S3Storage
 
-INCOMING, ARCHIVE, FAILED, RUNS = "incoming/", "archive/", "failed/", "runs/"
+INCOMING, ARCHIVE, FAILED, RUNS, WORK = "incoming/", "archive/", "failed/", "runs/", "work/"
 CLAIM_FILE = "_claim"
 
 
@@ -90,6 +90,7 @@ def run_for(event: S3EventNotificationEventBridgeModel) -> Run:
         version_id=obj.version_id,
         run_id=run_id,
         prefix=f"{RUNS}{name}/{run_id}/",
+        work_prefix=f"{WORK}{name}/{run_id}/",
     )
 
 
@@ -105,7 +106,8 @@ def validate(request: ValidateRequest, runtime: Runtime) -> StepResult:
     upload = InputFile(
         name=source.uri, stream=storage.open(source), size=size, folder_effort=effort_from_key(source.key)
     )
-    report = validate_step(upload, runtime.config, folder, folder, datetime.now(UTC))
+    work = storage.folder(run.bucket, run.work_prefix)
+    report = validate_step(upload, runtime.config, folder, work, datetime.now(UTC))
     if report.status == "VALID":
         return StepResult(status="VALID", run=run, report=report)
     summary = report.as_summary()
@@ -115,8 +117,10 @@ def validate(request: ValidateRequest, runtime: Runtime) -> StepResult:
 
 
 def transform(request: TransformRequest, runtime: Runtime) -> StepResult:
-    folder = runtime.storage.folder(request.run.bucket, request.run.prefix)
-    summary = transform_step(folder.open(VALIDATED_ROWS_FILE), request.report, runtime.config, folder)
+    run = request.run
+    validated_rows = runtime.storage.folder(run.bucket, run.work_prefix).open(VALIDATED_ROWS_FILE)
+    folder = runtime.storage.folder(run.bucket, run.prefix)
+    summary = transform_step(validated_rows, request.report, runtime.config, folder)
     return StepResult(
         status=summary.status,
         run=request.run,

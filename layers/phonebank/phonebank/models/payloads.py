@@ -22,13 +22,15 @@ class _Payload(BaseModel):
 
 
 class Run(_Payload):
-    """One run: which uploaded object, and the S3 prefix where everything it writes goes."""
+    """One run: which uploaded object, the S3 prefix of what it writes for people, and the prefix of
+    its working files (the validated rows, with phones and IDs), which the bucket expires."""
 
     bucket: str
     input_key: str
     version_id: str | None
     run_id: RunId
     prefix: str
+    work_prefix: str
 
 
 class ValidateRequest(_Payload):
