@@ -87,7 +87,7 @@ def render(summary: Summary) -> str:
     if summary.files:
         lines.append("Files")
         lines += [f"  {file.location}  ({file.records:,} rows)" for file in summary.files]
-        lines.append("")
+        lines += ["  and summary.json beside errors.csv, with every count", ""]
     lines += [*summary.notes, *([""] if summary.notes else []), _WHAT_TO_DO[summary.status]]
     return "\n".join(lines)
 

@@ -38,6 +38,8 @@ def record_step(logger: Logger, metrics: Metrics, step: str, result: StepResult)
         metrics.add_metric(name="FilesFailed", unit=MetricUnit.Count, value=1)
     if result.status == "REJECTED":
         metrics.add_metric(name="FilesRejected", unit=MetricUnit.Count, value=1)
+    if result.status == "DUPLICATE":
+        metrics.add_metric(name="DuplicateDeliveries", unit=MetricUnit.Count, value=1)
     if summary is not None:
         for system, system_counts in summary.systems.items():
             metrics.add_metric(
