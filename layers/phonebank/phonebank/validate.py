@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, BinaryIO, NamedTuple
+from typing import Any, BinaryIO, NamedTuple, cast
 
 from pydantic import ValidationError
 
@@ -27,17 +27,7 @@ DUPLICATES_FILE = "duplicates.csv"
 VALIDATED_ROWS_FILE = "validated-rows.csv"
 TOP_ERRORS = 10
 
-_MODEL_FIELDS: tuple[Field, ...] = (
-    "profile_id",
-    "van_id",
-    "phone",
-    "called_at",
-    "outcome",
-    "effort",
-    "service",
-    "call_type",
-    "duration",
-)
+_MODEL_FIELDS = cast(tuple[Field, ...], tuple(DialerRow.model_fields))
 
 
 @dataclass(frozen=True)
