@@ -240,3 +240,29 @@ def test_each_sample_gives_exactly_its_counts(
         shown = re.search(rf"\b{label}\b\D*(\d+)", printed)
         assert shown is not None, f"{label!r} not printed"
         assert int(shown[1]) == counts[key], label
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_progress_bar_is_drawn_on_stderr_only_when_it_is_a_terminal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given stderr is a terminal
+    terminal = _Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+
+    # When a file is checked
+    main(["check", str(EVENTS / "impactive-sample.csv"), "--out", str(tmp_path / "a")])
+
+    # Then a bar reaching 100% was drawn there, and the summary still went to stdout
+    assert "] 100%" in terminal.getvalue()
+    assert "Status: SUCCEEDED" in capsys.readouterr().out
+
+    # And when stderr is not a terminal, nothing is drawn
+    plain = io.StringIO()
+    monkeypatch.setattr("sys.stderr", plain)
+    main(["check", str(EVENTS / "impactive-sample.csv"), "--out", str(tmp_path / "b")])
+    assert "%" not in plain.getvalue()
