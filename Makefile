@@ -11,9 +11,11 @@ SAMPLE ?= events/impactive-sample.csv
 
 install: $(STAMP)
 
+# uv installs the same packages as pip from the same index, in seconds rather than minutes.
 $(STAMP): pyproject.toml layers/phonebank/requirements.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev,tools]'
+	$(BIN)/pip install --quiet --disable-pip-version-check 'uv>=0.4,<1'
+	VIRTUAL_ENV=$(CURDIR)/$(VENV) $(BIN)/uv pip install --quiet -e '.[dev,tools]'
 	touch $(STAMP)
 
 ## The README's test command: the test suite, the linters and the offline SAM checks and build.
