@@ -32,7 +32,11 @@ def parse_call_time(raw: str, zone: tzinfo, default_time: time) -> datetime:
     earlier instant: zoneinfo's fold=0.
     """
     text = raw.strip()
-    parsed = _parse_iso(text) or _parse_with(_US_DATE, text) or _parse_with(_ISO_12_HOUR, text)
+    # Only the US form has slashes: asking the others first would cost two exceptions a row.
+    if "/" in text:
+        parsed = _parse_with(_US_DATE, text)
+    else:
+        parsed = _parse_iso(text) or _parse_with(_ISO_12_HOUR, text)
     if parsed is None:
         raise InvalidTimestamp(f"is not a date and time we read (write {ACCEPTED_FORMS})")
     if isinstance(parsed, date) and not isinstance(parsed, datetime):

@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from operator import itemgetter
 from typing import Any, BinaryIO, NamedTuple, cast
 
 from pydantic import ValidationError
@@ -160,7 +161,9 @@ class _RowChecker:
         self.by_outcome = Counter[str]()
         self.by_effort = Counter[str]()
         self._first_rows = FirstRows()
-        self._positions = [(field, columns.index.get(field)) for field in _MODEL_FIELDS]
+        # A missing column reads the empty cell appended after the row's own (index -1).
+        self._pick_fields = itemgetter(*(columns.index.get(field, -1) for field in _MODEL_FIELDS))
+        self._width = len(columns.headers)
         self._date_called = columns.index.get("date_called")
         self._time_called = columns.index.get("time_called")
         self._voter_id_type = columns.index.get("voter_id_type") if "van_id" in columns.index else None
@@ -193,7 +196,8 @@ class _RowChecker:
         def cell(index: int | None) -> str:
             return cells[index] if index is not None and index < len(cells) else ""
 
-        values: dict[str, str] = {field: cell(index) for field, index in self._positions}
+        padded = [*cells, *[""] * (self._width - len(cells)), ""]
+        values: dict[str, str] = dict(zip(_MODEL_FIELDS, self._pick_fields(padded), strict=True))
         if self._date_called is not None:
             date_part, time_part = cell(self._date_called), cell(self._time_called)
             values["called_at"] = f"{date_part.strip()} {time_part.strip()}".strip()
