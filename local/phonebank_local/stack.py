@@ -27,7 +27,7 @@ from phonebank_local.template import Resolver, Template
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 BUCKET = "phonebank-local-uploads"
-_LOCAL_ENVIRONMENT = {
+LOCAL_ENVIRONMENT = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_SESSION_TOKEN": "testing",
@@ -92,7 +92,7 @@ class LocalStack:
         self._exit.close()
 
     def _start(self) -> None:
-        self._exit.enter_context(mock.patch.dict(os.environ, _LOCAL_ENVIRONMENT))
+        self._exit.enter_context(mock.patch.dict(os.environ, LOCAL_ENVIRONMENT))
         self._exit.enter_context(mock_aws(config={"stepfunctions": {"execute_state_machine": True}}))
         self.s3: Any = boto3.client("s3", region_name=REGION)
         self.sns: Any = boto3.client("sns", region_name=REGION)

@@ -11,7 +11,7 @@ import pytest
 from aws_lambda_powertools import Logger
 from moto import mock_aws
 
-from phonebank_local.stack import BUCKET, REGION
+from phonebank_local.stack import BUCKET, LOCAL_ENVIRONMENT, REGION
 from phonebank_local.template import Resolver, Template
 
 from .moto_helpers import CurrentStdout, Function
@@ -20,15 +20,7 @@ from .moto_helpers import CurrentStdout, Function
 @pytest.fixture
 def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """A versioned upload bucket on moto, and the functions' environment as template.yaml declares it."""
-    environment = {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_REGION": REGION,
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_DEV": "false",
-    }
+    environment = dict(LOCAL_ENVIRONMENT)
     template = Template()
     resolve = Resolver(template, {"UploadBucket": {"Ref": BUCKET, "Arn": f"arn:aws:s3:::{BUCKET}"}})
     for spec in template.functions():

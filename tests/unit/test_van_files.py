@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from test_transform_mapping import RESULT_IDS
 from transform_helpers import dialer_csv, output_files, read_rows, run_pipeline
 
 from phonebank.config import build_config
@@ -15,18 +16,6 @@ from phonebank.notify import render
 HEADER = ["Profile ID", "VAN ID", "Phone", "Date/Time", "Call Result", "Effort"]
 BY_NAME = Path("van/van-canvass-results-by-name.csv")
 BULK = Path("van/van-canvass-results-bulk-import.csv")
-
-# Made-up IDs for every VAN result the default instructions use.
-RESULT_IDS = {
-    "Canvassed": 14,
-    "Other Language": 21,
-    "Wrong Number": 20,
-    "Refused": 2,
-    "Deceased": 23,
-    "Moved": 5,
-    "Not Home": 1,
-    "Deliverability Error": 26,
-}
 
 
 def _calls(*rows: tuple[str, str]) -> bytes:
