@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
@@ -92,3 +94,20 @@ def test_reading_back_our_own_validated_rows_gives_what_validation_would(
     # When the transformer reads it back without checking it again
     # Then it is the very interaction that checking would give
     assert Interaction.from_own_cells(cells) == Interaction.from_cells(cells)
+
+
+@pytest.mark.parametrize(("recent", "block"), [(8, 2), (16, 3), (64, 256)])
+def test_first_rows_answers_like_a_dict_across_runs_and_blocks(
+    recent: int, block: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given runs of `recent` keys on disk, read in blocks of `block`
+    monkeypatch.setattr("phonebank.dedupe._RECENT_LIMIT", recent)
+    monkeypatch.setattr("phonebank.dedupe._BLOCK", block)
+    sample = random.Random(recent * 1000 + block)
+    expected: dict[int, int] = {}
+    # When 2,000 rows of 700 identities are offered in random order
+    with FirstRows() as remembered:
+        for row in range(2, 2002):
+            key = identity_key("person", sample.randrange(700))
+            # Then every answer is the row where the identity was first seen
+            assert remembered.first_row(key, row) == expected.setdefault(key, row)

@@ -77,8 +77,10 @@ def _validate(
     if not any(stream.header):
         raise _blank_first_line(rows)
     columns = map_columns(stream.header)
+    first_rows = FirstRows()
     checker = _RowChecker(
         columns,
+        first_rows,
         RowContext(
             config=config,
             source_zone=config.source_zone(columns.dialer),
@@ -88,7 +90,7 @@ def _validate(
         ),
     )
     own_header = stream.header[checker.own_columns]
-    with OpenFiles() as files:
+    with first_rows, OpenFiles() as files:
         errors = files.open_csv(reports, ERRORS_FILE, ErrorRow.header(own_header), bom=True)
         validated = files.open_csv(work, VALIDATED_ROWS_FILE, list(Interaction.COLUMNS))
         duplicates: CsvFile | None = None
@@ -153,14 +155,14 @@ Verdict = Accepted | ErrorRow | DuplicateRow | None
 class _RowChecker:
     """Counts and sorts rows one at a time; remembers only what duplicate detection needs."""
 
-    def __init__(self, columns: ColumnMap, context: RowContext) -> None:
+    def __init__(self, columns: ColumnMap, first_rows: FirstRows, context: RowContext) -> None:
         self.columns = columns
         self.context = context
         self.counts = Counter[str]()
         self.reasons = Counter[str]()
         self.by_outcome = Counter[str]()
         self.by_effort = Counter[str]()
-        self._first_rows = FirstRows()
+        self._first_rows = first_rows
         # A missing column reads the empty cell appended after the row's own (index -1).
         self._pick_fields = itemgetter(*(columns.index.get(field, -1) for field in _MODEL_FIELDS))
         self._width = len(columns.headers)
