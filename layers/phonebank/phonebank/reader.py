@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator
+import itertools
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
@@ -44,7 +45,7 @@ class CsvStream:
         if first is None:
             raise EmptyFile("The file is empty. Export the call results again and upload the CSV.")
         self.delimiter = _delimiter_of(first)
-        self._records = csv.reader(_chain_first(first, self._lines), delimiter=self.delimiter)
+        self._records = csv.reader(itertools.chain([first], self._lines), delimiter=self.delimiter)
         try:
             self.header = [cell.strip() for cell in next(self._records)]
         except csv.Error as exc:
@@ -93,11 +94,6 @@ class _ReadOnly(io.RawIOBase):
 def _lines_of(source: BinaryIO) -> Iterator[bytes]:
     """Lines ending in b"\n", whatever the source: iterating an S3 stream yields fixed-size chunks."""
     return iter(io.BufferedReader(_ReadOnly(source), buffer_size=1 << 20))
-
-
-def _chain_first(first: str, rest: Iterable[str]) -> Iterator[str]:
-    yield first
-    yield from rest
 
 
 def _decode(line: bytes, line_number: int) -> str:
