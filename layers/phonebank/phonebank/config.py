@@ -6,7 +6,7 @@ import json
 from datetime import date, time
 from functools import cached_property
 from importlib.resources import files
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -188,16 +188,22 @@ def _read_mapping(path: Path) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigurationError(f"cannot read configuration {path}: {exc.strerror}") from exc
+    return _parse_mapping(text, str(path))
+
+
+def _parse_mapping(text: str, name: str) -> dict[str, Any]:
+    """`name` (a path or an s3:// URI) says where the text came from; a .json name means JSON, else YAML."""
+    is_json = PurePosixPath(name).suffix.lower() == ".json"
     try:
-        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+        data = json.loads(text) if is_json else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        kind = path.suffix[1:].upper()
-        raise ConfigurationError(f"configuration {path} is not valid {kind}: {exc}") from exc
+        kind = "JSON" if is_json else "YAML"
+        raise ConfigurationError(f"configuration {name} is not valid {kind}: {exc}") from exc
     if data is None:
         return {}
     if not isinstance(data, dict):
         raise ConfigurationError(
-            f"configuration {path} must hold a mapping of keys, not {type(data).__name__}"
+            f"configuration {name} must hold a mapping of keys, not {type(data).__name__}"
         )
     return data
 
@@ -237,3 +243,8 @@ def load_config(path: Path | None = None, **overrides: Any) -> PipelineConfig:
     """The configuration from an optional file, then keyword overrides (e.g. from the environment)."""
     file_values = _read_mapping(path) if path else {}
     return build_config(file_values, {k: v for k, v in overrides.items() if v is not None})
+
+
+def config_from_text(text: str, name: str, **overrides: Any) -> PipelineConfig:
+    """As `load_config`, from a configuration's text already read (from S3, say) and its name."""
+    return build_config(_parse_mapping(text, name), {k: v for k, v in overrides.items() if v is not None})

@@ -5,14 +5,13 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime
 from functools import cache
-from pathlib import Path, PurePosixPath
-from tempfile import NamedTemporaryFile
+from pathlib import PurePosixPath
 from typing import Annotated, Any
 
 from aws_lambda_powertools.utilities.parser.models import S3EventNotificationEventBridgeModel
 from pydantic import BaseModel, ConfigDict, Field
 
-from phonebank.config import PipelineConfig, load_config
+from phonebank.config import PipelineConfig, config_from_text, load_config
 from phonebank.models.payloads import (
     ArchiveRequest,
     ArchiveResult,
@@ -61,10 +60,8 @@ def _configuration(settings: Settings, storage: S3Storage) -> PipelineConfig:
     if not settings.config_uri:
         return load_config(**overrides)
     bucket, _, key = settings.config_uri.removeprefix("s3://").partition("/")
-    with NamedTemporaryFile("w", suffix=PurePosixPath(key).suffix, encoding="utf-8") as local:
-        local.write(storage.read_text(ObjectRef(bucket, key)))
-        local.flush()
-        return load_config(Path(local.name), **overrides)
+    source = ObjectRef(bucket, key)
+    return config_from_text(storage.read_text(source), source.uri, **overrides)
 
 
 def _relative_to_incoming(key: str) -> PurePosixPath:
