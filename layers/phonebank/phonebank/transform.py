@@ -80,6 +80,10 @@ class _Transformer:
         self.bulk_enabled = not config.van_results_without_id
         self._sink, self._files = sink, files
         self.van_files: dict[str, CsvFile] = {}
+        # The instructions depend on the outcome alone: worked out once, not once a row.
+        self._instructions_by_outcome = {
+            outcome: self._van_instructions(config, outcome) for outcome in config.outcomes
+        }
 
     def add(self, interaction: Interaction) -> None:
         local = interaction.called_at.astimezone(self.zone)
@@ -117,10 +121,12 @@ class _Transformer:
         if result in CONSENT_CHANGING_RESULTS:
             tally.consent_changing[result] += 1
 
-    def _van_instructions(self, interaction: Interaction) -> list[tuple[str, int, str]]:
-        van = self.config.van
+    @staticmethod
+    def _van_instructions(config: PipelineConfig, outcome: str) -> list[tuple[str, int, str]]:
+        """The VAN records one call with `outcome` produces: contact type, its ID, result."""
+        van = config.van
         instructions = []
-        result = self.config.outcomes[interaction.outcome].van
+        result = config.outcomes[outcome].van
         if result:
             instructions.append((van.contact_type, van.contact_type_id, result))
         if van.last_called_at.enabled and van.last_called_at.result:
@@ -140,7 +146,7 @@ class _Transformer:
 
     def _to_van(self, interaction: Interaction, local: datetime) -> None:
         tally = self.tally["van"]
-        instructions = self._van_instructions(interaction)
+        instructions = self._instructions_by_outcome[interaction.outcome]
         if not interaction.van_id:
             tally.no_id += 1
             return
