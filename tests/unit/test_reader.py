@@ -326,3 +326,40 @@ def test_upload_over_the_size_limit_is_failed(known_size: bool, tmp_path: Path) 
     assert run.report.failure is not None
     assert run.report.failure.startswith("FileTooLarge: ")
     assert list(tmp_path.rglob("*.*")) == []
+
+
+# The file is read a block of lines at a time: what a block's edges must not change
+
+
+@pytest.mark.parametrize("block_bytes", [1, 7, 64])
+def test_tiny_blocks_read_the_same_rows(block_bytes: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a file mixing UTF-8 and Windows-1252 lines, a BOM, quoted line breaks and blank lines
+    data = (
+        BOM
+        + (
+            'Profile ID,Notes,Phone\r\nOP-1,"Zoë\r\nNúñez",2022013344\r\n\r\nOP-2,plain,2022013345\r\n'
+        ).encode()
+        + "OP-3,café,2022013346\r\nOP-4,last".encode("cp1252")
+    )
+    expected = read(data)
+    # When it is read in blocks of a few bytes each
+    monkeypatch.setattr("phonebank.reader._BLOCK_BYTES", block_bytes)
+    # Then it reads exactly as in large blocks
+    assert read(data) == expected
+    assert expected[1][-2:] == [DataRow(5, ["OP-3", "café", "2022013346"]), DataRow(6, ["OP-4", "last"])]
+
+
+@pytest.mark.parametrize(
+    ("bad_line", "error", "says"),
+    [(b"OP-9,,\x81\x8d\x8f\r\n", UndecodableFile, "Line 42 "), (b"OP-9,\x00\r\n", NotText, "Line 42 ")],
+)
+def test_a_bad_line_in_a_later_block_is_named_by_its_line(
+    bad_line: bytes, error: type[Exception], says: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a bad line 42, well past the first block
+    monkeypatch.setattr("phonebank.reader._BLOCK_BYTES", 100)
+    data = b"Profile ID,Phone\r\n" + b"OP-1,2022013344\r\n" * 40 + bad_line + b"OP-2,2022013345\r\n"
+    # When the file is read
+    # Then the failure names line 42
+    with pytest.raises(error, match=says):
+        _rows_of(data)
