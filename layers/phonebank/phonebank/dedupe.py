@@ -10,11 +10,11 @@ true duplicate, or about 1 row in 800 at five million rows, reads it.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import tempfile
 from array import array
 from bisect import bisect_left
+from hashlib import blake2b
 from typing import BinaryIO
 
 _UNIT = "\x1f"  # a separator no cell of a CSV row written by a person holds
@@ -26,9 +26,13 @@ _LOW_MASK = 0xFFFFFFFF
 
 
 def identity_key(*parts: object) -> int:
-    """96 bits of the interaction's identity (ids, phone, instant, outcome, effort)."""
-    text = _UNIT.join("" if part is None else str(part) for part in parts)
-    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=12).digest(), "big")
+    """96 bits of an identity given as its parts (None counts as empty)."""
+    return text_key(_UNIT.join("" if part is None else str(part) for part in parts))
+
+
+def text_key(identity: str) -> int:
+    """96 bits of an identity already written as one text (models.interaction.Call.identity)."""
+    return int.from_bytes(blake2b(identity.encode(), digest_size=12).digest(), "big")
 
 
 class _Run:
@@ -79,16 +83,20 @@ class FirstRows:
         self._spill: BinaryIO | None = None
 
     def first_row(self, key: int, row: int) -> int:
-        bits = (key & _BIT_MASK, (key >> 27) & _BIT_MASK, (key >> 54) & _BIT_MASK)
+        # Three bits of the bitmap per key, spelt out: this runs once a row.
+        a, b, c = key & _BIT_MASK, (key >> 27) & _BIT_MASK, (key >> 54) & _BIT_MASK
+        a_byte, b_byte, c_byte = a >> 3, b >> 3, c >> 3
+        a_bit, b_bit, c_bit = 1 << (a & 7), 1 << (b & 7), 1 << (c & 7)
         seen = self._seen_bits
-        if all(seen[bit >> 3] & (1 << (bit & 7)) for bit in bits):
+        if seen[a_byte] & a_bit and seen[b_byte] & b_bit and seen[c_byte] & c_bit:
             earlier = self._recent.get(key)
             if earlier is None:
                 earlier = next((found for run in self._runs if (found := run.find(key)) is not None), None)
             if earlier is not None:
                 return earlier
-        for bit in bits:
-            seen[bit >> 3] |= 1 << (bit & 7)
+        seen[a_byte] |= a_bit
+        seen[b_byte] |= b_bit
+        seen[c_byte] |= c_bit
         self._recent[key] = row
         if len(self._recent) >= _RECENT_LIMIT:
             self._settle()

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import BinaryIO
 
 from phonebank.config import PipelineConfig
-from phonebank.models.interaction import Interaction
+from phonebank.models.interaction import Call
 from phonebank.models.steps import ValidationReport
 from phonebank.models.summary import Summary
 from phonebank.sinks import OutputSink
@@ -61,12 +61,12 @@ def transform_step(
     return summary
 
 
-def read_validated(stream: BinaryIO) -> Iterator[Interaction]:
+def read_validated(stream: BinaryIO) -> Iterator[Call]:
     records = csv.reader(io.TextIOWrapper(stream, encoding="utf-8", newline=""))
     header = next(records)
-    assert tuple(header) == Interaction.COLUMNS, f"unexpected validated-rows header {header}"
+    assert tuple(header) == Call._fields, f"unexpected validated-rows header {header}"
     for cells in records:
-        yield Interaction.from_own_cells(cells)
+        yield Call.from_own_cells(cells)
 
 
 def write_summary(sink: OutputSink, summary: Summary) -> None:

@@ -3,32 +3,44 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import count, repeat
 from operator import itemgetter
-from typing import Any, BinaryIO, NamedTuple, cast
+from typing import Any, BinaryIO, cast
 
 from pydantic import ValidationError
+from pydantic_core import PydanticCustomError
 
 from phonebank.columns import ALIASES, ColumnMap, Field, map_columns, normalise_header
 from phonebank.config import PipelineConfig, match_key
-from phonebank.dedupe import FirstRows, identity_key
+from phonebank.dedupe import FirstRows, text_key
 from phonebank.errors import EmptyFile, HeaderOnly, InputFileError, NoHeaderRow
-from phonebank.models.dialer import DialerRow, RowContext
-from phonebank.models.interaction import Interaction
+from phonebank.models.dialer import (
+    ASK_THE_CELL_RULE,
+    COLUMN_RULES,
+    FIELD_RULES,
+    DialerRow,
+    FieldRule,
+    RowContext,
+)
+from phonebank.models.interaction import Call
 from phonebank.models.report import DuplicateRow, ErrorRow
 from phonebank.models.steps import ValidationReport
 from phonebank.models.summary import ErrorReason, OutputFile, RowCounts
-from phonebank.reader import CsvStream, DataRow
+from phonebank.reader import CsvStream, DataRow, RowBatch
 from phonebank.sinks import CsvFile, OpenFiles, OutputSink
 
 ERRORS_FILE = "errors.csv"
 DUPLICATES_FILE = "duplicates.csv"
 VALIDATED_ROWS_FILE = "validated-rows.csv"
 TOP_ERRORS = 10
+BATCH_ROWS = 4096
+_MEMO_LIMIT = 1 << 16
 
 _MODEL_FIELDS = cast(tuple[Field, ...], tuple(DialerRow.model_fields))
+_CALLED_AT = _MODEL_FIELDS.index("called_at")
 
 
 @dataclass(frozen=True)
@@ -41,20 +53,27 @@ class InputFile:
     folder_effort: str | None = None
 
 
+AcceptCalls = Callable[[Sequence[Call]], None]
+"""Takes the accepted rows a batch at a time, in input order (`phonebank run` builds the imports)."""
+
+
 def validate_upload(
     upload: InputFile,
     config: PipelineConfig,
     reports: OutputSink,
-    work: OutputSink,
+    work: OutputSink | None,
     now: datetime,
+    *,
+    accept: AcceptCalls | None = None,
 ) -> ValidationReport:
     """Sort every row into accepted, rejected, duplicate or not dialed, and decide if the file may go on.
 
-    Writes `errors.csv` (always), `duplicates.csv` (when there are any) to `reports` and the accepted
-    rows to `work`. A file that cannot be read at all gives a FAILED report, not an exception.
+    Writes `errors.csv` (always) and `duplicates.csv` (when there are any) to `reports`, the accepted
+    rows to `work` (the transformer's input, when it runs apart) and hands them to `accept`, if given.
+    A file that cannot be read at all gives a FAILED report, not an exception.
     """
     try:
-        return _validate(upload, config, reports, work, now=now)
+        return _validate(upload, config, reports, work, accept, now=now)
     except InputFileError as exc:
         return ValidationReport(
             status="FAILED",
@@ -68,14 +87,14 @@ def _validate(
     upload: InputFile,
     config: PipelineConfig,
     reports: OutputSink,
-    work: OutputSink,
+    work: OutputSink | None,
+    accept: AcceptCalls | None,
     *,
     now: datetime,
 ) -> ValidationReport:
     stream = CsvStream(upload.stream, config.limits.max_input_bytes, upload.size)
-    rows = stream.rows()
     if not any(stream.header):
-        raise _blank_first_line(rows)
+        raise _blank_first_line(stream.rows())
     columns = map_columns(stream.header)
     first_rows = FirstRows()
     checker = _RowChecker(
@@ -92,18 +111,24 @@ def _validate(
     own_header = stream.header[checker.own_columns]
     with first_rows, OpenFiles() as files:
         errors = files.open_csv(reports, ERRORS_FILE, ErrorRow.header(own_header), bom=True)
-        validated = files.open_csv(work, VALIDATED_ROWS_FILE, list(Interaction.COLUMNS))
+        validated = None if work is None else files.open_csv(work, VALIDATED_ROWS_FILE, list(Call._fields))
         duplicates: CsvFile | None = None
-        for row in rows:
-            verdict = checker.check(row)
-            if isinstance(verdict, ErrorRow):
-                errors.write(verdict.to_cells())
-            elif isinstance(verdict, DuplicateRow):
-                if duplicates is None:
-                    duplicates = files.open_csv(reports, DUPLICATES_FILE, DuplicateRow.header(own_header))
-                duplicates.write(verdict.to_cells())
-            elif isinstance(verdict, Accepted):
-                validated.write(verdict.cells)
+        for batch in stream.batches(BATCH_ROWS):
+            accepted: list[Call] = []
+            for verdict in checker.check_batch(batch):
+                if isinstance(verdict, Call):
+                    accepted.append(verdict)
+                elif isinstance(verdict, ErrorRow):
+                    errors.write(verdict.to_cells())
+                elif isinstance(verdict, DuplicateRow):
+                    if duplicates is None:
+                        duplicates = files.open_csv(reports, DUPLICATES_FILE, DuplicateRow.header(own_header))
+                    duplicates.write(verdict.to_cells())
+            if validated is not None:
+                for call in accepted:
+                    validated.write(call.to_cells())
+            if accept is not None:
+                accept(accepted)
         if checker.counts["rows_read"] == 0:
             raise HeaderOnly(
                 "The file has a header but no rows. Export the call results again with the rows."
@@ -143,17 +168,48 @@ def _blank_first_line(rows: Iterator[DataRow]) -> InputFileError:
     return EmptyFile("The file holds no data, only blank lines. Export the call results again.")
 
 
-class Accepted(NamedTuple):
-    """An accepted row, as the validated-rows file holds it (models.interaction.Interaction)."""
-
-    cells: list[str]
+Verdict = Call | ErrorRow | DuplicateRow | None
 
 
-Verdict = Accepted | ErrorRow | DuplicateRow | None
+class _Refused:
+    """What a field's memo holds for a cell its rule refuses: the row takes the path that says why."""
+
+
+_REFUSED = _Refused()
+
+
+class _FieldMemo(dict[str, Any]):
+    """A field rule's answer for each distinct cell, bounded: a file repeats its outcomes, efforts,
+    durations and minutes, and asking a dict is cheaper than asking the rule again."""
+
+    def __init__(self, rule: FieldRule, context: RowContext) -> None:
+        super().__init__()
+        self._rule, self._context = rule, context
+
+    def __missing__(self, cell: str) -> Any:
+        try:
+            answer = self._rule(cell, self._context)
+        except PydanticCustomError:
+            answer = _REFUSED
+        if len(self) >= _MEMO_LIMIT:
+            self.clear()
+        self[cell] = answer
+        return answer
+
+
+def _names_van_id(voter_id_type: str, context: RowContext) -> bool:
+    """Whether a Voter ID Type cell lets the VAN ID beside it stand: VAN, or nothing said."""
+    text = voter_id_type.strip()
+    return not text or "van" in text.casefold()
 
 
 class _RowChecker:
-    """Counts and sorts rows one at a time; remembers only what duplicate detection needs."""
+    """Counts and sorts rows; remembers only what duplicate detection needs.
+
+    Most rows are clean: `check_batch` applies each field's rule to a batch's column at once, through
+    a memo, and sends a row down the row-by-row path (`check`) only when a rule refuses one of its
+    cells, or for what a column cannot tell alone. That path reports every problem through the model.
+    """
 
     def __init__(self, columns: ColumnMap, first_rows: FirstRows, context: RowContext) -> None:
         self.columns = columns
@@ -172,11 +228,91 @@ class _RowChecker:
         # A report dropped back in starts with our `row` and `errors` columns: replace them, never stack them.
         is_report = [normalise_header(header) for header in columns.headers[:2]] == ["row", "errors"]
         self.own_columns = slice(2 if is_report else 0, None)
+        present = [
+            (slot, columns.index[field]) for slot, field in enumerate(_MODEL_FIELDS) if field in columns.index
+        ]
+        self._present_slots = [slot for slot, _ in present]
+        self._pick_present = itemgetter(*(position for _, position in present))
+        self._memos = {field: _FieldMemo(FIELD_RULES[field], context) for field in _MODEL_FIELDS}
+        self._van_id_kept = _FieldMemo(_names_van_id, context)
 
     def result_counts(self) -> RowCounts:
         counts = RowCounts(**{name: self.counts[name] for name in RowCounts.model_fields})
         counts.check()
         return counts
+
+    def check_batch(self, batch: RowBatch) -> Iterator[Verdict]:
+        rows = batch.rows
+        not_dialed = self.context.config.not_dialed_outcomes
+        clean = 0
+        outcomes: list[str] = []
+        efforts: list[str] = []
+        for number, cells, answers, van_id_kept in zip(
+            count(batch.first),
+            rows,
+            zip(*self._answers(rows), strict=True),
+            self._van_id_type_answers(rows),
+            strict=False,  # count() never ends
+        ):
+            if _REFUSED in answers or not van_id_kept:
+                yield self.check(DataRow(number, cells))
+                continue
+            profile_id, van_id, _, _, outcome, effort, _, _, _ = answers
+            if outcome in not_dialed:
+                clean += 1
+                self.counts["not_dialed"] += 1
+                yield None
+                continue
+            if (profile_id is None and van_id is None) or (profile_id is not None and effort is None):
+                yield self.check(DataRow(number, cells))
+                continue
+            clean += 1
+            verdict = self._accept_once(number, cells, Call(number, *answers))
+            if verdict.__class__ is Call:
+                outcomes.append(outcome)
+                if effort:
+                    efforts.append(effort)
+            yield verdict
+        self.counts["rows_read"] += clean
+        self.by_outcome.update(outcomes)
+        self.by_effort.update(efforts)
+
+    def _answers(self, rows: list[list[str]]) -> list[list[Any]]:
+        """Each field's rule applied down its column, in the model's field order."""
+        if min(map(len, rows)) < self._width:
+            rows = [[*cells, *[""] * (self._width - len(cells))] for cells in rows]
+        # A field without a column reads an empty cell, as the row-by-row path does.
+        columns: list[Sequence[str]] = [("",) * len(rows)] * len(_MODEL_FIELDS)
+        picked = zip(*map(self._pick_present, rows), strict=True)
+        for slot, column in zip(self._present_slots, picked, strict=True):
+            columns[slot] = column
+        if self._date_called is not None:
+            dates = (cells[self._date_called] for cells in rows)
+            times = repeat("") if self._time_called is None else (cells[self._time_called] for cells in rows)
+            columns[_CALLED_AT] = [
+                f"{date.strip()} {time.strip()}".strip() for date, time in zip(dates, times, strict=False)
+            ]
+        return [self._apply(field, cells) for field, cells in zip(_MODEL_FIELDS, columns, strict=True)]
+
+    def _apply(self, field: Field, cells: Sequence[str]) -> list[Any]:
+        column_rule = COLUMN_RULES.get(field)
+        answers = None if column_rule is None else column_rule(cells, self.context)
+        memo = self._memos[field]
+        if answers is None:
+            return list(map(memo.__getitem__, cells))
+        if ASK_THE_CELL_RULE in answers:
+            return [
+                memo[cell] if answer is ASK_THE_CELL_RULE else answer
+                for answer, cell in zip(answers, cells, strict=True)
+            ]
+        return answers
+
+    def _van_id_type_answers(self, rows: list[list[str]]) -> Iterable[bool]:
+        """Per row, whether its Voter ID Type lets the VAN ID stand (the row-by-row path says why not)."""
+        if self._voter_id_type is None:
+            return repeat(True, len(rows))
+        index = self._voter_id_type
+        return [self._van_id_kept[cells[index] if index < len(cells) else ""] for cells in rows]
 
     def check(self, row: DataRow) -> Verdict:
         if not any(cell.strip() for cell in row.cells):
@@ -192,7 +328,12 @@ class _RowChecker:
             self.counts["rejected"] += 1
             self.reasons.update(problems)
             return ErrorRow(row=row.number, errors="; ".join(problems), cells=row.cells[self.own_columns])
-        return self._accept_once(row, fields)
+        verdict = self._accept_once(row.number, row.cells, Call(row.number, **fields))
+        if isinstance(verdict, Call):
+            self.by_outcome[verdict.outcome] += 1
+            if verdict.effort:
+                self.by_effort[verdict.effort] += 1
+        return verdict
 
     def _values(self, cells: list[str]) -> dict[str, str]:
         def cell(index: int | None) -> str:
@@ -232,16 +373,13 @@ class _RowChecker:
             return [f"{self._column(str(e['loc'][0]))}: {e['msg']}" for e in exc.errors()]
         raise AssertionError("DialerRow.fields_of refused a row that the model accepts")
 
-    def _accept_once(self, row: DataRow, fields: dict[str, Any]) -> Verdict:
-        first = self._first_rows.first_row(identity_key(*Interaction.identity_of(fields)), row.number)
-        if first != row.number:
+    def _accept_once(self, number: int, cells: list[str], call: Call) -> Call | DuplicateRow:
+        first = self._first_rows.first_row(text_key(call.identity()), number)
+        if first != number:
             self.counts["duplicates"] += 1
-            return DuplicateRow(row=row.number, duplicate_of=first, cells=row.cells[self.own_columns])
+            return DuplicateRow(row=number, duplicate_of=first, cells=cells[self.own_columns])
         self.counts["accepted"] += 1
-        self.by_outcome[fields["outcome"]] += 1
-        if fields["effort"]:
-            self.by_effort[fields["effort"]] += 1
-        return Accepted(Interaction.cells_of(row.number, fields))
+        return call
 
     def _column(self, field: str) -> str:
         if field == "called_at" and self._date_called is not None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
@@ -13,7 +13,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationInfo
 from pydantic_core import PydanticCustomError
 
 from phonebank.config import CallType, PipelineConfig, match_key
-from phonebank.phones import InvalidPhone, to_e164
+from phonebank.phones import InvalidPhone, to_e164, us_e164_column
 from phonebank.times import InvalidTimestamp, parse_call_time
 
 
@@ -197,12 +197,47 @@ class DialerRow(BaseModel):
         refuses, and then `model_validate` reports every problem. Most rows are clean, and pydantic's
         per-field overhead would cost more than the rules themselves."""
         try:
-            return {name: rule(values[name], context) for name, rule in _RULES.items()}
+            return {name: rule(values[name], context) for name, rule in FIELD_RULES.items()}
         except PydanticCustomError:
             return None
 
 
-_RULES: dict[str, FieldRule] = {
+class _AskTheCellRule:
+    """A column rule's answer for a cell it cannot decide alone."""
+
+
+ASK_THE_CELL_RULE = _AskTheCellRule()
+
+ColumnRule = Callable[[Sequence[str], RowContext], list[Any] | None]
+
+
+def _profile_id_column(cells: Sequence[str], context: RowContext) -> list[Any] | None:
+    return [text or None for text in map(str.strip, cells)]
+
+
+def _van_id_column(cells: Sequence[str], context: RowContext) -> list[Any] | None:
+    texts = list(map(str.strip, cells))
+    # One check of the joined column says whether every cell is digits or empty.
+    joined = "".join(texts)
+    if joined.isascii() and (joined.isdigit() or not joined):
+        return [text or None for text in texts]
+    return None
+
+
+def _phone_column(cells: Sequence[str], context: RowContext) -> list[Any] | None:
+    e164s = us_e164_column(list(map(str.strip, cells)), context.config.phone_region)
+    return [ASK_THE_CELL_RULE if e164 is None else e164 for e164 in e164s]
+
+
+COLUMN_RULES: dict[str, ColumnRule] = {
+    "profile_id": _profile_id_column,
+    "van_id": _van_id_column,
+    "phone": _phone_column,
+}
+"""A whole column's answers at once, for rules with a cheaper form than one call a cell: None when
+every cell needs its own rule, ASK_THE_CELL_RULE where one does (the rule then says what is wrong)."""
+
+FIELD_RULES: dict[str, FieldRule] = {
     "profile_id": _profile_id, "van_id": _van_id, "phone": _phone, "called_at": _call_instant,
     "outcome": _outcome, "effort": _effort, "service": _service, "call_type": _call_type,
     "duration": _duration,

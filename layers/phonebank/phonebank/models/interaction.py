@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
-from typing import Annotated, Any, ClassVar, cast
+from typing import Annotated, Any, ClassVar, NamedTuple, cast
 
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
@@ -25,22 +24,67 @@ OptionalSeconds = Annotated[int | None, Field(ge=0), BeforeValidator(_empty_is_n
 """Whole seconds, or None for an empty cell."""
 
 
+class Call(NamedTuple):
+    """An accepted interaction inside one process: Interaction's fields, without a model's cost a row.
+
+    The validator builds one per accepted row from fields its rules have already checked; the
+    transformer reads Call and Interaction alike, by attribute."""
+
+    row: int
+    profile_id: str | None
+    van_id: str | None
+    phone: str
+    called_at: datetime
+    outcome: str
+    effort: str | None
+    service: str
+    call_type: CallType
+    duration: int | None
+
+    def identity(self) -> str:
+        """What makes two rows the same interaction: everything but the row number and free text,
+        joined by a separator no cell written by a person holds."""
+        # The instant, not its spelling: 19:42-04:00 and 23:42Z are one call.
+        return (
+            f"{self.profile_id or ''}\x1f{self.van_id or ''}\x1f{self.phone}\x1f{self.called_at.timestamp()}"
+            f"\x1f{self.outcome}\x1f{self.effort or ''}"
+        )
+
+    def to_cells(self) -> list[str]:
+        """The row of the validated-rows file (Interaction.COLUMNS)."""
+        return [
+            str(self.row),
+            self.profile_id or "",
+            self.van_id or "",
+            self.phone,
+            self.called_at.isoformat(),
+            self.outcome,
+            self.effort or "",
+            self.service,
+            self.call_type,
+            "" if self.duration is None else str(self.duration),
+        ]
+
+    @classmethod
+    def from_own_cells(cls, cells: list[str]) -> Call:
+        """A row this pipeline wrote moments ago (`to_cells`): converted, not checked again, which
+        would cost more than building every import row from it."""
+        if len(cells) != len(Interaction.COLUMNS):
+            raise ValueError(
+                f"a validated row has {len(cells)} cells, not {len(Interaction.COLUMNS)}: the file is damaged"
+            )
+        row, profile_id, van_id, phone, called_at, outcome, effort, service, call_type, duration = cells
+        return cls(
+            int(row), profile_id or None, van_id or None, phone, datetime.fromisoformat(called_at), outcome,
+            effort or None, service, cast(CallType, call_type), int(duration) if duration else None,
+        )  # fmt: skip
+
+
 class Interaction(BaseModel):
     """One accepted call attempt, normalised: E.164 phone, aware instant, canonical outcome."""
 
     model_config = ConfigDict(frozen=True)
-    COLUMNS: ClassVar[tuple[str, ...]] = (
-        "row",
-        "profile_id",
-        "van_id",
-        "phone",
-        "called_at",
-        "outcome",
-        "effort",
-        "service",
-        "call_type",
-        "duration",
-    )
+    COLUMNS: ClassVar[tuple[str, ...]] = Call._fields
 
     row: SpreadsheetRow
     profile_id: OptionalText
@@ -53,61 +97,13 @@ class Interaction(BaseModel):
     call_type: CallType
     duration: OptionalSeconds
 
-    # The validator has the fields as a dict (DialerRow.fields_of) and needs only these two things of
-    # them: building a model first would cost more than the rest of the row's checks.
-
-    @staticmethod
-    def identity_of(fields: Mapping[str, Any]) -> tuple[object, ...]:
-        """What makes two rows the same interaction: everything but the row number and free text."""
-        # The instant, not its spelling: 19:42-04:00 and 23:42Z are one call.
-        instant = fields["called_at"].timestamp()
-        return (
-            fields["profile_id"],
-            fields["van_id"],
-            fields["phone"],
-            instant,
-            fields["outcome"],
-            fields["effort"],
-        )
-
-    @staticmethod
-    def cells_of(row: int, fields: Mapping[str, Any]) -> list[str]:
-        duration = fields["duration"]
-        return [
-            str(row),
-            fields["profile_id"] or "",
-            fields["van_id"] or "",
-            fields["phone"],
-            fields["called_at"].isoformat(),
-            fields["outcome"],
-            fields["effort"] or "",
-            fields["service"],
-            fields["call_type"],
-            "" if duration is None else str(duration),
-        ]
-
-    def identity(self) -> tuple[object, ...]:
-        return self.identity_of(self.__dict__)
+    def to_call(self) -> Call:
+        return Call(**dict(self))
 
     def to_cells(self) -> list[str]:
-        return self.cells_of(self.row, self.__dict__)
+        return self.to_call().to_cells()
 
     @classmethod
     def from_cells(cls, cells: list[str]) -> Interaction:
+        """A validated row read back and checked: for tests and tools, not the pipeline's own path."""
         return cls.model_validate(dict(zip(cls.COLUMNS, cells, strict=True)))
-
-    @classmethod
-    def from_own_cells(cls, cells: list[str]) -> Interaction:
-        """A row this pipeline wrote moments ago (`cells_of`): converted, not checked again, which
-        would cost more than building every import row from it."""
-        if len(cells) != len(cls.COLUMNS):
-            raise ValueError(
-                f"a validated row has {len(cells)} cells, not {len(cls.COLUMNS)}: the file is damaged"
-            )
-        row, profile_id, van_id, phone, called_at, outcome, effort, service, call_type, duration = cells
-        return cls.model_construct(
-            row=int(row), profile_id=profile_id or None, van_id=van_id or None, phone=phone,
-            called_at=datetime.fromisoformat(called_at), outcome=outcome, effort=effort or None,
-            service=service, call_type=cast(CallType, call_type),
-            duration=int(duration) if duration else None,
-        )  # fmt: skip

@@ -1,0 +1,186 @@
+"""The validator's column-at-a-time path gives exactly the answers of the row-by-row path it skips."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic_core import PydanticCustomError
+
+from phonebank.columns import map_columns
+from phonebank.config import load_config
+from phonebank.dedupe import FirstRows, identity_key, text_key
+from phonebank.models.dialer import ASK_THE_CELL_RULE, COLUMN_RULES, FIELD_RULES, DialerRow, RowContext
+from phonebank.models.interaction import Call
+from phonebank.phones import _CLEAN_NANP, nanp_region, to_e164, us_e164_column
+from phonebank.reader import DataRow, RowBatch
+from phonebank.validate import _RowChecker
+
+CONFIG = load_config()
+NOW = datetime(2025, 1, 1, tzinfo=UTC)
+CONTEXT = RowContext(CONFIG, CONFIG.campaign_zone, NOW, "GOTV", "Impactive")
+
+PHONES = [
+    "(202) 555-0142", "202-201-3344", "+1 202 201 3344", "12022013344", "2022013344", " 202.201.3344 ",
+    "(905) 555-0123", "+1 (416) 555-0199", "(800) 201-3344", "(202) 201-٣٣٤٤", "２０２２０１３３４４",
+    "555-0100", "+44 20 7946 0958", "", " ", "abc", "(202 201-3344", "202\n201-3344", "202201334",
+    "+1 900 201 3344", "1-202-201-3344",
+]  # fmt: skip
+IDS = ["", " ", "101234567", " 42 ", "12a", "12²", "OP-1", "P 2"]
+
+
+def _cell_answer(field: str, cell: str) -> Any:
+    try:
+        return FIELD_RULES[field](cell, CONTEXT)
+    except PydanticCustomError:
+        return "refused"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    field=st.sampled_from(sorted(COLUMN_RULES)),
+    cells=st.lists(st.sampled_from(PHONES + IDS) | st.text(max_size=14), min_size=1, max_size=30),
+)
+def test_each_column_rule_agrees_with_its_cell_rule(field: str, cells: list[str]) -> None:
+    # Given a column of any cells
+    # When its column rule answers for all of them at once
+    answers = COLUMN_RULES[field](cells, CONTEXT)
+    # Then each answer is the cell rule's, or leaves the cell to the cell rule
+    if answers is None:
+        return
+    assert len(answers) == len(cells)
+    for answer, cell in zip(answers, cells, strict=True):
+        if answer is not ASK_THE_CELL_RULE:
+            assert answer == _cell_answer(field, cell), cell
+
+
+def test_the_us_column_gets_to_e164s_answer_for_every_area_code() -> None:
+    # Given a column of numbers in every area code 200-999, in many written forms
+    sample = random.Random(20241122)
+    forms = ["({a}) {e}-{l}", "{a}.{e}.{l}", "+1 {a} {e} {l}", "1{a}{e}{l}", "{a}{e}{l}", "({a}{e}-{l}"]
+    cells = [
+        sample.choice(forms).format(
+            a=area, e=f"{sample.randrange(1000):03d}", l=f"{sample.randrange(10000):04d}"
+        )
+        for area in range(200, 1000)
+        for _ in range(4)
+    ]
+    # When the column is read at once
+    answers = us_e164_column(cells, "US")
+    # Then it answers exactly the clean numbers valid in the US, each with to_e164's answer
+    for cell, answer in zip(cells, answers, strict=True):
+        clean = _CLEAN_NANP.fullmatch(cell)
+        national = clean and (clean["area_in_parens"] or clean["area"]) + clean["exchange"] + clean["line"]
+        if national and nanp_region(national) == "US":
+            assert answer == to_e164(cell, "US"), cell
+        else:
+            assert answer is None, cell
+
+
+def test_digits_of_other_scripts_give_ascii_e164() -> None:
+    # Given numbers written with Arabic-Indic and full-width digits
+    # When they are read alone and in a column
+    # Then both give phonenumbers' ASCII answer (the column leaves them to the cell rule)
+    assert to_e164("(900) 201-٣٣٤٤", "US") == "+19002013344"
+    assert to_e164("２０２２０１３３４４", "US") == "+12022013344"
+    assert us_e164_column(["(900) 201-٣٣٤٤", "2022013344"], "US") == [None, "+12022013344"]
+
+
+def test_a_column_holding_a_line_break_is_left_to_the_cell_rule() -> None:
+    # Given a cell with a line break in the column
+    # When the column is read at once
+    # Then no cell is answered, so that no line is read as another cell's
+    assert us_e164_column(["202\n201-3344", "2022013344"], "US") == [None, None]
+
+
+def test_outside_north_america_the_column_answers_nothing() -> None:
+    # Given a campaign whose phone region is the UK
+    # When a column of clean US-looking numbers is read at once
+    # Then every cell is left to phonenumbers
+    assert us_e164_column(["2022013344"], "GB") == [None]
+
+
+def test_a_calls_identity_is_the_identity_key_of_its_parts() -> None:
+    # Given an accepted call
+    call = Call(7, None, "101234567", "+12022013344", NOW, "Completed", "GOTV", "Impactive", "Computer", 75)
+    # When its identity is hashed
+    # Then it is the key of the parts that make two rows the same interaction, None as empty
+    parts = (None, "101234567", "+12022013344", NOW.timestamp(), "Completed", "GOTV")
+    assert text_key(call.identity()) == identity_key(*parts)
+
+
+def test_calls_and_dialer_rows_list_their_fields_in_one_order() -> None:
+    # Given the model's fields, which the column path passes to Call by position
+    # Then they are Call's fields after the row number
+    assert Call._fields[1:] == tuple(DialerRow.model_fields)
+
+
+# Whole batches: the column path and the row-by-row path sort every row the same way.
+
+IMPACTIVE = ["Profile ID", "VAN ID", "Phone Number", "Last Called At", "Call Outcome", "Effort Name",
+             "Call Duration", "Call Type"]  # fmt: skip
+THRUTALK = ["Voter ID", "Voter ID Type", "Voter Phone", "Date Called", "Time Called (EST)", "Result"]
+IMPACTIVE_CELLS = [
+    IDS,
+    IDS,
+    PHONES,
+    [
+        "10/11/2024 6:07 PM",
+        "2024-10-11 18:07",
+        "2024-10-11",
+        "2030-01-01 10:00",
+        "13/40/2024",
+        "",
+        "0204-01-01",
+    ],
+    ["Completed", "busy signal", "Not Dialed", "Hung Up", "", "VOICEMAIL", "Wrong Number"],
+    ["", "GOTV", " Persuasion "],
+    ["", "75", "1:15", "75.5", "-1"],
+    ["", "Manual", "Robot", "Computer"],
+]
+THRUTALK_CELLS = [
+    IDS,
+    ["", "VANID", "van", "Other", " ", "DWID"],
+    PHONES,
+    ["10/13/2024", "2024-10-13", "", "10/13/2030", "13/13/2024"],
+    ["19:11:17", "", "7:11 PM", "25:00"],
+    ["Talking to Correct Person", "Wrong Number", "not dialed", "", "Nope"],
+]
+
+
+@st.composite
+def batches(draw: st.DrawFn) -> tuple[list[str], list[list[str]]]:
+    header, choices = draw(st.sampled_from([(IMPACTIVE, IMPACTIVE_CELLS), (THRUTALK, THRUTALK_CELLS)]))
+    row = st.tuples(*(st.sampled_from(values) for values in choices)).map(list)
+    # Blank, short and long rows, and repeats (duplicates) of earlier rows.
+    odd = st.sampled_from(
+        [[], [""], ["", "", ""], ["OP-1"], ["OP-1", "42", "2022013344", "", "", "", "", "", "x"]]
+    )
+    rows = draw(st.lists(row | odd, min_size=1, max_size=40))
+    repeats = draw(st.lists(st.integers(0, len(rows) - 1), max_size=5))
+    return header, rows + [list(rows[index]) for index in repeats]
+
+
+def _checker(header: list[str]) -> _RowChecker:
+    columns = map_columns(header)
+    return _RowChecker(columns, FirstRows(), RowContext(CONFIG, CONFIG.campaign_zone, NOW, None, "Impactive"))
+
+
+@settings(max_examples=300, deadline=None)
+@given(batches())
+def test_a_batch_sorts_every_row_as_the_row_by_row_path_does(
+    batch: tuple[list[str], list[list[str]]],
+) -> None:
+    header, rows = batch
+    # Given two checkers of one file
+    column_path, row_path = _checker(header), _checker(header)
+    # When one reads the rows as a batch and the other one row at a time
+    by_column = list(column_path.check_batch(RowBatch(2, rows)))
+    by_row = [row_path.check(DataRow(number, cells)) for number, cells in enumerate(rows, start=2)]
+    # Then every row gets the same verdict, and the counts agree
+    assert by_column == by_row
+    for tally in ("counts", "reasons", "by_outcome", "by_effort"):
+        assert getattr(column_path, tally) == getattr(row_path, tally), tally
