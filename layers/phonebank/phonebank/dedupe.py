@@ -15,6 +15,8 @@ import tempfile
 from array import array
 from bisect import bisect_left
 from hashlib import blake2b
+from itertools import repeat
+from operator import and_, rshift
 from typing import BinaryIO
 
 _UNIT = "\x1f"  # a separator no cell of a CSV row written by a person holds
@@ -38,14 +40,16 @@ def text_key(identity: str) -> int:
 class _Run:
     """Keys sorted by their high 64 bits on disk: the highs, then the low 32 bits, then the rows."""
 
-    def __init__(self, spill: BinaryIO, items: list[tuple[int, int]]) -> None:
+    def __init__(self, spill: BinaryIO, keys: list[int], first_rows: list[int]) -> None:
+        """`keys` sorted, each with the row it was first seen in."""
         self._fd = spill.fileno()
-        self._count = len(items)
-        high = array("Q", (key >> 32 for key, _ in items))
+        self._count = len(keys)
+        # map() with operator functions: a generator would run a Python step for each of 65,536 keys.
+        high = array("Q", map(rshift, keys, repeat(32)))
         self._sparse = high[::_BLOCK]
         self._high_at = spill.seek(0, os.SEEK_END)
-        low = array("I", (key & _LOW_MASK for key, _ in items))
-        rows = array("I", (row for _, row in items))
+        low = array("I", map(and_, keys, repeat(_LOW_MASK)))
+        rows = array("I", first_rows)
         self._low_at = self._high_at + high.itemsize * self._count
         self._rows_at = self._low_at + low.itemsize * self._count
         for section in (high, low, rows):
@@ -105,7 +109,8 @@ class FirstRows:
     def _settle(self) -> None:
         if self._spill is None:
             self._spill = tempfile.TemporaryFile()  # noqa: SIM115  (closed by close())
-        self._runs.append(_Run(self._spill, sorted(self._recent.items())))
+        keys = sorted(self._recent)
+        self._runs.append(_Run(self._spill, keys, list(map(self._recent.__getitem__, keys))))
         self._recent = {}
 
     def close(self) -> None:
