@@ -12,7 +12,7 @@ from typing import BinaryIO
 from phonebank.errors import EmptyFile, FileTooLarge, MalformedCsv, NotText, UndecodableFile
 
 _BOM = b"\xef\xbb\xbf"
-_BLOCK_BYTES = 1 << 20
+_BLOCK_BYTES = 1 << 18
 _DELIMITERS = (",", "\t", ";")
 _BINARY_SIGNATURES = {
     b"PK\x03\x04": "an Excel workbook or a zip archive",
@@ -95,7 +95,7 @@ class CsvStream:
             lines_before += block.count(b"\n")
 
     def _blocks(self, source: BinaryIO) -> Iterator[bytes]:
-        """Whole lines ending in b"\n", about a megabyte at a time (the last may have no line end)."""
+        """Whole lines ending in b"\n", a quarter of a megabyte at a time (the last may have no line end)."""
         pending = b""
         while data := source.read(_BLOCK_BYTES):
             self._bytes_read += len(data)
