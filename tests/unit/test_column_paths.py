@@ -57,6 +57,14 @@ def test_each_column_rule_agrees_with_its_cell_rule(field: str, cells: list[str]
             assert answer == _cell_answer(field, cell), cell
 
 
+def test_clean_id_columns_are_answered_at_once() -> None:
+    # Given ID columns without a bad cell
+    # When their column rules read them
+    # Then every cell is answered, stripped, an empty one as None
+    assert COLUMN_RULES["van_id"](["1", " 2 ", ""], CONTEXT) == ["1", "2", None]
+    assert COLUMN_RULES["profile_id"](["OP-1 ", " "], CONTEXT) == ["OP-1", None]
+
+
 def test_the_us_column_gets_to_e164s_answer_for_every_area_code() -> None:
     # Given a column of numbers in every area code 200-999, in many written forms
     sample = random.Random(20241122)
