@@ -16,7 +16,7 @@ from phonebank.config import PipelineConfig, build_config
 from phonebank.models.interaction import Interaction
 from phonebank.pipeline import transform_step
 from phonebank.sinks import LocalDirectory, OpenFiles
-from phonebank.transform import transform_validated
+from phonebank.transform import ImportFiles, transform_validated
 
 
 class WorkerKilledError(Exception):
@@ -84,15 +84,17 @@ def test_a_crash_in_the_middle_of_a_run_leaves_no_import_file(tmp_path: Path, co
 
 
 def test_a_crash_after_a_split_leaves_only_complete_files(tmp_path: Path) -> None:
-    # Given a size limit that closes an Organizer file every few rows, and a source that dies
+    # Given a size limit that closes an Organizer file every few rows, and a run fed in batches of
+    # 15 calls, as the validator feeds it, that dies after its third batch
     config = build_config({"limits": {"organizer_max_file_bytes": 1024}})
     calls = _calls(60)
 
     # When they are transformed
-    with pytest.raises(WorkerKilledError):
-        transform_validated(
-            _crash_after(45, calls), valid_report(60, config), config, LocalDirectory(tmp_path)
-        )
+    with pytest.raises(WorkerKilledError), OpenFiles() as files:
+        imports = ImportFiles(config, LocalDirectory(tmp_path), files)
+        for start in range(0, 45, 15):
+            imports.add(calls[start : start + 15])
+        raise WorkerKilledError
 
     # Then the only files left are the Organizer files closed before the crash, each complete and
     # valid, holding only rows read before it; the files still open (VAN's, the last Organizer
@@ -196,4 +198,20 @@ def test_a_file_that_cannot_be_committed_discards_the_files_not_yet_committed(tm
             files.open_csv(sink, name, ["header"]).write(["value"])
 
     # Then the file committed before it stays whole, and neither it nor the ones after it appear
+    assert _everything(tmp_path) == ["a.csv"]
+
+
+def test_discarded_files_never_appear(tmp_path: Path) -> None:
+    # Given a finished file, and two still being written
+    sink = LocalDirectory(tmp_path)
+    with OpenFiles() as files:
+        files.open_csv(sink, "a.csv", ["header"]).write(["value"])
+        files.finish("a.csv")
+        for name in ("b.csv", "c.csv"):
+            files.open_csv(sink, name, ["header"]).write(["value"])
+
+        # When the run turns out not to need them, and its block ends normally
+        files.discard()
+
+    # Then the open ones are gone, nothing temporary is left, and the finished one stays
     assert _everything(tmp_path) == ["a.csv"]

@@ -1,15 +1,24 @@
-"""Turn validated interactions into Organizer's import and NGP VAN's canvass-result files."""
+"""Turn validated interactions into Organizer's import and NGP VAN's canvass-result files.
+
+The calls come in batches. Each batch's rows are built as tuples of cells, checked against the output
+models all at once, and written with one encoding a file. What depends on one value alone (an instant's
+local date strings, a number's VAN phone, an outcome's results) is worked out once per distinct value.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, timezone, tzinfo
+from functools import partial
+from itertools import islice
+from operator import itemgetter
+from typing import NamedTuple, Protocol, TypeVar
 
-from phonebank.config import PipelineConfig
-from phonebank.models.interaction import Interaction
+from phonebank.config import CallType, PipelineConfig
 from phonebank.models.organizer import OrganizerRow
+from phonebank.models.output import Cells
 from phonebank.models.steps import ValidationReport
 from phonebank.models.summary import CONSENT_CHANGING_RESULTS, OutputFile, Summary, System, SystemCounts
 from phonebank.models.van import VanBulkRow, VanNamesRow
@@ -20,10 +29,142 @@ ORGANIZER_FILE = "organizer/organizer-phone-interactions-{:02d}.csv"
 VAN_NAMES_FILE = "van/van-canvass-results-by-name.csv"
 VAN_BULK_FILE = "van/van-canvass-results-bulk-import.csv"
 
+BATCH_ROWS = 4096
+"""Calls `transform_validated` hands on at once: large enough that per-batch work vanishes per row."""
 
-def _organizer_date_time(local: datetime) -> str:
-    # strftime is several times slower than formatting the fields, once a row.
-    return f"{local.year:04d}-{local.month:02d}-{local.day:02d} {local.hour:02d}:{local.minute:02d}"
+_MEMO_LIMIT = 1 << 15
+"""Entries a memo keeps before it starts over, so that memory stays flat however long the file."""
+
+Key = TypeVar("Key")
+Value = TypeVar("Value")
+Item = TypeVar("Item")
+
+
+class CallLike(Protocol):
+    """What the transform reads of an accepted call: `Interaction` and `Call` both have it."""
+
+    @property
+    def profile_id(self) -> str | None: ...
+    @property
+    def van_id(self) -> str | None: ...
+    @property
+    def phone(self) -> str: ...
+    @property
+    def called_at(self) -> datetime: ...
+    @property
+    def outcome(self) -> str: ...
+    @property
+    def effort(self) -> str | None: ...
+    @property
+    def service(self) -> str: ...
+    @property
+    def call_type(self) -> CallType: ...
+    @property
+    def duration(self) -> int | None: ...
+
+
+class _Memo(dict[Key, Value]):
+    """`memo[key]` works out a key's value on its first use only."""
+
+    def __init__(self, work_out: Callable[[Key], Value]) -> None:
+        super().__init__()
+        self._work_out = work_out
+
+    def __missing__(self, key: Key) -> Value:
+        if len(self) >= _MEMO_LIMIT:
+            self.clear()
+        value = self[key] = self._work_out(key)
+        return value
+
+
+class _LocalTime(NamedTuple):
+    """One instant as each file writes it, in the campaign's zone."""
+
+    organizer: str
+    van_date: str
+    van_instant: str
+
+
+def _local_time(zone: tzinfo, instant: datetime) -> _LocalTime:
+    local = instant.astimezone(zone)
+    return _LocalTime(
+        organizer=f"{local.year:04d}-{local.month:02d}-{local.day:02d} {local.hour:02d}:{local.minute:02d}",
+        van_date=f"{local.month:02d}/{local.day:02d}/{local.year:04d}",
+        van_instant=local.isoformat(timespec="seconds"),
+    )
+
+
+_HourKey = tuple[int, int, int, int, timedelta | None]
+"""A call's date and hour on its own clock, and that clock's offset: the instant, to the hour."""
+
+
+class _LocalHour(NamedTuple):
+    """An hour of a call's own clock as the campaign's clock writes it, but for the minutes and
+    seconds, which are the call's own: the two clocks differ by whole hours all that hour."""
+
+    organizer: str  # "YYYY-MM-DD HH:"
+    van_date: str
+    van_hour: str  # "YYYY-MM-DDTHH:"
+    van_offset: str  # "-04:00"
+
+
+def _local_hour(zone: tzinfo, key: _HourKey) -> _LocalHour | None:
+    """None when the campaign zone is a fraction of an hour off the call's, or changes its offset
+    within the hour: then each instant is converted on its own."""
+    year, month, day, hour, offset = key
+    if offset is None:
+        return None
+    start = datetime(year, month, day, hour, tzinfo=timezone(offset))
+    first, last = start.astimezone(zone), (start + _LAST_INSTANT_OF_HOUR).astimezone(zone)
+    if first.utcoffset() != last.utcoffset() or (first.minute, first.second, first.microsecond) != (0, 0, 0):
+        return None
+    whole = first.isoformat(timespec="seconds")
+    return _LocalHour(
+        organizer=f"{first.year:04d}-{first.month:02d}-{first.day:02d} {first.hour:02d}:",
+        van_date=f"{first.month:02d}/{first.day:02d}/{first.year:04d}",
+        van_hour=whole[: len("YYYY-MM-DDTHH:")],
+        van_offset=whole[len("YYYY-MM-DDTHH:MM:SS") :],
+    )
+
+
+_LAST_INSTANT_OF_HOUR = timedelta(hours=1, microseconds=-1)
+_TWO_DIGITS = tuple(f"{number:02d}" for number in range(60))
+
+
+def _seconds_text(duration: int | None) -> str:
+    return "" if duration is None else str(duration)
+
+
+def _unchanged(e164: str) -> str:
+    return e164
+
+
+class _VanInstruction(NamedTuple):
+    """One VAN record a call produces; the IDs as the bulk file writes them (None: not configured)."""
+
+    contact_type: str
+    result: str
+    contact_type_id: str
+    result_id: str | None
+
+
+def _van_instructions(config: PipelineConfig, outcome: str) -> tuple[_VanInstruction, ...]:
+    van = config.van
+    named = []
+    if result := config.outcomes[outcome].van:
+        named.append((van.contact_type, van.contact_type_id, result))
+    if van.last_called_at.enabled and van.last_called_at.result:
+        named.append(
+            (van.last_called_at.contact_type, van.last_called_at.contact_type_id, van.last_called_at.result)
+        )
+    return tuple(
+        _VanInstruction(contact_type, result, str(contact_type_id), _text(van.result_ids.get(result)))
+        for contact_type, contact_type_id, result in named
+    )
+
+
+def _text(number: int | None) -> str | None:
+    return None if number is None else str(number)
 
 
 @dataclass
@@ -31,12 +172,21 @@ class _SystemTally:
     written: int = 0
     no_id: int = 0
     no_instruction: int = 0
-    consent_changing: Counter[str] = field(default_factory=Counter)
+    results: Counter[str] = field(default_factory=Counter)
 
     def counts(self) -> SystemCounts:
         return SystemCounts(
             written=self.written, not_sent_no_id=self.no_id, not_sent_no_instruction=self.no_instruction
         )
+
+    def add(self, written: int, no_id: int, no_instruction: int, results: Iterable[str]) -> None:
+        self.written += written
+        self.no_id += no_id
+        self.no_instruction += no_instruction
+        self.results.update(results)
+
+    def consent_changing(self) -> dict[str, int]:
+        return {result: n for result, n in self.results.items() if result in CONSENT_CHANGING_RESULTS}
 
 
 class _OrganizerFiles:
@@ -49,12 +199,43 @@ class _OrganizerFiles:
         self._current: dict[int, tuple[str, CsvFile]] = {}
         self.written: list[tuple[str, CsvFile]] = []
 
-    def write(self, row: OrganizerRow) -> None:
-        group = self._group_of.setdefault(row.effort_name, len(self._group_of) // self._max_efforts)
+    def write(self, rows: list[Cells]) -> None:
+        """Each row to its effort's file, in order."""
+        if rows and not self._write_whole(rows):
+            for row in rows:
+                self._write_one(row)
+
+    def _write_whole(self, rows: list[Cells]) -> bool:
+        """Write the rows with one encoding a file if none of them starts a file; else write nothing.
+
+        A batch starts no file when its efforts all have one already and each file's share fits
+        under the limit whole: then no single row could have crossed it either."""
+        efforts = set(map(itemgetter(1), rows))
+        if not efforts <= self._group_of.keys():
+            return False
+        shares = [(self._current[group][1], share) for group, share in self._by_group(rows, efforts).items()]
+        encoded = [(csv_file, csv_file.encode_rows(share), len(share)) for csv_file, share in shares]
+        if any(csv_file.bytes_written + len(data) > self._max_bytes for csv_file, data, _ in encoded):
+            return False
+        for csv_file, data, records in encoded:
+            csv_file.write_encoded(data, records=records)
+        return True
+
+    def _by_group(self, rows: list[Cells], efforts: set[str]) -> dict[int, list[Cells]]:
+        groups = {self._group_of[effort] for effort in efforts}
+        if len(groups) == 1:
+            return {groups.pop(): rows}
+        shares: dict[int, list[Cells]] = {group: [] for group in groups}
+        for row in rows:
+            shares[self._group_of[row[1]]].append(row)
+        return shares
+
+    def _write_one(self, row: Cells) -> None:
+        group = self._group_of.setdefault(row[1], len(self._group_of) // self._max_efforts)
         current = self._current.get(group)
         if current is None:
             current = self._start(group)
-        line = current[1].encode(row.to_cells())
+        line = current[1].encode(row)
         if current[1].records and current[1].bytes_written + len(line) > self._max_bytes:
             self._files.finish(current[0])
             current = self._start(group)
@@ -68,121 +249,159 @@ class _OrganizerFiles:
         return started
 
 
-class _Transformer:
+class ImportFiles:
+    """Every import file of one run, fed accepted calls a batch at a time, in input order.
+
+    Create it inside an `OpenFiles` block; ask for the summary once the block has committed the files.
+    """
+
     def __init__(self, config: PipelineConfig, sink: OutputSink, files: OpenFiles) -> None:
-        self.config = config
-        self.zone = config.campaign_zone
-        self.tally: dict[System, _SystemTally] = {"organizer": _SystemTally(), "van": _SystemTally()}
+        self._config = config
+        self._sink, self._files = sink, files
         limits = config.limits
-        self.organizer = _OrganizerFiles(
+        self._organizer = _OrganizerFiles(
             sink, files, limits.organizer_max_efforts_per_file, limits.organizer_max_file_bytes
         )
-        self.bulk_enabled = not config.van_results_without_id
-        self._sink, self._files = sink, files
-        self.van_files: dict[str, CsvFile] = {}
-        # The instructions depend on the outcome alone: worked out once, not once a row.
-        self._instructions_by_outcome = {
-            outcome: self._van_instructions(config, outcome) for outcome in config.outcomes
-        }
-
-    def add(self, interaction: Interaction) -> None:
-        local = interaction.called_at.astimezone(self.zone)
-        self._to_organizer(interaction, local)
-        self._to_van(interaction, local)
-
-    def _to_organizer(self, interaction: Interaction, local: datetime) -> None:
-        tally = self.tally["organizer"]
-        result = self.config.outcomes[interaction.outcome].organizer
-        if not interaction.profile_id:
-            tally.no_id += 1
-            return
-        if result is None:
-            tally.no_instruction += 1
-            return
-        assert interaction.effort, "the validator rejects Organizer rows without an effort"
-        phone = (
-            interaction.phone
-            if self.config.organizer_phone_format == "e164"
-            else national_or_e164(interaction.phone)
+        self._van_files: dict[str, CsvFile] = {}
+        self._tally: dict[System, _SystemTally] = {"organizer": _SystemTally(), "van": _SystemTally()}
+        self._bulk_enabled = not config.van_results_without_id
+        self._canvassed_by = _text(config.van.canvassed_by) or ""
+        self._organizer_results = {outcome: rule.organizer for outcome, rule in config.outcomes.items()}
+        self._van_instructions = {outcome: _van_instructions(config, outcome) for outcome in config.outcomes}
+        self._local_hours = _Memo(partial(_local_hour, config.campaign_zone))
+        self._durations = _Memo(_seconds_text)
+        self._organizer_phones = _Memo(
+            national_or_e164 if config.organizer_phone_format == "national10" else _unchanged
         )
-        self.organizer.write(
-            OrganizerRow(
-                profile_id=interaction.profile_id,
-                effort_name=interaction.effort,
-                date_time=_organizer_date_time(local),
-                phone_number_called=phone,
-                service=interaction.service,
-                call_type=interaction.call_type,
-                call_result=result,
-                call_duration=interaction.duration,
-            )
-        )
-        tally.written += 1
-        if result in CONSENT_CHANGING_RESULTS:
-            tally.consent_changing[result] += 1
+        self._van_phones = _Memo(national_and_country)
 
-    @staticmethod
-    def _van_instructions(config: PipelineConfig, outcome: str) -> list[tuple[str, int, str]]:
-        """The VAN records one call with `outcome` produces: contact type, its ID, result."""
-        van = config.van
-        instructions = []
-        result = config.outcomes[outcome].van
-        if result:
-            instructions.append((van.contact_type, van.contact_type_id, result))
-        if van.last_called_at.enabled and van.last_called_at.result:
-            instructions.append(
-                (
-                    van.last_called_at.contact_type,
-                    van.last_called_at.contact_type_id,
-                    van.last_called_at.result,
+    def add(self, calls: Sequence[CallLike]) -> None:
+        """Write one batch of accepted calls: every row checked against its model before any is written."""
+        organizer_rows: list[tuple[object, ...]] = []
+        names_rows: list[tuple[object, ...]] = []
+        bulk_rows: list[tuple[object, ...]] = []
+        organizer_no_id = organizer_no_instruction = van_no_id = van_no_instruction = 0
+        # The loop runs once a row: what it reads often is bound to local names first.
+        zone, hours, two_digits, durations = (
+            self._config.campaign_zone,
+            self._local_hours,
+            _TWO_DIGITS,
+            self._durations,
+        )
+        organizer_results, organizer_phones = self._organizer_results, self._organizer_phones
+        instructions_of, van_phones = self._van_instructions, self._van_phones
+        bulk_enabled, canvassed_by = self._bulk_enabled, self._canvassed_by
+        for call in calls:
+            called_at = call.called_at
+            hour = hours[
+                called_at.year, called_at.month, called_at.day, called_at.hour, called_at.utcoffset()
+            ]
+            if hour is None:
+                organizer_time, van_date, van_instant = _local_time(zone, called_at)
+            else:
+                minute = two_digits[called_at.minute]
+                organizer_time, van_date = hour.organizer + minute, hour.van_date
+                van_instant = f"{hour.van_hour}{minute}:{two_digits[called_at.second]}{hour.van_offset}"
+
+            profile_id = call.profile_id
+            if not profile_id:
+                organizer_no_id += 1
+            elif (result := organizer_results[call.outcome]) is None:
+                organizer_no_instruction += 1
+            else:
+                organizer_rows.append(
+                    (
+                        profile_id,
+                        call.effort,
+                        organizer_time,
+                        organizer_phones[call.phone],
+                        call.service,
+                        call.call_type,
+                        result,
+                        durations[call.duration],
+                    )
                 )
-            )
-        return instructions
+
+            van_id = call.van_id
+            if not van_id:
+                van_no_id += 1
+            elif not (instructions := instructions_of[call.outcome]):
+                van_no_instruction += 1
+            else:
+                national, country = van_phones[call.phone]
+                for contact_type, van_result, contact_type_id, result_id in instructions:
+                    names_rows.append((van_id, van_date, national, contact_type, van_result))
+                    if bulk_enabled:
+                        bulk_rows.append(
+                            (van_id, contact_type_id, result_id, van_instant, canvassed_by, national, country)
+                        )
+
+        organizer = OrganizerRow.checked(organizer_rows)
+        names = VanNamesRow.checked(names_rows)
+        bulk = VanBulkRow.checked(bulk_rows)
+        self._organizer.write(organizer)
+        if names:
+            self._van_file(VAN_NAMES_FILE, VanNamesRow.HEADER).write_rows(names)
+        if bulk:
+            self._van_file(VAN_BULK_FILE, VanBulkRow.HEADER).write_rows(bulk)
+        organizer_tally, van_tally = self._tally["organizer"], self._tally["van"]
+        organizer_tally.add(
+            len(organizer), organizer_no_id, organizer_no_instruction, map(itemgetter(6), organizer)
+        )
+        van_written = len(calls) - van_no_id - van_no_instruction
+        van_tally.add(van_written, van_no_id, van_no_instruction, map(itemgetter(4), names))
 
     def _van_file(self, name: str, header: list[str]) -> CsvFile:
-        if name not in self.van_files:
-            self.van_files[name] = self._files.open_csv(self._sink, name, header)
-        return self.van_files[name]
+        if name not in self._van_files:
+            self._van_files[name] = self._files.open_csv(self._sink, name, header)
+        return self._van_files[name]
 
-    def _to_van(self, interaction: Interaction, local: datetime) -> None:
-        tally = self.tally["van"]
-        instructions = self._instructions_by_outcome[interaction.outcome]
-        if not interaction.van_id:
-            tally.no_id += 1
-            return
-        if not instructions:
-            tally.no_instruction += 1
-            return
-        phone, country = national_and_country(interaction.phone)
-        for contact_type, contact_type_id, result in instructions:
-            self._van_file(VAN_NAMES_FILE, VanNamesRow.HEADER).write(
-                VanNamesRow(
-                    van_id=interaction.van_id,
-                    date_canvassed=f"{local.month:02d}/{local.day:02d}/{local.year:04d}",
-                    phone=phone,
-                    contact_type=contact_type,
-                    result=result,
-                ).to_cells()
+    def summary(self, report: ValidationReport) -> Summary:
+        """The run's final summary, its counts checked (AccountingMismatch): call it once the
+        `OpenFiles` block has committed the files."""
+        outputs: list[tuple[str, CsvFile, System]] = [
+            *((name, csv_file, "organizer") for name, csv_file in self._organizer.written),
+            *((name, csv_file, "van") for name, csv_file in self._van_files.items()),
+        ]
+        notes = []
+        if not self._bulk_enabled:
+            notes.append(
+                "The VAN bulk-import file was not written: no VAN result ID is configured for "
+                f"{', '.join(self._config.van_results_without_id)} (van.result_ids). Use the by-name "
+                "file with VAN's Bulk Upload wizard instead."
             )
-            if self.bulk_enabled:
-                self._van_file(VAN_BULK_FILE, VanBulkRow.HEADER).write(
-                    VanBulkRow(
-                        vanid=interaction.van_id,
-                        contacttypeid=contact_type_id,
-                        resultid=self.config.van.result_ids[result],
-                        datecanvassed=local.isoformat(timespec="seconds"),
-                        canvassedby=self.config.van.canvassed_by,
-                        phone=phone,
-                        countrycode=country,
-                    ).to_cells()
-                )
-            if result in CONSENT_CHANGING_RESULTS:
-                tally.consent_changing[result] += 1
-        tally.written += 1
+        summary = report.as_summary().model_copy(
+            update={
+                "systems": {system: tally.counts() for system, tally in self._tally.items()},
+                "consent_changing": {
+                    system: tally.consent_changing() for system, tally in self._tally.items()
+                },
+                "files": [
+                    *report.files,
+                    *(
+                        OutputFile(
+                            system=system,
+                            name=name,
+                            location=self._sink.location(name),
+                            records=csv_file.records,
+                        )
+                        for name, csv_file, system in outputs
+                    ),
+                ],
+                "notes": notes,
+            }
+        )
+        return summary.check_accounting()
+
+
+def _batches(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
 
 
 def transform_validated(
-    rows: Iterable[Interaction], report: ValidationReport, config: PipelineConfig, sink: OutputSink
+    rows: Iterable[CallLike], report: ValidationReport, config: PipelineConfig, sink: OutputSink
 ) -> Summary:
     """Write every import file for a VALID report's accepted rows; return the run's final summary.
 
@@ -191,36 +410,7 @@ def transform_validated(
     """
     assert report.status == "VALID", "only a VALID report may produce import files"
     with OpenFiles() as files:
-        transformer = _Transformer(config, sink, files)
-        for interaction in rows:
-            transformer.add(interaction)
-    outputs: list[tuple[str, CsvFile, System]] = [
-        *((name, csv_file, "organizer") for name, csv_file in transformer.organizer.written),
-        *((name, csv_file, "van") for name, csv_file in transformer.van_files.items()),
-    ]
-    notes = []
-    if not transformer.bulk_enabled:
-        notes.append(
-            "The VAN bulk-import file was not written: no VAN result ID is configured for "
-            f"{', '.join(config.van_results_without_id)} (van.result_ids). Use the by-name file with "
-            "VAN's Bulk Upload wizard instead."
-        )
-    summary = report.as_summary().model_copy(
-        update={
-            "systems": {system: tally.counts() for system, tally in transformer.tally.items()},
-            "consent_changing": {
-                system: dict(tally.consent_changing) for system, tally in transformer.tally.items()
-            },
-            "files": [
-                *report.files,
-                *(
-                    OutputFile(
-                        system=system, name=name, location=sink.location(name), records=csv_file.records
-                    )
-                    for name, csv_file, system in outputs
-                ),
-            ],
-            "notes": notes,
-        }
-    )
-    return summary.check_accounting()
+        imports = ImportFiles(config, sink, files)
+        for batch in _batches(rows, BATCH_ROWS):
+            imports.add(batch)
+    return imports.summary(report)

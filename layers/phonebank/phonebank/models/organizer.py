@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from phonebank.config import CallType, OrganizerCallResult
+from phonebank.models.output import OutputRow
 
 OrganizerDateTime = Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$")]
 """YYYY-MM-DD HH:MM in the campaign's time zone."""
@@ -17,11 +18,13 @@ OrganizerPhone = Annotated[str, Field(pattern=r"^(\d{10}|\+[1-9]\d{6,14})$")]
 OpenText = Annotated[str, Field(min_length=1)]
 """Any text, not empty."""
 
+WholeSecondsOrEmpty = Annotated[str, Field(pattern=r"^(0|[1-9]\d*)?$")]
+"""A call's duration in whole seconds, empty when the dialer did not say."""
 
-class OrganizerRow(BaseModel):
+
+class OrganizerRow(OutputRow):
     """One interaction; a row that does not validate here is never written."""
 
-    model_config = ConfigDict(frozen=True, populate_by_name=True)
     HEADER: ClassVar[list[str]] = [
         "Profile ID",
         "Effort Name",
@@ -33,23 +36,11 @@ class OrganizerRow(BaseModel):
         "Call Duration",
     ]
 
-    profile_id: OpenText = Field(alias="Profile ID")
-    effort_name: OpenText = Field(alias="Effort Name")
-    date_time: OrganizerDateTime = Field(alias="Date/Time")
-    phone_number_called: OrganizerPhone = Field(alias="Phone Number Called")
-    service: str = Field(alias="Service")
-    call_type: CallType = Field(alias="Call Type")
-    call_result: OrganizerCallResult = Field(alias="Call Result")
-    call_duration: Annotated[int, Field(ge=0)] | None = Field(alias="Call Duration")
-
-    def to_cells(self) -> list[str]:
-        return [
-            self.profile_id,
-            self.effort_name,
-            self.date_time,
-            self.phone_number_called,
-            self.service,
-            self.call_type,
-            self.call_result,
-            "" if self.call_duration is None else str(self.call_duration),
-        ]
+    profile_id: OpenText
+    effort_name: OpenText
+    date_time: OrganizerDateTime
+    phone_number_called: OrganizerPhone
+    service: str
+    call_type: CallType
+    call_result: OrganizerCallResult
+    call_duration: WholeSecondsOrEmpty

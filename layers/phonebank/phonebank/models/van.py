@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from phonebank.models.output import OutputRow
 
 VanIdDigits = Annotated[str, Field(pattern=r"^\d+$")]
-"""A VANID."""
+"""A VANID, or any other ID VAN gives: a contact type, a result, a user."""
 
 NationalPhone = Annotated[str, Field(pattern=r"^\d{4,14}$")]
 """The national number: 10 digits for North America, no '+1'."""
 
 
-class VanNamesRow(BaseModel):
+class VanNamesRow(OutputRow):
     """For VAN's Bulk Upload wizard, which matches contact types and results by name."""
 
-    model_config = ConfigDict(frozen=True)
     HEADER: ClassVar[list[str]] = ["VanID", "Date Canvassed", "Phone", "Contact Type", "Result"]
 
     van_id: VanIdDigits
@@ -25,14 +26,10 @@ class VanNamesRow(BaseModel):
     contact_type: Annotated[str, Field(min_length=1)]
     result: Annotated[str, Field(min_length=1)]
 
-    def to_cells(self) -> list[str]:
-        return [self.van_id, self.date_canvassed, self.phone, self.contact_type, self.result]
 
-
-class VanBulkRow(BaseModel):
+class VanBulkRow(OutputRow):
     """For VAN's bulk-import API, mapping type CanvassResults on resource Contacts: IDs, vanid first."""
 
-    model_config = ConfigDict(frozen=True)
     HEADER: ClassVar[list[str]] = [
         "vanid",
         "contacttypeid",
@@ -44,20 +41,10 @@ class VanBulkRow(BaseModel):
     ]
 
     vanid: VanIdDigits
-    contacttypeid: int
-    resultid: int
+    contacttypeid: VanIdDigits
+    resultid: VanIdDigits
     datecanvassed: Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$")]
-    canvassedby: int | None
+    canvassedby: Annotated[str, Field(pattern=r"^\d*$")]
+    """The canvasser's VAN user ID, or empty for VAN to fill in."""
     phone: NationalPhone
     countrycode: Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
-
-    def to_cells(self) -> list[str]:
-        return [
-            self.vanid,
-            str(self.contacttypeid),
-            str(self.resultid),
-            self.datecanvassed,
-            "" if self.canvassedby is None else str(self.canvassedby),
-            self.phone,
-            self.countrycode,
-        ]

@@ -1,0 +1,424 @@
+"""The transform works a batch at a time; each shortcut is held to what it stands for: the files hold
+exactly the rows the output models give one call at a time, a batch check refuses exactly what the
+model refuses, joined CSV is csv.writer's, and a row the models refuse fails the run with no file."""
+
+from __future__ import annotations
+
+import csv
+import io
+import tempfile
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError, field_validator
+from test_transform_mapping import RESULT_IDS
+from transform_helpers import valid_report
+
+from phonebank.config import PipelineConfig, build_config, bundled_defaults
+from phonebank.models.interaction import Call, Interaction
+from phonebank.models.organizer import OrganizerRow
+from phonebank.models.output import Cells, OutputRow
+from phonebank.models.van import VanBulkRow, VanNamesRow
+from phonebank.phones import national_and_country, national_or_e164
+from phonebank.sinks import CsvFile, LocalDirectory, OpenFiles
+from phonebank.transform import (
+    BATCH_ROWS,
+    ORGANIZER_FILE,
+    VAN_BULK_FILE,
+    VAN_NAMES_FILE,
+    ImportFiles,
+    transform_validated,
+)
+
+# Cells that CSV must quote, text beyond ASCII, and plain text.
+AWKWARD_TEXT = st.text(alphabet=st.sampled_from([*"ab ,\"\r\n'\x00", "é", "☎", "\u2028"]), max_size=6)
+NAME_TEXT = st.one_of(st.sampled_from(["OP-1", "Persuasion", "Impactive"]), AWKWARD_TEXT)
+# Mostly efforts already seen, so that most batches add rows to files already open.
+EFFORTS = st.one_of(st.sampled_from(["GOTV", "Persuasion", "ID"]), NAME_TEXT.filter(bool))
+PHONES = ["+12025550142", "+12025550143", "+14165550199", "+18765550100", "+442079460958", "+5491123456789"]
+# The campaign's zones: whole hours off UTC, half hours (with and without daylight saving), and
+# Lord Howe, whose daylight saving moves the clock by half an hour.
+CAMPAIGN_ZONES = ["America/New_York", "America/Los_Angeles", "America/St_Johns", "Asia/Kolkata",
+                  "Australia/Lord_Howe", "UTC"]  # fmt: skip
+# The clocks calls arrive in: fixed offsets as the validator makes them, and zones with a fold.
+OUTCOMES = sorted(build_config({}).outcomes)
+CALL_CLOCKS = st.sampled_from(
+    [
+        UTC,
+        timezone(timedelta(hours=-4)),
+        timezone(timedelta(hours=5, minutes=45)),
+        ZoneInfo("America/New_York"),
+    ]
+)
+
+
+DEFAULTS = bundled_defaults()
+"""Read once: build_config reads the bundled YAML each time, which would make the examples slow."""
+
+
+@st.composite
+def configs(draw: st.DrawFn) -> PipelineConfig:
+    with_ids = draw(st.booleans())
+    return PipelineConfig.model_validate(
+        {
+            **DEFAULTS,
+            "campaign_timezone": draw(st.sampled_from(CAMPAIGN_ZONES)),
+            "organizer_phone_format": draw(st.sampled_from(["national10", "e164"])),
+            "limits": {
+                **DEFAULTS["limits"],
+                "organizer_max_efforts_per_file": draw(st.integers(1, 5)),
+                "organizer_max_file_bytes": draw(st.sampled_from([1024, 495_000_000])),
+            },
+            "van": {
+                **DEFAULTS["van"],
+                "result_ids": {**RESULT_IDS, "Phone Attempt": 77} if with_ids else {},
+                "canvassed_by": draw(st.sampled_from([None, 4242])),
+                "last_called_at": {"enabled": draw(st.booleans()), "result": "Phone Attempt"},
+            },
+        }
+    )
+
+
+@st.composite
+def calls(draw: st.DrawFn) -> list[Any]:
+    """Accepted calls as the validator hands them on, as Call tuples or Interaction models; their
+    instants often share an hour, a minute or the very instant, as a real export's do."""
+    starts = draw(
+        st.lists(
+            st.datetimes(datetime(2023, 1, 1), datetime(2025, 12, 31), timezones=CALL_CLOCKS),
+            min_size=1,
+            max_size=4,
+        )
+    )
+    made = []
+    for row in range(2, 2 + draw(st.integers(1, 40))):
+        profile_id = draw(st.sampled_from(["", f"OP-{row}"]) | NAME_TEXT)
+        call = Call(
+            row=row,
+            profile_id=profile_id or None,
+            van_id=draw(st.sampled_from([None, str(100_000 + row), "7"])),
+            phone=draw(st.sampled_from(PHONES)),
+            called_at=draw(st.sampled_from(starts)) + timedelta(seconds=draw(st.integers(0, 5400))),
+            outcome=draw(st.sampled_from(OUTCOMES)),
+            effort=draw(EFFORTS) if profile_id else None,
+            service=draw(NAME_TEXT),
+            call_type=draw(st.sampled_from(["Computer", "Phone Dial"])),
+            duration=draw(st.sampled_from([None, 0, 75, 3600])),
+        )
+        made.append(Interaction(**call._asdict()) if draw(st.booleans()) else call)
+    return made
+
+
+def _one_at_a_time(calls: list[Any], config: PipelineConfig) -> tuple[list[Cells], list[Cells], list[Cells]]:
+    """Each call's rows as the output models give them, one model a row, with the standard library's
+    own date formatting."""
+    organizer, names, bulk = [], [], []
+    van = config.van
+    for call in calls:
+        local = call.called_at.astimezone(config.campaign_zone)
+        result = config.outcomes[call.outcome].organizer
+        if call.profile_id and result:
+            phone = call.phone if config.organizer_phone_format == "e164" else national_or_e164(call.phone)
+            organizer.append(
+                OrganizerRow(
+                    profile_id=call.profile_id,
+                    effort_name=call.effort,
+                    date_time=f"{local:%Y-%m-%d %H:%M}",
+                    phone_number_called=phone,
+                    service=call.service,
+                    call_type=call.call_type,
+                    call_result=result,
+                    call_duration="" if call.duration is None else str(call.duration),
+                ).to_cells()
+            )
+        instructions = [(van.contact_type, van.contact_type_id, config.outcomes[call.outcome].van)]
+        if van.last_called_at.enabled:
+            instructions.append((van.last_called_at.contact_type, van.last_called_at.contact_type_id,
+                                 van.last_called_at.result))  # fmt: skip
+        if not call.van_id:
+            continue
+        national, country = national_and_country(call.phone)
+        for contact_type, contact_type_id, van_result in instructions:
+            if not van_result:
+                continue
+            names.append(
+                VanNamesRow(
+                    van_id=call.van_id,
+                    date_canvassed=f"{local:%m/%d/%Y}",
+                    phone=national,
+                    contact_type=contact_type,
+                    result=van_result,
+                ).to_cells()
+            )
+            if not config.van_results_without_id:
+                bulk.append(
+                    VanBulkRow(
+                        vanid=call.van_id,
+                        contacttypeid=str(contact_type_id),
+                        resultid=str(van.result_ids[van_result]),
+                        datecanvassed=local.isoformat(timespec="seconds"),
+                        canvassedby="" if van.canvassed_by is None else str(van.canvassed_by),
+                        phone=national,
+                        countrycode=country,
+                    ).to_cells()
+                )
+    return organizer, names, bulk
+
+
+def _csv_bytes(rows: list[Cells]) -> bytes:
+    text = io.StringIO(newline="")
+    csv.writer(text).writerows(rows)
+    return text.getvalue().encode("utf-8")
+
+
+def _expected_files(calls: list[Any], config: PipelineConfig) -> dict[str, bytes]:
+    """Every file the calls make, the Organizer rows split as seed 002 and the limits say, a row at a
+    time: an effort's file is the one for its group of N efforts in order of appearance, and a row
+    that would take a file with rows over the size limit starts a new one."""
+    organizer, names, bulk = _one_at_a_time(calls, config)
+    limits = config.limits
+    files = {VAN_NAMES_FILE: _csv_bytes([VanNamesRow.HEADER, *names])} if names else {}
+    if bulk:
+        files[VAN_BULK_FILE] = _csv_bytes([VanBulkRow.HEADER, *bulk])
+    header = _csv_bytes([OrganizerRow.HEADER])
+    group_of: dict[str, int] = {}
+    file_of: dict[int, str] = {}
+    started = 0
+    for row in organizer:
+        group = group_of.setdefault(row[1], len(group_of) // limits.organizer_max_efforts_per_file)
+        line = _csv_bytes([row])
+        name = file_of.get(group)
+        if name is None or (
+            files[name] != header and len(files[name] + line) > limits.organizer_max_file_bytes
+        ):
+            started += 1
+            name = file_of[group] = ORGANIZER_FILE.format(started)
+            files[name] = header
+        files[name] += line
+    return files
+
+
+def _files_in(out: Path) -> dict[str, bytes]:
+    return {str(path.relative_to(out)): path.read_bytes() for path in out.rglob("*.csv")}
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(config=configs(), calls=calls(), data=st.data())
+def test_the_files_hold_exactly_the_rows_the_models_give_one_call_at_a_time(
+    config: PipelineConfig, calls: list[Any], data: st.DataObject
+) -> None:
+    # Given accepted calls, a configuration, and batches of any size
+    cuts = sorted(data.draw(st.sets(st.integers(1, len(calls) - 1))) if len(calls) > 1 else set())
+    batches = [calls[start:end] for start, end in zip([0, *cuts], [*cuts, len(calls)], strict=True)]
+
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder)
+        # When they are transformed a batch at a time
+        with OpenFiles() as files:
+            imports = ImportFiles(config, LocalDirectory(out), files)
+            for batch in batches:
+                imports.add(batch)
+        summary = imports.summary(valid_report(len(calls), config))
+
+        # Then every file is, byte for byte, the rows the models give one call at a time, split
+        # into the same Organizer files
+        assert _files_in(out) == _expected_files(calls, config)
+        assert summary.systems["organizer"].written == len(_one_at_a_time(calls, config)[0])
+
+
+@pytest.mark.parametrize("batch_rows", [1, 7, 64])
+def test_a_batch_that_would_overfill_a_file_splits_it_where_one_row_at_a_time_would(
+    tmp_path: Path, batch_rows: int
+) -> None:
+    # Given 200 calls for three efforts, a limit of about fifteen rows a file and two efforts a
+    # file, fed in batches
+    config = build_config({"limits": {"organizer_max_file_bytes": 1024, "organizer_max_efforts_per_file": 2}})
+    calls = [
+        Call(row, f"OP-{row}", None, "+12025550142", datetime(2024, 10, 1, 18, tzinfo=UTC), "Completed",
+             f"Effort {row % 3}", "Impactive", "Computer", row)
+        for row in range(2, 202)
+    ]  # fmt: skip
+
+    # When they are transformed
+    with OpenFiles() as files:
+        imports = ImportFiles(config, LocalDirectory(tmp_path), files)
+        for start in range(0, len(calls), batch_rows):
+            imports.add(calls[start : start + batch_rows])
+
+    # Then the files are those one row at a time gives, byte for byte, names and all
+    assert _files_in(tmp_path) == _expected_files(calls, config)
+
+
+# A clock change inside an hour: St. John's moved its clocks at 00:01 until 2011, so an hour of a
+# caller's clock may hold instants on both sides of it (and, in the autumn, on two local dates).
+ODD_CLOCKS = [
+    pytest.param("America/St_Johns", datetime(2009, 3, 8, tzinfo=timezone(timedelta(hours=-3, minutes=-30))),
+                 id="St Johns spring 00:01"),
+    pytest.param("America/St_Johns", datetime(2009, 11, 1, tzinfo=timezone(timedelta(hours=-2, minutes=-30))),
+                 id="St Johns autumn 00:01"),
+    pytest.param("Australia/Lord_Howe", datetime(2024, 4, 7, 1, tzinfo=timezone(timedelta(hours=11))),
+                 id="Lord Howe half-hour fall back"),
+    pytest.param("America/New_York", datetime(2024, 11, 3, 1, tzinfo=ZoneInfo("America/New_York")),
+                 id="New York fold"),
+    pytest.param("Asia/Kolkata", datetime(2024, 11, 3, 23, tzinfo=UTC), id="half-hour zone at midnight"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("campaign_zone", "start"), ODD_CLOCKS)
+def test_calls_around_a_clock_change_keep_their_own_local_time(
+    tmp_path: Path, campaign_zone: str, start: datetime
+) -> None:
+    # Given calls every 30 seconds through an hour of the caller's clock that holds a clock change
+    # of the campaign's zone, or is a fraction of an hour off it
+    config = build_config({"campaign_timezone": campaign_zone, "van": {"result_ids": RESULT_IDS}})
+    calls = [
+        Call(row, f"OP-{row}", str(row), "+12025550142", start + timedelta(seconds=30 * row), "Completed",
+             "E", "Impactive", "Computer", None)
+        for row in range(2, 122)
+    ]  # fmt: skip
+
+    # When they are transformed
+    transform_validated(calls, valid_report(len(calls), config), config, LocalDirectory(tmp_path))
+
+    # Then every date and time is the instant's own in the campaign's zone
+    assert _files_in(tmp_path) == _expected_files(calls, config)
+
+
+def _bad_van_id(calls: list[Call], monkeypatch: pytest.MonkeyPatch) -> list[Call]:
+    return [*calls[:-1], calls[-1]._replace(van_id="12a")]
+
+
+def _negative_duration(calls: list[Call], monkeypatch: pytest.MonkeyPatch) -> list[Call]:
+    return [*calls[:-1], calls[-1]._replace(duration=-5)]
+
+
+def _no_effort(calls: list[Call], monkeypatch: pytest.MonkeyPatch) -> list[Call]:
+    return [*calls[:-1], calls[-1]._replace(effort=None)]
+
+
+def _country_not_iso(calls: list[Call], monkeypatch: pytest.MonkeyPatch) -> list[Call]:
+    def wrong_for_one(e164: str) -> tuple[str, str]:
+        national, country = national_and_country(e164)
+        return (national, "usa") if e164 == "+12025550199" else (national, country)
+
+    monkeypatch.setattr("phonebank.transform.national_and_country", wrong_for_one)
+    return [*calls[:-1], calls[-1]._replace(phone="+12025550199")]
+
+
+@pytest.mark.parametrize("break_last_call", [_bad_van_id, _negative_duration, _no_effort, _country_not_iso])
+def test_a_row_the_models_refuse_fails_the_run_and_leaves_no_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, break_last_call: Any
+) -> None:
+    # Given more calls than one batch, the last of which (a bug upstream) makes a row the output
+    # models refuse, after a whole batch has been written
+    config = build_config({"van": {"result_ids": RESULT_IDS}})
+    good = [
+        Call(row, f"OP-{row}", str(row), "+12025550142", datetime(2024, 10, 1, 18, tzinfo=UTC), "Completed",
+             "E", "Impactive", "Computer", 60)
+        for row in range(2, BATCH_ROWS + 12)
+    ]  # fmt: skip
+    calls = break_last_call(good, monkeypatch)
+
+    # When they are transformed
+    with pytest.raises(ValidationError):
+        transform_validated(calls, valid_report(len(calls), config), config, LocalDirectory(tmp_path))
+
+    # Then the run fails, and no file is left, nor part of one
+    assert [path for path in tmp_path.rglob("*") if path.is_file()] == []
+
+
+# Per model, values that break one column's rule each, and values that keep it.
+COLUMN_VALUES: dict[type[OutputRow], list[list[Any]]] = {
+    OrganizerRow: [
+        ["OP-1", "", None],
+        ["E", ""],
+        ["2024-10-01 14:03", "2024-10-01 14:03:00", "10/01/2024 14:03", ""],
+        ["2025550142", "+442079460958", "202555014", "+0123", ""],
+        ["Impactive", ""],
+        ["Computer", "Phone Dial", "Dialer"],
+        ["Answered", "Opt Out", "Voicemail"],
+        ["", "0", "75", "075", "-5", "7.5", 75],
+    ],
+    VanNamesRow: [
+        ["101", "12a", ""],
+        ["10/01/2024", "2024-10-01"],
+        ["2025550142", "+12025550142", "123"],
+        ["Auto Dial", ""],
+        ["Canvassed", ""],
+    ],
+    VanBulkRow: [
+        ["101", "x"],
+        ["19", "", 19],
+        ["14", "-1"],
+        ["2024-10-01T14:03:00-04:00", "2024-10-01T14:03:00", "2024-10-01 14:03:00-04:00"],
+        ["", "4242", "None"],
+        ["2025550142", ""],
+        ["US", "usa", "us"],
+    ],
+}
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_a_batch_check_refuses_exactly_what_the_model_refuses(data: st.DataObject) -> None:
+    # Given a row of cells, each valid or not for its column
+    model = data.draw(st.sampled_from(list(COLUMN_VALUES)))
+    cells = tuple(data.draw(st.sampled_from(values)) for values in COLUMN_VALUES[model])
+
+    # When the model is built from it, and when the batch check reads it
+    try:
+        built: Cells | None = model(**dict(zip(model.model_fields, cells, strict=True))).to_cells()
+    except ValidationError:
+        built = None
+    try:
+        checked: Cells | None = model.checked([cells])[0]
+    except ValidationError:
+        checked = None
+
+    # Then both accept it, with the same cells, or both refuse it
+    assert checked == built
+
+
+def test_a_model_with_its_own_validators_cannot_check_a_batch() -> None:
+    # Given an output model whose rule lives in a validator method, not in a field's type
+    class Shouting(OutputRow):
+        HEADER: ClassVar[list[str]] = ["text"]
+        text: str
+
+        @field_validator("text")
+        @classmethod
+        def _upper(cls, value: str) -> str:
+            if not value.isupper():
+                raise ValueError("not upper case")
+            return value
+
+    # When a batch is checked against it
+    # Then it refuses, rather than let the batch skip that rule
+    with pytest.raises(TypeError, match="validators"):
+        Shouting.checked([("quiet",)])
+
+
+ROWS = st.lists(st.lists(AWKWARD_TEXT, max_size=4), max_size=6)
+
+
+@settings(max_examples=300, deadline=None)
+@given(rows=ROWS)
+def test_rows_are_encoded_as_csv_writer_writes_them(rows: list[list[str]]) -> None:
+    # Given rows whose cells may need quoting, or be empty, or whose row may be one empty cell
+    expected = io.StringIO(newline="")
+    csv.writer(expected).writerows(rows)
+
+    # When a file encodes and writes them at once
+    stream = io.BytesIO()
+    csv_file = CsvFile(stream, ["a", "b"])
+    header_bytes = csv_file.bytes_written
+    csv_file.write_rows(rows)
+
+    # Then they are csv.writer's bytes, and the file counts them exactly
+    assert stream.getvalue()[header_bytes:] == expected.getvalue().encode("utf-8")
+    assert (csv_file.records, csv_file.bytes_written) == (len(rows), len(stream.getvalue()))
