@@ -83,7 +83,7 @@ def test_a_crash_in_the_middle_of_a_run_leaves_no_import_file(tmp_path: Path, co
     assert _everything(tmp_path) == []
 
 
-def test_a_crash_after_a_split_leaves_only_complete_files(tmp_path: Path) -> None:
+def test_a_crash_after_a_split_leaves_no_file(tmp_path: Path) -> None:
     # Given a size limit that closes an Organizer file every few rows, and a run fed in batches of
     # 15 calls, as the validator feeds it, that dies after its third batch
     config = build_config({"limits": {"organizer_max_file_bytes": 1024}})
@@ -96,18 +96,28 @@ def test_a_crash_after_a_split_leaves_only_complete_files(tmp_path: Path) -> Non
             imports.add(calls[start : start + 15])
         raise WorkerKilledError
 
-    # Then the only files left are the Organizer files closed before the crash, each complete and
-    # valid, holding only rows read before it; the files still open (VAN's, the last Organizer
-    # one) are gone, and no temporary file is left
-    left = _everything(tmp_path)
-    assert left
-    assert all(name.startswith("organizer/organizer-phone-interactions-") for name in left)
+    # Then no file is left, not even the Organizer files closed before the crash: an import file
+    # without its run's summary could be imported twice
+    assert _everything(tmp_path) == []
+
+
+def test_a_split_run_that_ends_well_commits_every_file(tmp_path: Path) -> None:
+    # Given the same size limit and calls, and a run that ends normally
+    config = build_config({"limits": {"organizer_max_file_bytes": 1024}})
+
+    # When they are transformed
+    with OpenFiles() as files:
+        imports = ImportFiles(config, LocalDirectory(tmp_path), files)
+        imports.add(_calls(60))
+
+    # Then several complete, valid Organizer files hold every call once
+    organizer = [name for name in _everything(tmp_path) if name.startswith("organizer/")]
+    assert len(organizer) > 1
     ids = []
-    for name in left:
+    for name in organizer:
         assert organizer_file_problems(tmp_path / name) == []
         ids += [row["Profile ID"] for row in read_rows(tmp_path / name)]
-    assert len(ids) == len(set(ids)) < 45
-    assert set(ids) <= {f"OP-{row}" for row in range(2, 47)}
+    assert sorted(ids) == sorted(f"OP-{row}" for row in range(2, 62))
 
 
 class _DiskFillsUp:
@@ -202,16 +212,14 @@ def test_a_file_that_cannot_be_committed_discards_the_files_not_yet_committed(tm
 
 
 def test_discarded_files_never_appear(tmp_path: Path) -> None:
-    # Given a finished file, and two still being written
+    # Given three files written
     sink = LocalDirectory(tmp_path)
     with OpenFiles() as files:
-        files.open_csv(sink, "a.csv", ["header"]).write(["value"])
-        files.finish("a.csv")
-        for name in ("b.csv", "c.csv"):
+        for name in ("a.csv", "b.csv", "c.csv"):
             files.open_csv(sink, name, ["header"]).write(["value"])
 
         # When the run turns out not to need them, and its block ends normally
         files.discard()
 
-    # Then the open ones are gone, nothing temporary is left, and the finished one stays
-    assert _everything(tmp_path) == ["a.csv"]
+    # Then none appears, and nothing temporary is left
+    assert _everything(tmp_path) == []

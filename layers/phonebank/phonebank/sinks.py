@@ -123,8 +123,10 @@ class CsvFile:
 
 
 class OpenFiles:
-    """CSV files opened as a run needs them. Leaving the block commits every file still open, unless
-    an exception ends it: then each is discarded, so no half-written file ever looks finished."""
+    """CSV files opened as a run needs them, committed together: leaving the block commits them all,
+    unless an exception ends it or `discard` was called. A file full before the run ends (an
+    Organizer file split by size) waits with the others, so that no import file ever appears without
+    its run's summary, nor for a run that turns out REJECTED."""
 
     def __init__(self) -> None:
         self._open: dict[str, tuple[AbstractContextManager[BinaryIO], CsvFile]] = {}
@@ -135,13 +137,8 @@ class OpenFiles:
         self._open[name] = (opener, csv_file)
         return csv_file
 
-    def finish(self, name: str) -> None:
-        opener, _ = self._open.pop(name)
-        opener.__exit__(None, None, None)
-
     def discard(self) -> None:
-        """Drop every file still open, for a run that turns out not to need them; files already
-        finished stay committed."""
+        """Drop every file, for a run that turns out not to need them."""
         pending, self._open = list(self._open.values()), {}
         _discard([opener for opener, _ in pending], _NotNeeded())
 

@@ -237,7 +237,6 @@ class _OrganizerFiles:
             current = self._start(group)
         line = current[1].encode(row)
         if current[1].records and current[1].bytes_written + len(line) > self._max_bytes:
-            self._files.finish(current[0])
             current = self._start(group)
         current[1].write_encoded(line)
 
