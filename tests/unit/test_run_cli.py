@@ -80,6 +80,42 @@ def test_run_over_the_reject_limit_exits_1_with_only_the_reports(
     assert "Status: REJECTED" in capsys.readouterr().out
 
 
+def test_rejects_found_after_imports_began_leave_no_import_file(tmp_path: Path) -> None:
+    # Given 10,000 calls whose last 600 (6%, over the default 5%) have errors: `phonebank run` has
+    # written thousands of import rows by the time it meets them
+    rows = _file_with_rejects(10_000, 0).decode().splitlines()
+    rows[-600:] = [row.replace("Completed", "Hung Up") for row in rows[-600:]]
+    source = tmp_path / "calls.csv"
+    source.write_text("\r\n".join(rows) + "\r\n")
+    out = tmp_path / "out"
+
+    # When it runs
+    code = main(["run", str(source), "--out", str(out)])
+
+    # Then it is REJECTED with only the reports: no import file, and no part of one
+    assert code == 1
+    assert _all_files(out) == ["errors.csv", "summary.json"]
+    assert len(read_rows(out / "errors.csv")) == 600
+
+
+def test_a_file_that_breaks_after_imports_began_leaves_no_import_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given 9,000 good calls, then a quote that never closes, swallowing the lines after it
+    source = tmp_path / "calls.csv"
+    unclosed = b'OP-x,1,"2025550100,2024-10-01 14:03,Completed,E\r\n' + b"OP-y,x\r\n" * 20_000
+    source.write_bytes(_file_with_rejects(9_000, 0) + unclosed)
+    out = tmp_path / "out"
+
+    # When `phonebank run` runs on it
+    code = main(["run", str(source), "--out", str(out)])
+
+    # Then it FAILED naming the row, and left the summary and no import file, nor part of one
+    assert code == 2
+    assert _all_files(out) == ["summary.json"]
+    assert "Row 9002" in capsys.readouterr().err
+
+
 def test_run_with_a_config_file_uses_its_limit(tmp_path: Path) -> None:
     # Given the same file, and a campaign configuration allowing 25% rejected rows
     source = tmp_path / "calls.csv"

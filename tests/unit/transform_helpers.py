@@ -16,7 +16,13 @@ from phonebank.config import PipelineConfig
 from phonebank.models.interaction import Interaction
 from phonebank.models.steps import ValidationReport
 from phonebank.models.summary import RowCounts, Summary
-from phonebank.pipeline import VALIDATED_ROWS_FILE, InputFile, transform_step, validate_step
+from phonebank.pipeline import (
+    VALIDATED_ROWS_FILE,
+    InputFile,
+    transform_step,
+    validate_and_transform,
+    validate_step,
+)
 from phonebank.sinks import LocalDirectory
 
 NOW = datetime(2025, 1, 15, 12, 0, tzinfo=UTC)
@@ -119,6 +125,20 @@ def run_pipeline(
             return report.as_summary()
         with (Path(work_dir) / VALIDATED_ROWS_FILE).open("rb") as validated:
             return transform_step(validated, report, config, reports)
+
+
+def run_in_one_pass(
+    data: bytes,
+    out: Path,
+    config: PipelineConfig,
+    *,
+    name: str = "upload.csv",
+    effort: str | None = None,
+    now: datetime = NOW,
+) -> Summary:
+    """As `run_pipeline`, in the one pass `phonebank run` makes over the file."""
+    upload = InputFile(name=name, stream=io.BytesIO(data), size=len(data), folder_effort=effort)
+    return validate_and_transform(upload, config, LocalDirectory(out), now)
 
 
 def read_rows(path: Path) -> list[dict[str, str]]:

@@ -13,7 +13,13 @@ from phonebank.config import PipelineConfig, load_config
 from phonebank.errors import PhonebankError
 from phonebank.models.summary import Summary
 from phonebank.notify import render
-from phonebank.pipeline import OUTPUT_PATTERNS, InputFile, transform_step, validate_step, write_summary
+from phonebank.pipeline import (
+    OUTPUT_PATTERNS,
+    InputFile,
+    validate_and_transform,
+    validate_step,
+    write_summary,
+)
 from phonebank.sinks import LocalDirectory
 
 EXIT_OK, EXIT_REJECTED, EXIT_FAILED = 0, 1, 2
@@ -69,14 +75,8 @@ def _check(args: argparse.Namespace, config: PipelineConfig) -> int:
 def _run(args: argparse.Namespace, config: PipelineConfig) -> int:
     out = _output_folder(args.out)
     upload, stream = _open_input(args.file, args.effort)
-    with stream, tempfile.TemporaryDirectory() as work_dir:
-        work = LocalDirectory(Path(work_dir))
-        report = validate_step(upload, config, out, work, datetime.now(UTC))
-        if report.status != "VALID":
-            summary = report.as_summary()
-        else:
-            with (Path(work_dir) / "validated-rows.csv").open("rb") as validated:
-                summary = transform_step(validated, report, config, out)
+    with stream:
+        summary = validate_and_transform(upload, config, out, datetime.now(UTC))
     print(render(summary))
     if summary.status == "FAILED":
         return _failed(summary)

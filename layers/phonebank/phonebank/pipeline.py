@@ -12,8 +12,14 @@ from phonebank.config import PipelineConfig
 from phonebank.models.interaction import Call
 from phonebank.models.steps import ValidationReport
 from phonebank.models.summary import Summary
-from phonebank.sinks import OutputSink
-from phonebank.transform import ORGANIZER_FILE, VAN_BULK_FILE, VAN_NAMES_FILE, transform_validated
+from phonebank.sinks import OpenFiles, OutputSink
+from phonebank.transform import (
+    ORGANIZER_FILE,
+    VAN_BULK_FILE,
+    VAN_NAMES_FILE,
+    ImportFiles,
+    transform_validated,
+)
 from phonebank.validate import DUPLICATES_FILE, ERRORS_FILE, VALIDATED_ROWS_FILE, InputFile, validate_upload
 
 SUMMARY_FILE = "summary.json"
@@ -33,6 +39,7 @@ __all__ = [
     "VALIDATED_ROWS_FILE",
     "InputFile",
     "transform_step",
+    "validate_and_transform",
     "validate_step",
     "write_summary",
 ]
@@ -58,6 +65,21 @@ def transform_step(
     """Build the import files from the validator's accepted rows and write the final summary."""
     summary = transform_validated(read_validated(validated_rows), report, config, sink)
     write_summary(sink, summary)
+    return summary
+
+
+def validate_and_transform(
+    upload: InputFile, config: PipelineConfig, out: OutputSink, now: datetime
+) -> Summary:
+    """Both steps in one pass over the file, for `phonebank run`: the import files are written as rows
+    are accepted, and dropped unwritten unless the file turns out VALID, as the two steps would."""
+    with OpenFiles() as files:
+        imports = ImportFiles(config, out, files)
+        report = validate_upload(upload, config, out, None, now, accept=imports.add)
+        if report.status != "VALID":
+            files.discard()
+    summary = imports.summary(report) if report.status == "VALID" else report.as_summary().check_accounting()
+    write_summary(out, summary)
     return summary
 
 
