@@ -125,8 +125,7 @@ def _validate(
                         duplicates = files.open_csv(reports, DUPLICATES_FILE, DuplicateRow.header(own_header))
                     duplicates.write(verdict.to_cells())
             if validated is not None:
-                for call in accepted:
-                    validated.write(call.to_cells())
+                validated.write_rows([call.to_cells() for call in accepted])
             if accept is not None:
                 accept(accepted)
         if checker.counts["rows_read"] == 0:
