@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
@@ -60,8 +59,8 @@ def _output_folder(path: Path) -> LocalDirectory:
 def _check(args: argparse.Namespace, config: PipelineConfig) -> int:
     out = _output_folder(args.out)
     upload, stream = _open_input(args.file, args.effort)
-    with stream, tempfile.TemporaryDirectory() as work:
-        report = validate_step(upload, config, out, LocalDirectory(Path(work)), datetime.now(UTC))
+    with stream:
+        report = validate_step(upload, config, out, None, datetime.now(UTC))
     summary = report.as_summary()
     if report.status == "VALID":
         summary = summary.model_copy(update={"notes": ["Checked only: no import file was built."]})

@@ -49,10 +49,11 @@ def validate_step(
     upload: InputFile,
     config: PipelineConfig,
     reports: OutputSink,
-    work: OutputSink,
+    work: OutputSink | None,
     now: datetime,
 ) -> ValidationReport:
-    """Validate; when the run ends here (REJECTED or FAILED) write its summary too."""
+    """Validate, writing the accepted rows to `work` when a transform step follows; when the run ends
+    here (REJECTED or FAILED) write its summary too."""
     report = validate_upload(upload, config, reports, work, now)
     if report.status != "VALID":
         write_summary(reports, report.as_summary().check_accounting())
