@@ -281,12 +281,8 @@ class ImportFiles:
         bulk_rows: list[tuple[object, ...]] = []
         organizer_no_id = organizer_no_instruction = van_no_id = van_no_instruction = 0
         # The loop runs once a row: what it reads often is bound to local names first.
-        zone, hours, two_digits, durations = (
-            self._config.campaign_zone,
-            self._local_hours,
-            _TWO_DIGITS,
-            self._durations,
-        )
+        zone, hours, two_digits = self._config.campaign_zone, self._local_hours, _TWO_DIGITS
+        durations = self._durations
         organizer_results, organizer_phones = self._organizer_results, self._organizer_phones
         instructions_of, van_phones = self._van_instructions, self._van_phones
         bulk_enabled, canvassed_by = self._bulk_enabled, self._canvassed_by
@@ -298,9 +294,10 @@ class ImportFiles:
             if hour is None:
                 organizer_time, van_date, van_instant = _local_time(zone, called_at)
             else:
+                organizer_hour, van_date, van_hour, van_offset = hour
                 minute = two_digits[called_at.minute]
-                organizer_time, van_date = hour.organizer + minute, hour.van_date
-                van_instant = f"{hour.van_hour}{minute}:{two_digits[called_at.second]}{hour.van_offset}"
+                organizer_time = organizer_hour + minute
+                van_instant = f"{van_hour}{minute}:{two_digits[called_at.second]}{van_offset}"
 
             profile_id = call.profile_id
             if not profile_id:
