@@ -141,6 +141,8 @@ BAD_SETTINGS: dict[str, tuple[dict[str, Any], str]] = {
     "unknown dialer": ({"dialer_timezones": {"ThruTalk": "America/New_York"}}, "dialer_timezones.ThruTalk"),
     "rate above 1": ({"limits": {"max_reject_rate": 1.5}}, "limits.max_reject_rate"),
     "negative size": ({"limits": {"max_input_bytes": -1}}, "limits.max_input_bytes"),
+    "negative VAN result ID": ({"van": {"result_ids": {"Canvassed": -14}}}, "van.result_ids.Canvassed"),
+    "negative canvasser": ({"van": {"canvassed_by": -7}}, "van.canvassed_by"),
     "not an organizer result": (
         {"outcomes": {"Completed": {"organizer": "Talked"}}},
         "outcomes.Completed.organizer",

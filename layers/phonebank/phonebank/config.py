@@ -73,6 +73,8 @@ PhoneRegion = Annotated[str, AfterValidator(_known_region)]
 """The country whose numbers may be written without + and a country code."""
 
 Rate = Annotated[float, Field(ge=0, le=1)]
+VanNumericId = Annotated[int, Field(ge=0)]
+"""An ID VAN gave: a contact type, a result, a canvasser. VAN's files hold them as digits."""
 """A share between 0 and 1."""
 
 
@@ -102,7 +104,7 @@ class Limits(_Strict):
 class LastCalledAtInstruction(_Strict):
     enabled: bool = False
     contact_type: str = "Phone"
-    contact_type_id: int = 1
+    contact_type_id: VanNumericId = 1
     result: str | None = None
 
     @model_validator(mode="after")
@@ -114,9 +116,9 @@ class LastCalledAtInstruction(_Strict):
 
 class VanSettings(_Strict):
     contact_type: str = "Auto Dial"
-    contact_type_id: int = 19
-    result_ids: dict[str, int] = {}
-    canvassed_by: int | None = None
+    contact_type_id: VanNumericId = 19
+    result_ids: dict[str, VanNumericId] = {}
+    canvassed_by: VanNumericId | None = None
     last_called_at: LastCalledAtInstruction = LastCalledAtInstruction()
 
 
