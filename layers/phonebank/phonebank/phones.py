@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache
 
 import phonenumbers
 from phonenumbers import COUNTRY_CODE_TO_REGION_CODE, NumberParseException, PhoneMetadata, PhoneNumberFormat
@@ -101,22 +101,6 @@ def nanp_region(national: str) -> str | None:
 
 def to_e164(raw: str, region: str) -> str:
     """The number in E.164 ('+12025550142'), or InvalidPhone with what a user should write instead."""
-    e164, problem = _e164_or_problem(raw, region)
-    if e164 is None:
-        raise InvalidPhone(problem)
-    return e164
-
-
-# A person called three times is written the same way three times: a bounded memo skips the work.
-@lru_cache(maxsize=1 << 14)
-def _e164_or_problem(raw: str, region: str) -> tuple[str | None, str]:
-    try:
-        return _to_e164(raw, region), ""
-    except InvalidPhone as exc:
-        return None, str(exc)
-
-
-def _to_e164(raw: str, region: str) -> str:
     if _fast_path_applies(region):
         clean = _CLEAN_NANP.fullmatch(raw)
         if clean is not None:

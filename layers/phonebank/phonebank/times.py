@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
-from functools import lru_cache
 
 _US_DATE = re.compile(
     r"(?P<month>\d{1,2})/(?P<day>\d{1,2})/(?P<year>\d{4})"
@@ -23,8 +22,6 @@ class InvalidTimestamp(ValueError):
     pass
 
 
-# Calls of one file share their minutes: a bounded memo makes most rows a dict look-up.
-@lru_cache(maxsize=1 << 14)
 def parse_call_time(raw: str, zone: tzinfo, default_time: time) -> datetime:
     """The instant of a call. A naive time is in `zone`; a date alone gets `default_time`.
 
