@@ -9,6 +9,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic_core import PydanticCustomError
+from test_fast_paths import CALLED_AT_CELLS
 
 from phonebank.columns import map_columns
 from phonebank.config import load_config
@@ -135,15 +136,7 @@ IMPACTIVE_CELLS = [
     IDS,
     IDS,
     PHONES,
-    [
-        "10/11/2024 6:07 PM",
-        "2024-10-11 18:07",
-        "2024-10-11",
-        "2030-01-01 10:00",
-        "13/40/2024",
-        "",
-        "0204-01-01",
-    ],
+    CALLED_AT_CELLS,
     ["Completed", "busy signal", "Not Dialed", "Hung Up", "", "VOICEMAIL", "Wrong Number"],
     ["", "GOTV", " Persuasion "],
     ["", "75", "1:15", "75.5", "-1"],

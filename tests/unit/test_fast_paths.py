@@ -19,21 +19,17 @@ from phonebank.models.interaction import Call, Interaction
 CONFIG = load_config()
 CONTEXT = RowContext(CONFIG, CONFIG.campaign_zone, datetime(2026, 1, 1, tzinfo=UTC), "GOTV", "Impactive")
 
+CALLED_AT_CELLS = [
+    "10/11/2024 6:07 PM", "2024-10-11 18:07", "2024-10-11", "2030-01-01 10:00", "13/40/2024", "",
+    "0204-01-01",
+]  # fmt: skip
+"""Dates and times as dialers write them, and the ways they go wrong: future, unreal, mistyped year."""
+
 cell_values = {
     "profile_id": st.sampled_from(["", " ", "OP-1", "P 2"]),
     "van_id": st.sampled_from(["", "101234567", "12a", " 42 ", "12²"]),
     "phone": st.sampled_from(["(202) 555-0142", "2025550142", "+44 20 7946 0958", "555-0100", "", "abc"]),
-    "called_at": st.sampled_from(
-        [
-            "10/11/2024 6:07 PM",
-            "2024-10-11 18:07",
-            "2024-10-11",
-            "2030-01-01 10:00",
-            "13/40/2024",
-            "",
-            "0204-01-01",
-        ]
-    ),
+    "called_at": st.sampled_from(CALLED_AT_CELLS),
     "outcome": st.sampled_from(["Completed", "busy signal", "Not Dialed", "Hung Up", "", "VOICEMAIL"]),
     "effort": st.sampled_from(["", "GOTV", " Persuasion "]),
     "service": st.sampled_from(["", "CallHub"]),
