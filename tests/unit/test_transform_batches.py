@@ -304,10 +304,10 @@ def _no_effort(calls: list[Call], monkeypatch: pytest.MonkeyPatch) -> list[Call]
 def _country_not_iso(calls: list[Call], monkeypatch: pytest.MonkeyPatch) -> list[Call]:
     def wrong_for_one(e164: str) -> tuple[str, str]:
         national, country = national_and_country(e164)
-        return (national, "usa") if e164 == "+12025550199" else (national, country)
+        return (national, "can") if e164 == "+14165550199" else (national, country)
 
     monkeypatch.setattr("phonebank.transform.national_and_country", wrong_for_one)
-    return [*calls[:-1], calls[-1]._replace(phone="+12025550199")]
+    return [*calls[:-1], calls[-1]._replace(phone="+14165550199")]
 
 
 @pytest.mark.parametrize("break_last_call", [_bad_van_id, _negative_duration, _no_effort, _country_not_iso])

@@ -22,7 +22,7 @@ from phonebank.models.output import Cells
 from phonebank.models.steps import ValidationReport
 from phonebank.models.summary import CONSENT_CHANGING_RESULTS, OutputFile, Summary, System, SystemCounts
 from phonebank.models.van import VanBulkRow, VanNamesRow
-from phonebank.phones import national_and_country, national_or_e164
+from phonebank.phones import national_and_country, national_or_e164, us_e164_column
 from phonebank.sinks import CsvFile, OpenFiles, OutputSink
 
 ORGANIZER_FILE = "organizer/organizer-phone-interactions-{:02d}.csv"
@@ -273,6 +273,8 @@ class ImportFiles:
             national_or_e164 if config.organizer_phone_format == "national10" else _unchanged
         )
         self._van_phones = _Memo(national_and_country)
+        # Where Organizer's phone starts in a US number's E.164: after "+1" (10 digits), or at "+".
+        self._organizer_us_start = 2 if config.organizer_phone_format == "national10" else 0
 
     def add(self, calls: Sequence[CallLike]) -> None:
         """Write one batch of accepted calls: every row checked against its model before any is written."""
@@ -286,7 +288,11 @@ class ImportFiles:
         organizer_results, organizer_phones = self._organizer_results, self._organizer_phones
         instructions_of, van_phones = self._van_instructions, self._van_phones
         bulk_enabled, canvassed_by = self._bulk_enabled, self._canvassed_by
-        for call in calls:
+        # Most numbers are American and each is seen about once: the column asks the US's patterns of
+        # a whole batch at once, where the memos would ask phonenumbers' metadata one number at a time.
+        organizer_us_start = self._organizer_us_start
+        us_phones = us_e164_column([call.phone for call in calls], "US")
+        for call, us_phone in zip(calls, us_phones, strict=True):
             called_at = call.called_at
             hour = hours[
                 called_at.year, called_at.month, called_at.day, called_at.hour, called_at.utcoffset()
@@ -310,7 +316,7 @@ class ImportFiles:
                         profile_id,
                         call.effort,
                         organizer_time,
-                        organizer_phones[call.phone],
+                        organizer_phones[call.phone] if us_phone is None else us_phone[organizer_us_start:],
                         call.service,
                         call.call_type,
                         result,
@@ -324,7 +330,7 @@ class ImportFiles:
             elif not (instructions := instructions_of[call.outcome]):
                 van_no_instruction += 1
             else:
-                national, country = van_phones[call.phone]
+                national, country = van_phones[call.phone] if us_phone is None else (us_phone[2:], "US")
                 for contact_type, van_result, contact_type_id, result_id in instructions:
                     names_rows.append((van_id, van_date, national, contact_type, van_result))
                     if bulk_enabled:
