@@ -4,7 +4,8 @@ phonenumbers costs ~60 us a number (parse, then is_valid_number trying each Nort
 patterns through its own regex cache). Most dialer exports hold clean 10-digit North American
 numbers, so those take a fast path that asks the very same metadata patterns, compiled once, the
 very same questions: `tests/unit/test_phones_fast_path.py` holds it to phonenumbers' answer over
-every area code and a property test.
+every area code and a property test. `us_e164_column` asks the US's patterns of a whole column at
+once (`tests/unit/test_column_paths.py` holds it to `to_e164`).
 """
 
 from __future__ import annotations

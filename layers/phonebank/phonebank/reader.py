@@ -38,10 +38,11 @@ class RowBatch:
 
 
 class CsvStream:
-    """The header and then the data rows of one CSV file, decoded line by line.
+    """The header and then the data rows of one CSV file, in constant memory.
 
     Each line is UTF-8 unless it is not, then Windows-1252 (what Excel writes): a file is one or the
-    other, and ASCII lines read the same in both, so deciding per line never needs a second pass.
+    other, and ASCII lines read the same in both, so deciding per line never needs a second pass. A
+    block of lines that is all UTF-8 is decoded at once; only a block that is not goes line by line.
     """
 
     def __init__(self, source: BinaryIO, max_bytes: int, size_hint: int | None = None) -> None:
