@@ -253,8 +253,11 @@ class _RowChecker:
             self._van_id_type_answers(rows),
             strict=False,  # count() never ends
         ):
-            if _REFUSED in answers or not van_id_kept:
+            if not van_id_kept:
                 yield self.check(DataRow(number, cells))
+                continue
+            if _REFUSED in answers:
+                yield self.check(DataRow(number, cells), refused=True)
                 continue
             profile_id, van_id, _, _, outcome, effort, _, _, _ = answers
             if outcome in not_dialed:
@@ -313,7 +316,8 @@ class _RowChecker:
         index = self._voter_id_type
         return [self._van_id_kept[cells[index] if index < len(cells) else ""] for cells in rows]
 
-    def check(self, row: DataRow) -> Verdict:
+    def check(self, row: DataRow, *, refused: bool = False) -> Verdict:
+        """One row's verdict; `refused` when a field rule is already known to refuse one of its cells."""
         if not any(cell.strip() for cell in row.cells):
             return None
         self.counts["rows_read"] += 1
@@ -322,7 +326,7 @@ class _RowChecker:
         if config.outcome_index.get(match_key(values["outcome"])) in config.not_dialed_outcomes:
             self.counts["not_dialed"] += 1
             return None
-        fields, problems = self._parse(values)
+        fields, problems = self._parse(values, refused=refused)
         if fields is None or problems:
             self.counts["rejected"] += 1
             self.reasons.update(problems)
@@ -350,9 +354,10 @@ class _RowChecker:
             values["van_id"] = ""
         return values
 
-    def _parse(self, values: dict[str, str]) -> tuple[dict[str, Any] | None, list[str]]:
+    def _parse(self, values: dict[str, str], *, refused: bool) -> tuple[dict[str, Any] | None, list[str]]:
         """The row's fields, and every problem with it: one row can be wrong in several ways."""
-        fields = DialerRow.fields_of(values, self.context)
+        # Asking every rule again only to hear a refusal already known would cost a phonenumbers parse.
+        fields = None if refused else DialerRow.fields_of(values, self.context)
         problems = [] if fields is not None else self._field_problems(values)
         has_profile = bool(values["profile_id"].strip())
         if not has_profile and not values["van_id"].strip():
@@ -370,7 +375,7 @@ class _RowChecker:
             DialerRow.model_validate(values, context=self.context)
         except ValidationError as exc:
             return [f"{self._column(str(e['loc'][0]))}: {e['msg']}" for e in exc.errors()]
-        raise AssertionError("DialerRow.fields_of refused a row that the model accepts")
+        raise AssertionError("a field rule refused a row that the model accepts")
 
     def _accept_once(self, number: int, cells: list[str], call: Call) -> Call | DuplicateRow:
         first = self._first_rows.first_row(text_key(call.identity()), number)
