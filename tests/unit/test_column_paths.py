@@ -13,7 +13,7 @@ from test_fast_paths import CALLED_AT_CELLS
 
 from phonebank.columns import map_columns
 from phonebank.config import load_config
-from phonebank.dedupe import FirstRows, identity_key, text_key
+from phonebank.dedupe import FirstRows
 from phonebank.models.dialer import ASK_THE_CELL_RULE, COLUMN_RULES, FIELD_RULES, DialerRow, RowContext
 from phonebank.models.interaction import Call
 from phonebank.phones import _CLEAN_NANP, nanp_region, to_e164, us_e164_column
@@ -112,13 +112,18 @@ def test_outside_north_america_the_column_answers_nothing() -> None:
     assert us_e164_column(["2022013344"], "GB") == [None]
 
 
-def test_a_calls_identity_is_the_identity_key_of_its_parts() -> None:
-    # Given an accepted call
+def test_a_calls_identity_is_its_parts_apart_from_row_and_free_text() -> None:
+    # Given two calls that differ only in row, service, call type and duration, and one written with
+    # another offset for the same instant
     call = Call(7, None, "101234567", "+12022013344", NOW, "Completed", "GOTV", "Impactive", "Computer", 75)
-    # When its identity is hashed
-    # Then it is the key of the parts that make two rows the same interaction, None as empty
-    parts = (None, "101234567", "+12022013344", NOW.timestamp(), "Completed", "GOTV")
-    assert text_key(call.identity()) == identity_key(*parts)
+    same = call._replace(row=9, service="CallHub", call_type="Phone Dial", duration=None)
+    same_instant = call._replace(called_at=NOW.astimezone(CONFIG.campaign_zone))
+    # When their identities are written
+    # Then they are one interaction; another phone is another
+    assert call.identity() == same.identity() == same_instant.identity()
+    assert call.identity() != call._replace(phone="+12022013345").identity()
+    parts = ["", "101234567", "+12022013344", str(NOW.timestamp()), "Completed", "GOTV"]
+    assert call.identity().split("\x1f") == parts
 
 
 def test_calls_and_dialer_rows_list_their_fields_in_one_order() -> None:

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from phonebank.config import load_config
-from phonebank.dedupe import FirstRows, identity_key
+from phonebank.dedupe import FirstRows, text_key
 from phonebank.models.dialer import DialerRow, RowContext
 from phonebank.models.interaction import Call, Interaction
 
@@ -59,7 +59,7 @@ def test_first_rows_remembers_each_identity_like_a_dict(identities: list[int]) -
     remembered = FirstRows()
     expected: dict[int, int] = {}
     for row, identity in enumerate(identities, start=2):
-        key = identity_key("profile", identity)
+        key = text_key(f"profile {identity}")
         # When each row is offered
         # Then the answer is the row where its identity was first seen
         assert remembered.first_row(key, row) == expected.setdefault(key, row)
@@ -70,11 +70,11 @@ def test_first_rows_finds_identities_in_settled_runs(monkeypatch: Any) -> None:
     monkeypatch.setattr("phonebank.dedupe._RECENT_LIMIT", 4)
     remembered = FirstRows()
     for row in range(2, 40):
-        remembered.first_row(identity_key(row), row)
+        remembered.first_row(text_key(str(row)), row)
     # When earlier identities come again
     # Then each is found with its first row, and a new one is new
-    assert [remembered.first_row(identity_key(row), 1000 + row) for row in (2, 7, 23, 39)] == [2, 7, 23, 39]
-    assert remembered.first_row(identity_key("new"), 5000) == 5000
+    assert [remembered.first_row(text_key(str(row)), 1000 + row) for row in (2, 7, 23, 39)] == [2, 7, 23, 39]
+    assert remembered.first_row(text_key("new"), 5000) == 5000
 
 
 @settings(max_examples=200, deadline=None)
@@ -104,6 +104,6 @@ def test_first_rows_answers_like_a_dict_across_runs_and_blocks(
     # When 2,000 rows of 700 identities are offered in random order
     with FirstRows() as remembered:
         for row in range(2, 2002):
-            key = identity_key("person", sample.randrange(700))
+            key = text_key(f"person {sample.randrange(700)}")
             # Then every answer is the row where the identity was first seen
             assert remembered.first_row(key, row) == expected.setdefault(key, row)

@@ -19,7 +19,6 @@ from itertools import repeat
 from operator import and_, rshift
 from typing import BinaryIO
 
-_UNIT = "\x1f"  # a separator no cell of a CSV row written by a person holds
 _RECENT_LIMIT = 1 << 16
 _BLOCK = 256
 _BITMAP_BITS = 1 << 27  # 16 MiB
@@ -27,13 +26,8 @@ _BIT_MASK = _BITMAP_BITS - 1
 _LOW_MASK = 0xFFFFFFFF
 
 
-def identity_key(*parts: object) -> int:
-    """96 bits of an identity given as its parts (None counts as empty)."""
-    return text_key(_UNIT.join("" if part is None else str(part) for part in parts))
-
-
 def text_key(identity: str) -> int:
-    """96 bits of an identity already written as one text (models.interaction.Call.identity)."""
+    """96 bits of an interaction's identity, as one text (models.interaction.Call.identity)."""
     return int.from_bytes(blake2b(identity.encode(), digest_size=12).digest(), "big")
 
 
