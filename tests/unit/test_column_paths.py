@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -12,7 +13,7 @@ from pydantic_core import PydanticCustomError
 from test_fast_paths import CALLED_AT_CELLS
 
 from phonebank.columns import map_columns
-from phonebank.config import load_config
+from phonebank.config import build_config, load_config
 from phonebank.dedupe import FirstRows
 from phonebank.models.dialer import ASK_THE_CELL_RULE, COLUMN_RULES, FIELD_RULES, DialerRow, RowContext
 from phonebank.models.interaction import Call
@@ -31,6 +32,16 @@ PHONES = [
     "+1 900 201 3344", "1-202-201-3344",
 ]  # fmt: skip
 IDS = ["", " ", "101234567", " 42 ", "12a", "12²", "OP-1", "P 2"]
+# Calls timed to the second, New York's daylight-saving edges among them (a skipped hour, a repeated
+# one), then cells the column leaves to the cell rule: no seconds, 12-hour, an offset, or refused.
+TIMES = [
+    "10/13/2024 19:11:17", "2024-10-13 19:11:17", "2024-10-13T19:11:59", "1/2/2024 7:05:00",
+    "2024-03-10 02:30:15", "2024-03-10 01:59:59", "2024-03-10 03:00:01", "2024-11-03 01:30:15",
+    "2024-11-03 00:59:59", " 2024-10-13 19:11:17 ", "2024-12-31 18:59:59",
+    "10/13/2024 19:11", "10/13/2024 7:11:17 PM", "2024-10-13 19:11:17-04:00", "2024-10-13 19:11:60",
+    "2024-13-13 19:11:17", "2024-12-31 19:00:01", "1999-12-31 23:59:59", "",
+]  # fmt: skip
+TIMES_TO_THE_SECOND = 11
 
 
 def _cell_answer(field: str, cell: str) -> Any:
@@ -43,27 +54,57 @@ def _cell_answer(field: str, cell: str) -> Any:
 @settings(max_examples=300, deadline=None)
 @given(
     field=st.sampled_from(sorted(COLUMN_RULES)),
-    cells=st.lists(st.sampled_from(PHONES + IDS) | st.text(max_size=14), min_size=1, max_size=30),
+    cells=st.lists(st.sampled_from(PHONES + IDS + TIMES) | st.text(max_size=14), min_size=1, max_size=30),
 )
 def test_each_column_rule_agrees_with_its_cell_rule(field: str, cells: list[str]) -> None:
     # Given a column of any cells
     # When its column rule answers for all of them at once
-    answers = COLUMN_RULES[field](cells, CONTEXT)
+    answers = COLUMN_RULES[field](cells, CONTEXT, {})
     # Then each answer is the cell rule's, or leaves the cell to the cell rule
     if answers is None:
         return
     assert len(answers) == len(cells)
     for answer, cell in zip(answers, cells, strict=True):
         if answer is not ASK_THE_CELL_RULE:
-            assert answer == _cell_answer(field, cell), cell
+            expected = _cell_answer(field, cell)
+            # repr, not ==: the same instant written with another offset would be equal
+            assert repr(answer) == repr(expected), cell
+
+
+def test_a_minute_with_a_clock_change_inside_it_is_left_to_the_cell_rule() -> None:
+    # Given a campaign that reads calls back to 1800, and New York leaving local mean time for
+    # Eastern time at 12:03:58 on 1883-11-18: an offset change within a minute
+    config = build_config({"earliest_call_date": "1800-01-01"})
+    context = RowContext(config, ZoneInfo("America/New_York"), NOW, None, "Impactive")
+    cells = ["1883-11-18 12:03:30", "1883-11-18 12:03:59", "1883-11-18 12:04:30"]
+    # When the column rule reads calls in that minute and the next
+    answers = COLUMN_RULES["called_at"](cells, context, {})
+    # Then it leaves the two in the changing minute to the cell rule and answers the next one
+    assert answers is not None
+    assert [answer is ASK_THE_CELL_RULE for answer in answers] == [True, True, False]
+    assert repr(answers[2]) == repr(FIELD_RULES["called_at"](cells[2], context))
 
 
 def test_clean_id_columns_are_answered_at_once() -> None:
     # Given ID columns without a bad cell
     # When their column rules read them
     # Then every cell is answered, stripped, an empty one as None
-    assert COLUMN_RULES["van_id"](["1", " 2 ", ""], CONTEXT) == ["1", "2", None]
-    assert COLUMN_RULES["profile_id"](["OP-1 ", " "], CONTEXT) == ["OP-1", None]
+    assert COLUMN_RULES["van_id"](["1", " 2 ", ""], CONTEXT, {}) == ["1", "2", None]
+    assert COLUMN_RULES["profile_id"](["OP-1 ", " "], CONTEXT, {}) == ["OP-1", None]
+
+
+def test_times_to_the_second_are_their_minute_plus_seconds_and_the_rest_left_to_the_cell_rule() -> None:
+    # Given calls timed to the second in several forms, and cells the column cannot decide (among them
+    # a minute whose last seconds are after the clock's now, 2025-01-01 00:00 UTC)
+    memo: dict[str, Any] = {}
+    # When the column rule reads them, twice, the second time from what it remembers
+    first, second = (COLUMN_RULES["called_at"](TIMES, CONTEXT, memo) for _ in range(2))
+    # Then it answers exactly the first kind, each as the cell rule would, offset included
+    assert first is not None and first == second
+    answered = [answer is not ASK_THE_CELL_RULE for answer in first]
+    assert answered == [True] * TIMES_TO_THE_SECOND + [False] * (len(TIMES) - TIMES_TO_THE_SECOND)
+    for cell, answer in zip(TIMES, first[:TIMES_TO_THE_SECOND], strict=False):
+        assert repr(answer) == repr(_cell_answer("called_at", cell)), cell
 
 
 def test_the_us_column_gets_to_e164s_answer_for_every_area_code() -> None:

@@ -234,6 +234,7 @@ class _RowChecker:
         self._pick_present = itemgetter(*(position for _, position in present))
         self._memos = {field: _FieldMemo(FIELD_RULES[field], context) for field in _MODEL_FIELDS}
         self._van_id_kept = _FieldMemo(_names_van_id, context)
+        self._column_memos: dict[str, dict[str, Any]] = {field: {} for field in COLUMN_RULES}
 
     def result_counts(self) -> RowCounts:
         counts = RowCounts(**{name: self.counts[name] for name in RowCounts.model_fields})
@@ -298,7 +299,12 @@ class _RowChecker:
 
     def _apply(self, field: Field, cells: Sequence[str]) -> list[Any]:
         column_rule = COLUMN_RULES.get(field)
-        answers = None if column_rule is None else column_rule(cells, self.context)
+        answers = None
+        if column_rule is not None:
+            column_memo = self._column_memos[field]
+            answers = column_rule(cells, self.context, column_memo)
+            if len(column_memo) >= _MEMO_LIMIT:
+                column_memo.clear()
         memo = self._memos[field]
         if answers is None:
             return list(map(memo.__getitem__, cells))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -208,14 +208,15 @@ class _AskTheCellRule:
 
 ASK_THE_CELL_RULE = _AskTheCellRule()
 
-ColumnRule = Callable[[Sequence[str], RowContext], list[Any] | None]
+ColumnRule = Callable[[Sequence[str], RowContext, dict[str, Any]], list[Any] | None]
+"""cells, the run's context, and a dict the rule may keep answers in for the rest of the run."""
 
 
-def _profile_id_column(cells: Sequence[str], context: RowContext) -> list[Any] | None:
+def _profile_id_column(cells: Sequence[str], context: RowContext, memo: dict[str, Any]) -> list[Any] | None:
     return [text or None for text in map(str.strip, cells)]
 
 
-def _van_id_column(cells: Sequence[str], context: RowContext) -> list[Any] | None:
+def _van_id_column(cells: Sequence[str], context: RowContext, memo: dict[str, Any]) -> list[Any] | None:
     texts = list(map(str.strip, cells))
     # One check of the joined column says whether every cell is digits or empty.
     joined = "".join(texts)
@@ -224,15 +225,54 @@ def _van_id_column(cells: Sequence[str], context: RowContext) -> list[Any] | Non
     return None
 
 
-def _phone_column(cells: Sequence[str], context: RowContext) -> list[Any] | None:
+def _phone_column(cells: Sequence[str], context: RowContext, memo: dict[str, Any]) -> list[Any] | None:
     e164s = us_e164_column(list(map(str.strip, cells)), context.config.phone_region)
     return [ASK_THE_CELL_RULE if e164 is None else e164 for e164 in e164s]
+
+
+# To the second, 24-hour, no offset: the minute as the cell writes it, then the seconds.
+_TO_THE_SECOND = re.compile(
+    r"^(?:(\d{1,2}/\d{1,2}/\d{4} \d{1,2}:\d{2}|\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}):([0-5]\d)|.*)$",
+    re.MULTILINE | re.ASCII,
+)
+_SECONDS = tuple(timedelta(seconds=second) for second in range(60))
+_UNKNOWN = object()
+
+
+def _called_at_column(cells: Sequence[str], context: RowContext, memo: dict[str, Any]) -> list[Any] | None:
+    """Calls timed to the second are nearly all distinct, but share their minutes: a cell's instant
+    is its minute's plus its seconds, wherever the rule takes the whole minute alike."""
+    text = "\n".join(map(str.strip, cells))
+    if text.count("\n") != len(cells) - 1:
+        return None
+    found = _TO_THE_SECOND.findall(text)
+    if found.count(("", "")) == len(found):
+        return None
+    answers: list[Any] = []
+    for minute, second in found:
+        start = memo.get(minute, _UNKNOWN) if minute else None
+        if start is _UNKNOWN:
+            start = memo[minute] = _start_of_even_minute(minute, context)
+        answers.append(ASK_THE_CELL_RULE if start is None else start + _SECONDS[int(second)])
+    return answers
+
+
+def _start_of_even_minute(minute: str, context: RowContext) -> datetime | None:
+    """The instant of `minute`:00 when the rule takes :00 and :59 alike, 59 seconds apart: then no
+    second of it is in the future or before the earliest date, and none falls on a clock change (no
+    zone changes its offset twice within a minute). None otherwise: each cell asks the rule."""
+    try:
+        start, end = _call_instant(minute, context), _call_instant(f"{minute}:59", context)
+    except PydanticCustomError:
+        return None
+    return start if end - start == _SECONDS[59] else None
 
 
 COLUMN_RULES: dict[str, ColumnRule] = {
     "profile_id": _profile_id_column,
     "van_id": _van_id_column,
     "phone": _phone_column,
+    "called_at": _called_at_column,
 }
 """A whole column's answers at once, for rules with a cheaper form than one call a cell: None when
 every cell needs its own rule, ASK_THE_CELL_RULE where one does (the rule then says what is wrong)."""
