@@ -237,11 +237,15 @@ _TO_THE_SECOND = re.compile(
 )
 _SECONDS = tuple(timedelta(seconds=second) for second in range(60))
 _UNKNOWN = object()
+_SAMPLE = 8
 
 
 def _called_at_column(cells: Sequence[str], context: RowContext, memo: dict[str, Any]) -> list[Any] | None:
     """Calls timed to the second are nearly all distinct, but share their minutes: a cell's instant
     is its minute's plus its seconds, wherever the rule takes the whole minute alike."""
+    # The column's pass costs ~2 us a cell that it does not answer: a few cells say if it would pay.
+    if not any(map(_to_the_second, cells[:_SAMPLE])):
+        return None
     text = "\n".join(map(str.strip, cells))
     if text.count("\n") != len(cells) - 1:
         return None
@@ -255,6 +259,11 @@ def _called_at_column(cells: Sequence[str], context: RowContext, memo: dict[str,
             start = memo[minute] = _start_of_even_minute(minute, context)
         answers.append(ASK_THE_CELL_RULE if start is None else start + _SECONDS[int(second)])
     return answers
+
+
+def _to_the_second(cell: str) -> bool:
+    match = _TO_THE_SECOND.fullmatch(cell.strip())
+    return bool(match and match[1])
 
 
 def _start_of_even_minute(minute: str, context: RowContext) -> datetime | None:
