@@ -8,7 +8,7 @@ local date strings, a number's VAN phone, an outcome's results) is worked out on
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone, tzinfo
 from functools import partial
@@ -17,6 +17,7 @@ from operator import itemgetter
 from typing import NamedTuple, Protocol, TypeVar
 
 from phonebank.config import CallType, PipelineConfig
+from phonebank.memo import Memo
 from phonebank.models.organizer import OrganizerRow
 from phonebank.models.output import Cells
 from phonebank.models.steps import ValidationReport
@@ -35,8 +36,6 @@ BATCH_ROWS = 4096
 _MEMO_LIMIT = 1 << 15
 """Entries a memo keeps before it starts over, so that memory stays flat however long the file."""
 
-Key = TypeVar("Key")
-Value = TypeVar("Value")
 Item = TypeVar("Item")
 
 
@@ -61,20 +60,6 @@ class CallLike(Protocol):
     def call_type(self) -> CallType: ...
     @property
     def duration(self) -> int | None: ...
-
-
-class _Memo(dict[Key, Value]):
-    """`memo[key]` works out a key's value on its first use only."""
-
-    def __init__(self, work_out: Callable[[Key], Value]) -> None:
-        super().__init__()
-        self._work_out = work_out
-
-    def __missing__(self, key: Key) -> Value:
-        if len(self) >= _MEMO_LIMIT:
-            self.clear()
-        value = self[key] = self._work_out(key)
-        return value
 
 
 class _LocalTime(NamedTuple):
@@ -267,12 +252,12 @@ class ImportFiles:
         self._canvassed_by = _text(config.van.canvassed_by) or ""
         self._organizer_results = {outcome: rule.organizer for outcome, rule in config.outcomes.items()}
         self._van_instructions = {outcome: _van_instructions(config, outcome) for outcome in config.outcomes}
-        self._local_hours = _Memo(partial(_local_hour, config.campaign_zone))
-        self._durations = _Memo(_seconds_text)
-        self._organizer_phones = _Memo(
-            national_or_e164 if config.organizer_phone_format == "national10" else _unchanged
+        self._local_hours = Memo(partial(_local_hour, config.campaign_zone), _MEMO_LIMIT)
+        self._durations = Memo(_seconds_text, _MEMO_LIMIT)
+        self._organizer_phones = Memo(
+            national_or_e164 if config.organizer_phone_format == "national10" else _unchanged, _MEMO_LIMIT
         )
-        self._van_phones = _Memo(national_and_country)
+        self._van_phones = Memo(national_and_country, _MEMO_LIMIT)
         # Where Organizer's phone starts in a US number's E.164: after "+1" (10 digits), or at "+".
         self._organizer_us_start = 2 if config.organizer_phone_format == "national10" else 0
 

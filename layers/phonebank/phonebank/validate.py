@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from itertools import count, repeat
 from operator import itemgetter
 from typing import Any, BinaryIO, cast
@@ -17,6 +18,7 @@ from phonebank.columns import ALIASES, ColumnMap, Field, map_columns, normalise_
 from phonebank.config import PipelineConfig, match_key
 from phonebank.dedupe import FirstRows, text_key
 from phonebank.errors import EmptyFile, HeaderOnly, InputFileError, NoHeaderRow
+from phonebank.memo import Memo
 from phonebank.models.dialer import (
     ASK_THE_CELL_RULE,
     COLUMN_RULES,
@@ -177,26 +179,19 @@ class _Refused:
 _REFUSED = _Refused()
 
 
-class _FieldMemo(dict[str, Any]):
-    """A field rule's answer for each distinct cell, bounded: a file repeats its outcomes, efforts,
-    durations and minutes, and asking a dict is cheaper than asking the rule again."""
-
-    def __init__(self, rule: FieldRule, context: RowContext) -> None:
-        super().__init__()
-        self._rule, self._context = rule, context
-
-    def __missing__(self, cell: str) -> Any:
-        try:
-            answer = self._rule(cell, self._context)
-        except PydanticCustomError:
-            answer = _REFUSED
-        if len(self) >= _MEMO_LIMIT:
-            self.clear()
-        self[cell] = answer
-        return answer
+def _field_memo(rule: FieldRule, context: RowContext) -> Memo[str, Any]:
+    """A field rule's answer for each distinct cell, _REFUSED where it raises."""
+    return Memo(partial(_answer_or_refused, rule, context), _MEMO_LIMIT)
 
 
-def _names_van_id(voter_id_type: str, context: RowContext) -> bool:
+def _answer_or_refused(rule: FieldRule, context: RowContext, cell: str) -> Any:
+    try:
+        return rule(cell, context)
+    except PydanticCustomError:
+        return _REFUSED
+
+
+def _names_van_id(voter_id_type: str) -> bool:
     """Whether a Voter ID Type cell lets the VAN ID beside it stand: VAN, or nothing said."""
     text = voter_id_type.strip()
     return not text or "van" in text.casefold()
@@ -232,8 +227,8 @@ class _RowChecker:
         ]
         self._present_slots = [slot for slot, _ in present]
         self._pick_present = itemgetter(*(position for _, position in present))
-        self._memos = {field: _FieldMemo(FIELD_RULES[field], context) for field in _MODEL_FIELDS}
-        self._van_id_kept = _FieldMemo(_names_van_id, context)
+        self._memos = {field: _field_memo(FIELD_RULES[field], context) for field in _MODEL_FIELDS}
+        self._van_id_kept = Memo(_names_van_id, _MEMO_LIMIT)
         self._column_memos: dict[str, dict[str, Any]] = {field: {} for field in COLUMN_RULES}
 
     def result_counts(self) -> RowCounts:
