@@ -5,8 +5,9 @@
 For each size: generate the dialer file once into bench/data/ (kept, and reused while the
 generator's parameters are the same), then run, each in a child process of its own, (a) the floor,
 a plain csv.reader + csv.writer copy of the file (`bench.floor`), and (b) `phonebank run FILE --out
-DIR` end to end, start-up included. Each child's wall time is taken around it and its peak RSS from
-os.wait4(), which reports on that one child only. The table goes to stdout, the details (machine,
+DIR` end to end, start-up included. Each child's wall time is taken around it, its CPU time and peak
+RSS from os.wait4(), and the memory of its whole process tree (a worker it forks included) is sampled
+while it runs (`measure` says what each figure covers). The table goes to stdout, the details (machine,
 parameters, every run, the run's summary counts) to bench/results/latest.json. The floor, a few
 seconds, runs three times and its best counts; --repeat N runs phonebank N times, its best counts.
 The domain's source is hashed as each phonebank run starts, so that figures from two versions of
@@ -22,10 +23,12 @@ import hashlib
 import json
 import os
 import platform
+import resource
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -42,11 +45,17 @@ STARTUP_ROWS = 10
 FLOOR_REPEAT = 3
 BUSY_SHARE = 0.85
 """A child that got less CPU than this share of its wall time was held back by something else running."""
+SAMPLE_INTERVAL_S = 0.05
+"""How often a running child's process tree is read for its memory."""
+SAMPLED_SHARE = 0.9
+SAMPLED_MIN_S = 0.5
+"""The floor is one process of flat memory: if it ran SAMPLED_MIN_S or more and its sampled RSS is below
+SAMPLED_SHARE of its own wait4() peak, the samples miss peaks and the tree figures are low."""
 
 
 @dataclass(frozen=True)
 class Measurement:
-    """One child process: wall time, CPU time and peak resident memory."""
+    """One child process: wall time, CPU time and peak resident memory, its own and its tree's."""
 
     wall_s: float
     user_s: float
@@ -54,16 +63,186 @@ class Measurement:
     peak_rss_mb: float
     exit_code: int
     load_before: float
+    tree_peak_rss_mb: float
+    tree_peak_pss_mb: float
+    processes: int
+    sampler_cpu_s: float
+    """What sampling the tree cost the bench process: CPU the child may have had to share."""
+
+
+@dataclass(frozen=True)
+class TreeMemory:
+    """A process tree's resident memory summed over its processes, and how many there were."""
+
+    rss_mb: float = 0.0
+    pss_mb: float = 0.0
+    processes: int = 0
+
+
+_GONE = (FileNotFoundError, ProcessLookupError, PermissionError)
+"""What reading /proc raises for a process that ended (or changed hands) since it was listed."""
+
+
+def _proc(path: str) -> bytes:
+    # One os.read, not pathlib: a first look reads every process's stat, and pathlib's layers cost
+    # ~2.5x the kernel's work. The fields read here all sit in the first few hundred bytes.
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        return os.read(fd, 16384)
+    finally:
+        os.close(fd)
+
+
+class ProcessTable:
+    """Which process is whose child: a process's /proc/<pid>/stat is read once, not at every look.
+
+    A process outside the tree stays outside: a parent that dies hands its children to init, not to
+    one of ours (unless one of ours made itself a subreaper, which phonebank doesn't). A process in the
+    tree may leave it that way, so the tree's own are read again at every look.
+    """
+
+    def __init__(self) -> None:
+        # Keyed by the pid and its /proc directory's inode, new for each process: a pid that ended and
+        # was taken again is a new process, read afresh.
+        self._parents: dict[tuple[int, int], int] = {}
+        self._tree: set[int] = set()
+
+    def tree(self, root: int) -> list[int]:
+        """`root` and all its descendants at this moment, `root` first."""
+        # /proc/<pid>/task/<tid>/children would name the tree's processes without the scan, but only on
+        # kernels built with CONFIG_PROC_CHILDREN (not this benchmark machine's).
+        parents = {}
+        for entry in os.scandir("/proc"):
+            if not entry.name.isdigit():
+                continue
+            pid = int(entry.name)
+            key = (pid, entry.inode())
+            parent = None if pid in self._tree else self._parents.get(key)
+            if parent is None:
+                try:
+                    stat = _proc(f"/proc/{pid}/stat")
+                except _GONE:
+                    continue
+                # The command's name, in parentheses, may hold spaces and parentheses itself: the
+                # fields that follow the last ")" are the state, then the parent's pid.
+                parent = int(stat[stat.rindex(b")") + 1 :].split()[1])
+            parents[key] = parent
+        self._parents = parents  # the processes that ended drop out
+        children: dict[int, list[int]] = {}
+        for (pid, _), parent in parents.items():
+            children.setdefault(parent, []).append(pid)
+        tree, pending = [], [root]
+        while pending:
+            pid = pending.pop()
+            tree.append(pid)
+            pending.extend(children.get(pid, []))
+        self._tree = set(tree)
+        return tree
+
+
+def _kilobytes(text: bytes, field: bytes) -> int | None:
+    for line in text.splitlines():
+        if line.startswith(field):
+            return int(line.split()[1])
+    return None
+
+
+def tree_memory(root: int, table: ProcessTable | None = None) -> TreeMemory:
+    """One sample of the tree under `root`: VmRSS summed, Pss summed, live processes counted.
+
+    RSS counts a page a parent shares with the worker it forked (copy-on-write, not yet written) once
+    in each, so the sum overstates; PSS splits each page among the processes sharing it, so the sum
+    counts it once: what the machine really lends the run.
+    """
+    rss_kb = pss_kb = processes = 0
+    for pid in (table or ProcessTable()).tree(root):
+        try:
+            rss = _kilobytes(_proc(f"/proc/{pid}/status"), b"VmRSS:")
+            # The kernel walks the page tables for this one: ~1 ms for 80 MB resident, the most of a
+            # sample's cost (Measurement.sampler_cpu_s).
+            pss = _kilobytes(_proc(f"/proc/{pid}/smaps_rollup"), b"Pss:")
+        except _GONE:
+            continue  # it ended between the listing and the reading: it holds nothing now
+        if rss is None or pss is None:
+            continue  # a zombie (ended, not yet waited for) has given its memory back
+        rss_kb += rss
+        pss_kb += pss
+        processes += 1
+    return TreeMemory(rss_mb=rss_kb / 1024, pss_mb=pss_kb / 1024, processes=processes)
+
+
+class TreeSampler:
+    """Samples the tree under `root` every `interval_s` from a thread of this process, while open.
+
+    `peak` keeps the most seen at one sample of each figure (the three maxima may come from different
+    samples), `cpu_s` what the sampling cost. The bench process, not the child, does the reading, so
+    the child runs the code measured and nothing else.
+    """
+
+    def __init__(self, root: int, interval_s: float = SAMPLE_INTERVAL_S) -> None:
+        self.root = root
+        self.interval_s = interval_s
+        self.peak = TreeMemory()
+        self.cpu_s = 0.0
+        self._table = ProcessTable()
+        self._stop = threading.Event()
+        self._failure: Exception | None = None
+        self._thread = threading.Thread(target=self._sample, name=f"tree-sampler-{root}", daemon=True)
+
+    def __enter__(self) -> TreeSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        # A sampler that broke must not pass its partial peaks off as the tree's.
+        if self._failure is not None:
+            raise RuntimeError(f"bench: sampling the process tree of {self.root} failed") from self._failure
+
+    def _sample(self) -> None:
+        started = time.thread_time()
+        try:
+            while True:
+                now, peak = tree_memory(self.root, self._table), self.peak
+                self.peak = TreeMemory(
+                    rss_mb=max(peak.rss_mb, now.rss_mb),
+                    pss_mb=max(peak.pss_mb, now.pss_mb),
+                    processes=max(peak.processes, now.processes),
+                )
+                if self._stop.wait(self.interval_s):
+                    return
+        except Exception as error:
+            self._failure = error
+        finally:
+            self.cpu_s = time.thread_time() - started
 
 
 def measure(argv: list[str], log: Path) -> Measurement:
-    """Run `argv` with stdout and stderr to `log`; wait4() gives this child's own rusage."""
+    """Run `argv` with stdout and stderr to `log`, and measure it.
+
+    peak_rss_mb, user_s and sys_s are the kernel's exact figures from wait4(): the CPU times summed
+    over the child and the descendants it waited for (a joined worker included), but the peak RSS of
+    one process only, the largest of them, never their sum. And Linux starts a child's peak RSS at the
+    high-water RSS of the process that spawned it (this one), carried across exec: a child smaller
+    than the bench process, such as the floor, reports the bench's peak, not its own.
+
+    The tree_* figures and `processes` are sampled every SAMPLE_INTERVAL_S over the child and all its
+    descendants, so they count what a forked worker adds, and the child's own memory only; but a peak
+    shorter than the interval, or most of a child that lives only a few intervals, falls between
+    samples: they can miss a peak, never invent one (and a descendant still running when the child
+    ends has left the tree). On one process of steady memory the sampled RSS meets its own peak.
+    """
     load = os.getloadavg()[0]  # another heavy process on the machine shows here and as wall > CPU
     with log.open("wb") as output:
         started = time.perf_counter()
         child = subprocess.Popen(argv, stdout=output, stderr=subprocess.STDOUT, cwd=BENCH.parent)
+        with TreeSampler(child.pid) as sampler:
+            # WNOWAIT leaves the ended child a zombie, its pid still its own until wait4() below: the
+            # sampler can't meet an unrelated process that took the pid over.
+            os.waitid(os.P_PID, child.pid, os.WEXITED | os.WNOWAIT)
+            wall = time.perf_counter() - started
         _, status, usage = os.wait4(child.pid, 0)
-        wall = time.perf_counter() - started
     child.returncode = os.waitstatus_to_exitcode(status)
     return Measurement(
         wall_s=wall,
@@ -72,6 +251,10 @@ def measure(argv: list[str], log: Path) -> Measurement:
         peak_rss_mb=usage.ru_maxrss / 1024,  # Linux reports kilobytes
         exit_code=child.returncode,
         load_before=load,
+        tree_peak_rss_mb=sampler.peak.rss_mb,
+        tree_peak_pss_mb=sampler.peak.pss_mb,
+        processes=sampler.peak.processes,
+        sampler_cpu_s=sampler.cpu_s,
     )
 
 
@@ -214,6 +397,21 @@ def bench_size(params: Params, data: Path, repeat: int) -> dict[str, Any]:
             checks.append(
                 f"{name} had {share:.0%} of a core (the machine was busy?): its time is pessimistic"
             )
+    # A child's wait4() peak starts at this process's own high-water RSS (see `measure`), which stays put
+    # while the children run (the file was generated before): a child's peak no higher is this process's.
+    spawner_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    for name, run in (("floor", floor), ("phonebank", phonebank)):
+        if run.peak_rss_mb <= spawner_mb:
+            checks.append(
+                f"{name}'s wait4 peak RSS ({run.peak_rss_mb:.1f} MB) is the bench process's, not its own: "
+                f"its sampled {run.tree_peak_rss_mb:.1f} MB is the figure"
+            )
+    sampled_share = floor.tree_peak_rss_mb / floor.peak_rss_mb
+    if floor.peak_rss_mb > spawner_mb and floor.wall_s >= SAMPLED_MIN_S and sampled_share < SAMPLED_SHARE:
+        checks.append(
+            f"the floor's sampled RSS ({floor.tree_peak_rss_mb:.1f} MB) missed its peak "
+            f"({floor.peak_rss_mb:.1f} MB): the tree figures are low"
+        )
     if len(fingerprints) > 1:
         checks.append("the domain's source changed between runs of this size: run again")
     for problem in checks:
@@ -246,9 +444,11 @@ def startup(params: Params, data: Path) -> dict[str, Any]:
 
 
 def table(results: list[dict[str, Any]]) -> str:
+    """One line a size; the `tree` columns are phonebank's process tree, sampled (see `measure`)."""
     header = (
         f"{'rows':>10} {'floor s':>8} {'floor rows/s':>13} {'phonebank s':>12} {'phonebank rows/s':>17}"
-        f" {'ratio b/a':>9} {'floor RSS MB':>13} {'phonebank RSS MB':>17} {'phonebank CPU s':>16}"
+        f" {'ratio b/a':>9} {'floor RSS MB':>13} {'phonebank RSS MB':>17} {'tree RSS MB':>12}"
+        f" {'tree PSS MB':>12} {'procs':>5} {'phonebank CPU s':>16}"
     )
     lines = [header, "-" * len(header)]
     for result in results:
@@ -257,8 +457,17 @@ def table(results: list[dict[str, Any]]) -> str:
             f"{result['rows']:>10,} {floor['wall_s']:>8.2f} {result['floor_rows_per_s']:>13,.0f}"
             f" {phonebank['wall_s']:>12.2f} {result['phonebank_rows_per_s']:>17,.0f}"
             f" {result['ratio']:>9.1f} {floor['peak_rss_mb']:>13.1f} {phonebank['peak_rss_mb']:>17.1f}"
-            f" {phonebank['user_s'] + phonebank['sys_s']:>16.2f}"
+            f" {phonebank['tree_peak_rss_mb']:>12.1f} {phonebank['tree_peak_pss_mb']:>12.1f}"
+            f" {phonebank['processes']:>5} {phonebank['user_s'] + phonebank['sys_s']:>16.2f}"
         )
+    lines.append(
+        "RSS MB: one process's peak, from wait4: the largest of the child and the workers it joined, "
+        "and no less than the bench process's own"
+    )
+    lines.append(
+        "tree RSS/PSS MB: phonebank and all its processes, summed at one sample every "
+        f"{SAMPLE_INTERVAL_S * 1000:.0f} ms, the most seen; procs: the most at once"
+    )
     return "\n".join(lines)
 
 
