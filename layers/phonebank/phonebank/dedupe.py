@@ -14,10 +14,11 @@ import os
 import tempfile
 from array import array
 from bisect import bisect_left
+from collections.abc import Iterator
 from hashlib import blake2b
 from itertools import repeat
-from operator import and_, rshift
-from typing import BinaryIO
+from operator import and_, lshift, or_, rshift
+from typing import BinaryIO, NamedTuple
 
 _RECENT_LIMIT = 1 << 16
 _BLOCK = 256
@@ -29,6 +30,17 @@ _LOW_MASK = 0xFFFFFFFF
 def text_key(identity: str) -> int:
     """96 bits of an interaction's identity, as one text (models.interaction.Call.identity)."""
     return int.from_bytes(blake2b(identity.encode(), digest_size=12).digest(), "big")
+
+
+class StoredKeys(NamedTuple):
+    """Keys as arrays (for another process): each key's high 64 bits, its low 32, and its first row."""
+
+    highs: array[int]
+    lows: array[int]
+    rows: array[int]
+
+    def keys(self) -> Iterator[int]:
+        return map(or_, map(lshift, self.highs, repeat(32)), self.lows)
 
 
 class _Run:
@@ -54,6 +66,13 @@ class _Run:
         values = array(typecode)
         values.frombytes(os.pread(self._fd, count * values.itemsize, at + start * values.itemsize))
         return values
+
+    def stored_keys(self) -> StoredKeys:
+        return StoredKeys(
+            self._read("Q", self._high_at, 0, self._count),
+            self._read("I", self._low_at, 0, self._count),
+            self._read("I", self._rows_at, 0, self._count),
+        )
 
     def find(self, key: int) -> int | None:
         high, low = key >> 32, key & _LOW_MASK
@@ -87,9 +106,7 @@ class FirstRows:
         a_bit, b_bit, c_bit = 1 << (a & 7), 1 << (b & 7), 1 << (c & 7)
         seen = self._seen_bits
         if seen[a_byte] & a_bit and seen[b_byte] & b_bit and seen[c_byte] & c_bit:
-            earlier = self._recent.get(key)
-            if earlier is None:
-                earlier = next((found for run in self._runs if (found := run.find(key)) is not None), None)
+            earlier = self._stored_row(key)
             if earlier is not None:
                 return earlier
         seen[a_byte] |= a_bit
@@ -99,6 +116,30 @@ class FirstRows:
         if len(self._recent) >= _RECENT_LIMIT:
             self._settle()
         return row
+
+    def seen(self, key: int) -> int | None:
+        """The row where `key` was first seen, or None; remembers nothing."""
+        a, b, c = key & _BIT_MASK, (key >> 27) & _BIT_MASK, (key >> 54) & _BIT_MASK
+        seen = self._seen_bits
+        if seen[a >> 3] & 1 << (a & 7) and seen[b >> 3] & 1 << (b & 7) and seen[c >> 3] & 1 << (c & 7):
+            return self._stored_row(key)
+        return None
+
+    def stored_keys(self) -> Iterator[StoredKeys]:
+        """Every key remembered and its first row, a few thousand at a time."""
+        for run in self._runs:
+            yield run.stored_keys()
+        yield StoredKeys(
+            array("Q", map(rshift, self._recent, repeat(32))),
+            array("I", map(and_, self._recent, repeat(_LOW_MASK))),
+            array("I", self._recent.values()),
+        )
+
+    def _stored_row(self, key: int) -> int | None:
+        earlier = self._recent.get(key)
+        if earlier is None:
+            earlier = next((found for run in self._runs if (found := run.find(key)) is not None), None)
+        return earlier
 
     def _settle(self) -> None:
         if self._spill is None:

@@ -30,6 +30,15 @@ class DataRow:
 
 
 @dataclass(frozen=True)
+class Resume:
+    """Where a later part of a file starts: its header and delimiter, and its first row's number."""
+
+    header: list[str]
+    delimiter: str
+    first_row: int
+
+
+@dataclass(frozen=True)
 class RowBatch:
     """Consecutive rows of the file: the spreadsheet row number of the first, and each row's cells."""
 
@@ -45,12 +54,22 @@ class CsvStream:
     block of lines that is all UTF-8 is decoded at once; only a block that is not goes line by line.
     """
 
-    def __init__(self, source: BinaryIO, max_bytes: int, size_hint: int | None = None) -> None:
+    def __init__(
+        self, source: BinaryIO, max_bytes: int, size_hint: int | None = None, *, resume: Resume | None = None
+    ) -> None:
+        """`resume`: `source` is a file's later part, from the start of a line, whose header was read
+        elsewhere; its rows are numbered from `resume.first_row`."""
         if size_hint is not None and size_hint > max_bytes:
             raise FileTooLarge(_too_large(max_bytes))
         self._max_bytes = max_bytes
-        self._bytes_read = 0
-        self._lines = self._decoded_lines(source)
+        if resume is not None:
+            self._lines = self._decoded_lines(source, start_line=resume.first_row, first_block=False)
+            self.delimiter, self.header = resume.delimiter, resume.header
+            self._records = csv.reader(self._lines, delimiter=self.delimiter)
+            self._next_row = self._first_row = resume.first_row
+            self._lines_before_rows = 0
+            return
+        self._lines = self._decoded_lines(source, start_line=1, first_block=True)
         first = next(self._lines, None)
         if first is None:
             raise EmptyFile("The file is empty. Export the call results again and upload the CSV.")
@@ -60,6 +79,13 @@ class CsvStream:
             self.header = [cell.strip() for cell in next(self._records)]
         except csv.Error as exc:
             raise MalformedCsv(_malformed(1, exc)) from exc
+        self._next_row = self._first_row = 2
+        self._lines_before_rows = 1  # the header's, if it took one line
+
+    def one_line_per_row(self) -> bool:
+        """Whether every row read so far took one line (no quoted line break): only then are the
+        rows that follow numbered by counting line ends."""
+        return self._records.line_num == self._lines_before_rows + self._next_row - self._first_row
 
     def rows(self) -> Iterator[DataRow]:
         """Every row after the header, blank ones included, so that numbers match a spreadsheet's."""
@@ -67,49 +93,60 @@ class CsvStream:
             for number, cells in enumerate(batch.rows, start=batch.first):
                 yield DataRow(number, cells)
 
-    def batches(self, size: int = 4096) -> Iterator[RowBatch]:
-        """The rows of `rows()` a few thousand at a time: a caller can work on a column at once."""
-        number = 2
-        while True:
+    def batches(self, size: int = 4096, *, before: int | None = None) -> Iterator[RowBatch]:
+        """The rows of `rows()` a few thousand at a time: a caller can work on a column at once.
+
+        `before`: stop ahead of that row; asking for batches again goes on from there."""
+        while before is None or self._next_row < before:
+            wanted = size if before is None else min(size, before - self._next_row)
             rows: list[list[str]] = []
             try:
-                for cells in itertools.islice(self._records, size):
+                for cells in itertools.islice(self._records, wanted):
                     rows.append(cells)
             except csv.Error as exc:
-                raise MalformedCsv(_malformed(number + len(rows), exc)) from exc
+                raise MalformedCsv(_malformed(self._next_row + len(rows), exc)) from exc
             if not rows:
                 return
-            yield RowBatch(number, rows)
-            number += len(rows)
+            yield RowBatch(self._next_row, rows)
+            self._next_row += len(rows)
 
-    def _decoded_lines(self, source: BinaryIO) -> Iterator[str]:
+    def _decoded_lines(self, source: BinaryIO, *, start_line: int, first_block: bool) -> Iterator[str]:
         # Decoded a block at a time and split by C code: a Python step per line costs more than csv's.
-        return itertools.chain.from_iterable(map(_lines_of_text, self._decoded_blocks(source)))
+        blocks = self._decoded_blocks(source, start_line=start_line, first_block=first_block)
+        return itertools.chain.from_iterable(map(_lines_of_text, blocks))
 
-    def _decoded_blocks(self, source: BinaryIO) -> Iterator[str]:
+    def _decoded_blocks(self, source: BinaryIO, *, start_line: int, first_block: bool) -> Iterator[str]:
         blocks = self._blocks(source)
-        first = next(blocks, b"")
-        _refuse_binary(first)
-        lines_before = 0
-        for block in itertools.chain([first.removeprefix(_BOM)], blocks):
+        if first_block:
+            first = next(blocks, b"")
+            _refuse_binary(first)
+            blocks = itertools.chain([first.removeprefix(_BOM)], blocks)
+        lines_before = start_line - 1
+        for block in blocks:
             yield _decode_block(block, lines_before)
             lines_before += block.count(b"\n")
 
     def _blocks(self, source: BinaryIO) -> Iterator[bytes]:
-        """Whole lines ending in b"\n", a quarter of a megabyte at a time (the last may have no line end)."""
-        pending = b""
-        while data := source.read(_BLOCK_BYTES):
-            self._bytes_read += len(data)
-            if self._bytes_read > self._max_bytes:
-                raise FileTooLarge(_too_large(self._max_bytes))
-            cut = data.rfind(b"\n") + 1
-            if cut:
-                yield pending + data[:cut]
-                pending = data[cut:]
-            else:
-                pending += data
-        if pending:
-            yield pending
+        return line_blocks(source, _BLOCK_BYTES, self._max_bytes)
+
+
+def line_blocks(source: BinaryIO, size: int, max_bytes: int | None = None) -> Iterator[bytes]:
+    """Whole lines ending in b"\n", about `size` bytes at a time (the last may have no line end);
+    FileTooLarge once more than `max_bytes` have been read."""
+    pending = b""
+    bytes_read = 0
+    while data := source.read(size):
+        bytes_read += len(data)
+        if max_bytes is not None and bytes_read > max_bytes:
+            raise FileTooLarge(_too_large(max_bytes))
+        cut = data.rfind(b"\n") + 1
+        if cut:
+            yield pending + data[:cut]
+            pending = data[cut:]
+        else:
+            pending += data
+    if pending:
+        yield pending
 
 
 def _lines_of_text(text: str) -> io.StringIO:

@@ -53,6 +53,9 @@ class LocalDirectory:
                 path.unlink()
 
 
+_COPY_BYTES = 1 << 20
+
+
 class _Lines:
     """Where csv.writer writes: text held until taken, so that its size is known before it lands."""
 
@@ -85,15 +88,17 @@ def _joined_if_plain(rows: Sequence[Sequence[str]]) -> str | None:
 class CsvFile:
     """Rows to a binary stream as UTF-8 CSV, counting records and bytes exactly."""
 
-    def __init__(self, stream: BinaryIO, header: Sequence[str], *, bom: bool = False) -> None:
+    def __init__(self, stream: BinaryIO, header: Sequence[str] | None, *, bom: bool = False) -> None:
+        """`header` None: the rows alone, to be appended to a file that has them (`append`)."""
         self._stream = stream
         self._out = _Lines()
         self._format = csv.writer(self._out)
         self.records = 0
         self.bytes_written = 0
-        if bom:
-            self._put(b"\xef\xbb\xbf")
-        self._put(self.encode(header))
+        if header is not None:
+            if bom:
+                self._put(b"\xef\xbb\xbf")
+            self._put(self.encode(header))
 
     def encode(self, cells: Sequence[str]) -> bytes:
         self._format.writerow(cells)
@@ -117,6 +122,12 @@ class CsvFile:
         self._put(data)
         self.records += records
 
+    def append(self, rows: BinaryIO, records: int) -> None:
+        """The rows another CsvFile wrote without a header: `records` of them, copied as they are."""
+        while data := rows.read(_COPY_BYTES):
+            self._put(data)
+        self.records += records
+
     def _put(self, data: bytes) -> None:
         self._stream.write(data)
         self.bytes_written += len(data)
@@ -126,14 +137,17 @@ class OpenFiles:
     """CSV files opened as a run needs them, committed together: leaving the block commits them all,
     unless an exception ends it or `discard` was called. A file full before the run ends (an
     Organizer file split by size) waits with the others, so that no import file ever appears without
-    its run's summary, nor for a run that turns out REJECTED."""
+    its run's summary, nor for a run that turns out REJECTED.
 
-    def __init__(self) -> None:
+    `headers=False`: rows only, for a part of a run that another appends to its own files."""
+
+    def __init__(self, *, headers: bool = True) -> None:
         self._open: dict[str, tuple[AbstractContextManager[BinaryIO], CsvFile]] = {}
+        self._headers = headers
 
     def open_csv(self, sink: OutputSink, name: str, header: Sequence[str], *, bom: bool = False) -> CsvFile:
         opener = sink.create(name)
-        csv_file = CsvFile(opener.__enter__(), header, bom=bom)
+        csv_file = CsvFile(opener.__enter__(), header if self._headers else None, bom=bom)
         self._open[name] = (opener, csv_file)
         return csv_file
 
