@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from conftest import EVENTS, ROOT
 from test_transform_mapping import RESULT_IDS
-from transform_helpers import NOW, run_in_one_pass, run_pipeline
+from transform_helpers import NOW, run_in_one_pass, run_in_two_processes, run_pipeline
 
 from phonebank.config import build_config
 from phonebank.models.summary import Summary
@@ -30,8 +30,9 @@ CONFIGS: dict[str, dict[str, Any]] = {
     "van-ids": {"van": {"result_ids": RESULT_IDS, "canvassed_by": 4242}},
 }
 CASES = [(sample, name) for sample in ("impactive", "thrutalk") for name in CONFIGS]
-RUNS = {"two-steps": run_pipeline, "one-pass": run_in_one_pass}
-"""The Lambdas' two steps, and `phonebank run`'s one pass: both must write these very files."""
+RUNS = {"two-steps": run_pipeline, "one-pass": run_in_one_pass, "two-processes": run_in_two_processes}
+"""The Lambdas' two steps, and `phonebank run`'s one pass in one process or two: all must write these
+very files."""
 
 
 def _files(root: Path) -> dict[str, bytes]:

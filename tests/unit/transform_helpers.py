@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from phonebank.config import PipelineConfig
+from phonebank.halves import TwoProcesses
 from phonebank.models.interaction import Interaction
 from phonebank.models.steps import ValidationReport
 from phonebank.models.summary import RowCounts, Summary
@@ -139,6 +140,26 @@ def run_in_one_pass(
     """As `run_pipeline`, in the one pass `phonebank run` makes over the file."""
     upload = InputFile(name=name, stream=io.BytesIO(data), size=len(data), folder_effort=effort)
     return validate_and_transform(upload, config, LocalDirectory(out), now)
+
+
+def run_in_two_processes(
+    data: bytes,
+    out: Path,
+    config: PipelineConfig,
+    *,
+    name: str = "upload.csv",
+    effort: str | None = None,
+    now: datetime = NOW,
+) -> Summary:
+    """As `run_in_one_pass`, with a second process taking the file's second half, however small."""
+    with tempfile.TemporaryDirectory() as input_dir:
+        path = Path(input_dir) / "upload.csv"
+        path.write_bytes(data)
+        with path.open("rb") as stream:
+            upload = InputFile(name=name, stream=stream, size=len(data), folder_effort=effort)
+            return validate_and_transform(
+                upload, config, LocalDirectory(out), now, two_processes=TwoProcesses(path, min_bytes=0)
+            )
 
 
 def read_rows(path: Path) -> list[dict[str, str]]:

@@ -10,6 +10,7 @@ from typing import BinaryIO
 
 from phonebank.config import PipelineConfig, load_config
 from phonebank.errors import PhonebankError
+from phonebank.halves import TwoProcesses, cores
 from phonebank.models.summary import Summary
 from phonebank.notify import render
 from phonebank.pipeline import (
@@ -75,7 +76,8 @@ def _run(args: argparse.Namespace, config: PipelineConfig) -> int:
     out = _output_folder(args.out)
     upload, stream = _open_input(args.file, args.effort)
     with stream:
-        summary = validate_and_transform(upload, config, out, datetime.now(UTC))
+        two_processes = None if args.one_process or cores() < 2 else TwoProcesses(args.file)
+        summary = validate_and_transform(upload, config, out, datetime.now(UTC), two_processes=two_processes)
     print(render(summary))
     if summary.status == "FAILED":
         return _failed(summary)
@@ -120,6 +122,12 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument(
             "--effort", help="the effort name for rows that have none (like incoming/<effort>/)"
         )
+        if name == "run":
+            command.add_argument(
+                "--one-process",
+                action="store_true",
+                help="check the whole file in this process, even a large file on a machine with two cores",
+            )
     return parser
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 from collections.abc import Iterator
@@ -9,6 +10,7 @@ from datetime import datetime
 from typing import BinaryIO
 
 from phonebank.config import PipelineConfig
+from phonebank.halves import ForkedSecondHalf, TwoProcesses
 from phonebank.models.interaction import Call
 from phonebank.models.steps import ValidationReport
 from phonebank.models.summary import Summary
@@ -70,13 +72,22 @@ def transform_step(
 
 
 def validate_and_transform(
-    upload: InputFile, config: PipelineConfig, out: OutputSink, now: datetime
+    upload: InputFile,
+    config: PipelineConfig,
+    out: OutputSink,
+    now: datetime,
+    *,
+    two_processes: TwoProcesses | None = None,
 ) -> Summary:
     """Both steps in one pass over the file, for `phonebank run`: the import files are written as rows
-    are accepted, and dropped unwritten unless the file turns out VALID, as the two steps would."""
-    with OpenFiles() as files:
+    are accepted, and dropped unwritten unless the file turns out VALID, as the two steps would.
+    `two_processes`: a second process takes the second half of a large file (`phonebank.halves`)."""
+    with OpenFiles() as files, contextlib.ExitStack() as halves:
         imports = ImportFiles(config, out, files)
-        report = validate_upload(upload, config, out, None, now, accept=imports.add)
+        second_half = None
+        if two_processes is not None:
+            second_half = halves.enter_context(ForkedSecondHalf(two_processes, config, imports))
+        report = validate_upload(upload, config, out, None, now, accept=imports.add, second_half=second_half)
         if report.status != "VALID":
             files.discard()
     summary = imports.summary(report) if report.status == "VALID" else report.as_summary().check_accounting()

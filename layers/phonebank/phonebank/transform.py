@@ -7,6 +7,9 @@ local date strings, a number's VAN phone, an outcome's results) is worked out on
 
 from __future__ import annotations
 
+import csv
+import sys
+from array import array
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -14,6 +17,7 @@ from datetime import datetime, timedelta, timezone, tzinfo
 from functools import partial
 from itertools import islice
 from operator import itemgetter
+from pathlib import Path
 from typing import NamedTuple, Protocol, TypeVar
 
 from phonebank.config import CallType, PipelineConfig
@@ -29,6 +33,8 @@ from phonebank.sinks import CsvFile, OpenFiles, OutputSink
 ORGANIZER_FILE = "organizer/organizer-phone-interactions-{:02d}.csv"
 VAN_NAMES_FILE = "van/van-canvass-results-by-name.csv"
 VAN_BULK_FILE = "van/van-canvass-results-bulk-import.csv"
+ORGANIZER_PART_FILE = ORGANIZER_FILE.format(1)
+"""A part's Organizer rows (`ImportFiles(part_of=...)`): all in one file, in input order."""
 
 BATCH_ROWS = 4096
 """Calls `transform_validated` hands on at once: large enough that per-batch work vanishes per row."""
@@ -42,6 +48,8 @@ Item = TypeVar("Item")
 class CallLike(Protocol):
     """What the transform reads of an accepted call: `Interaction` and `Call` both have it."""
 
+    @property
+    def row(self) -> int: ...
     @property
     def profile_id(self) -> str | None: ...
     @property
@@ -170,6 +178,12 @@ class _SystemTally:
         self.no_instruction += no_instruction
         self.results.update(results)
 
+    def add_tally(self, other: _SystemTally, sign: int = 1) -> None:
+        self.written += sign * other.written
+        self.no_id += sign * other.no_id
+        self.no_instruction += sign * other.no_instruction
+        self.results.update({result: sign * n for result, n in other.results.items()})
+
     def consent_changing(self) -> dict[str, int]:
         return {result: n for result, n in self.results.items() if result in CONSENT_CHANGING_RESULTS}
 
@@ -233,19 +247,49 @@ class _OrganizerFiles:
         return started
 
 
+@dataclass
+class _BuiltRows:
+    """One batch's import rows, not yet checked, each file's with the input row it came from."""
+
+    organizer: list[tuple[object, ...]] = field(default_factory=list)
+    names: list[tuple[object, ...]] = field(default_factory=list)
+    bulk: list[tuple[object, ...]] = field(default_factory=list)
+    sources: dict[str, list[int]] = field(default_factory=dict)
+    tallies: dict[System, _SystemTally] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ImportPart:
+    """What another process's `ImportFiles` wrote to `folder`, without headers: the records of each
+    file, with all Organizer rows in one file in input order, and what it counted."""
+
+    folder: Path
+    records: dict[str, int]
+    tallies: dict[System, _SystemTally]
+
+
 class ImportFiles:
     """Every import file of one run, fed accepted calls a batch at a time, in input order.
 
     Create it inside an `OpenFiles` block; ask for the summary once the block has committed the files.
+    `part_of`: the folder of `sink`, when this writes a part of a run for another process to
+    `absorb`: Organizer's rows then stay in one file (that process splits them), and each file's
+    rows are listed with the input row each came from.
     """
 
-    def __init__(self, config: PipelineConfig, sink: OutputSink, files: OpenFiles) -> None:
+    def __init__(
+        self, config: PipelineConfig, sink: OutputSink, files: OpenFiles, *, part_of: Path | None = None
+    ) -> None:
         self._config = config
         self._sink, self._files = sink, files
+        self._part_of = part_of
         limits = config.limits
-        self._organizer = _OrganizerFiles(
-            sink, files, limits.organizer_max_efforts_per_file, limits.organizer_max_file_bytes
-        )
+        if part_of is not None:
+            self._organizer = _OrganizerFiles(sink, files, sys.maxsize, sys.maxsize)
+        else:
+            self._organizer = _OrganizerFiles(
+                sink, files, limits.organizer_max_efforts_per_file, limits.organizer_max_file_bytes
+            )
         self._van_files: dict[str, CsvFile] = {}
         self._tally: dict[System, _SystemTally] = {"organizer": _SystemTally(), "van": _SystemTally()}
         self._bulk_enabled = not config.van_results_without_id
@@ -263,9 +307,30 @@ class ImportFiles:
 
     def add(self, calls: Sequence[CallLike]) -> None:
         """Write one batch of accepted calls: every row checked against its model before any is written."""
+        built = self._build(calls)
+        organizer = OrganizerRow.checked(built.organizer)
+        names = VanNamesRow.checked(built.names)
+        bulk = VanBulkRow.checked(built.bulk)
+        self._organizer.write(organizer)
+        if names:
+            self._van_file(VAN_NAMES_FILE, VanNamesRow.HEADER).write_rows(names)
+        if bulk:
+            self._van_file(VAN_BULK_FILE, VanBulkRow.HEADER).write_rows(bulk)
+        if self._part_of is not None:
+            for name, sources in built.sources.items():
+                if not sources:
+                    continue
+                with (self._part_of / _sources_file(name)).open("ab") as stream:
+                    array("I", sources).tofile(stream)
+        for system, tally in built.tallies.items():
+            self._tally[system].add_tally(tally)
+
+    def _build(self, calls: Sequence[CallLike]) -> _BuiltRows:
         organizer_rows: list[tuple[object, ...]] = []
         names_rows: list[tuple[object, ...]] = []
         bulk_rows: list[tuple[object, ...]] = []
+        organizer_sources: list[int] = []
+        van_sources: list[int] = []
         organizer_no_id = organizer_no_instruction = van_no_id = van_no_instruction = 0
         # The loop runs once a row: what it reads often is bound to local names first.
         zone, hours, two_digits = self._config.campaign_zone, self._local_hours, _TWO_DIGITS
@@ -296,6 +361,7 @@ class ImportFiles:
             elif (result := organizer_results[call.outcome]) is None:
                 organizer_no_instruction += 1
             else:
+                organizer_sources.append(call.row)
                 organizer_rows.append(
                     (
                         profile_id,
@@ -317,26 +383,58 @@ class ImportFiles:
             else:
                 national, country = van_phones[call.phone] if us_phone is None else (us_phone[2:], "US")
                 for contact_type, van_result, contact_type_id, result_id in instructions:
+                    van_sources.append(call.row)
                     names_rows.append((van_id, van_date, national, contact_type, van_result))
                     if bulk_enabled:
                         bulk_rows.append(
                             (van_id, contact_type_id, result_id, van_instant, canvassed_by, national, country)
                         )
 
-        organizer = OrganizerRow.checked(organizer_rows)
-        names = VanNamesRow.checked(names_rows)
-        bulk = VanBulkRow.checked(bulk_rows)
-        self._organizer.write(organizer)
-        if names:
-            self._van_file(VAN_NAMES_FILE, VanNamesRow.HEADER).write_rows(names)
-        if bulk:
-            self._van_file(VAN_BULK_FILE, VanBulkRow.HEADER).write_rows(bulk)
-        organizer_tally, van_tally = self._tally["organizer"], self._tally["van"]
+        organizer_tally, van_tally = _SystemTally(), _SystemTally()
         organizer_tally.add(
-            len(organizer), organizer_no_id, organizer_no_instruction, map(itemgetter(6), organizer)
+            len(organizer_rows), organizer_no_id, organizer_no_instruction, map(itemgetter(6), organizer_rows)
         )
         van_written = len(calls) - van_no_id - van_no_instruction
-        van_tally.add(van_written, van_no_id, van_no_instruction, map(itemgetter(4), names))
+        van_tally.add(van_written, van_no_id, van_no_instruction, map(itemgetter(4), names_rows))
+        return _BuiltRows(
+            organizer_rows,
+            names_rows,
+            bulk_rows,
+            {
+                ORGANIZER_PART_FILE: organizer_sources,
+                VAN_NAMES_FILE: van_sources,
+                **({VAN_BULK_FILE: van_sources} if bulk_enabled else {}),
+            },
+            {"organizer": organizer_tally, "van": van_tally},
+        )
+
+    def part(self) -> ImportPart:
+        """What this ImportFiles, made with `part_of`, hands to another process's `absorb`."""
+        assert self._part_of is not None, "part() is for an ImportFiles made with part_of"
+        written = [*self._organizer.written, *self._van_files.items()]
+        return ImportPart(self._part_of, {name: csv_file.records for name, csv_file in written}, self._tally)
+
+    def absorb(self, part: ImportPart, repeats: Sequence[CallLike]) -> None:
+        """Write another process's rows (`part`) after the last rows written here, as if written here,
+        but for those of `repeats`: calls it accepted that turned out to repeat one accepted here."""
+        removed = {call.row for call in repeats}
+        if part.records.get(ORGANIZER_PART_FILE):
+            # Split into files here: which file a row goes to depends on the rows before it.
+            for rows in _part_rows(part.folder, ORGANIZER_PART_FILE, removed):
+                self._organizer.write(rows)
+        for name, header in ((VAN_NAMES_FILE, VanNamesRow.HEADER), (VAN_BULK_FILE, VanBulkRow.HEADER)):
+            if not (records := part.records.get(name)):
+                continue
+            if removed:
+                for rows in _part_rows(part.folder, name, removed):
+                    self._van_file(name, header).write_rows(rows)
+            else:
+                with (part.folder / name).open("rb") as data:
+                    self._van_file(name, header).append(data, records)
+        for system, tally in part.tallies.items():
+            self._tally[system].add_tally(tally)
+        for system, tally in self._build(repeats).tallies.items():
+            self._tally[system].add_tally(tally, sign=-1)
 
     def _van_file(self, name: str, header: list[str]) -> CsvFile:
         if name not in self._van_files:
@@ -379,6 +477,26 @@ class ImportFiles:
             }
         )
         return summary.check_accounting()
+
+
+def _sources_file(name: str) -> str:
+    return f"{name}.rows"
+
+
+def _part_rows(folder: Path, name: str, removed: set[int]) -> Iterator[list[Cells]]:
+    """A part's file `name`, a batch of rows at a time, without the rows that came from `removed`."""
+    with (
+        (folder / name).open(encoding="utf-8", newline="") as text,
+        (folder / _sources_file(name)).open("rb") as sources_file,
+    ):
+        for batch in _batches(csv.reader(text), BATCH_ROWS):
+            kept = batch
+            if removed:
+                sources = array("I")
+                sources.fromfile(sources_file, len(batch))
+                kept = [row for row, source in zip(batch, sources, strict=True) if source not in removed]
+            if kept:
+                yield list(map(tuple, kept))
 
 
 def _batches(items: Iterable[Item], size: int) -> Iterator[list[Item]]:

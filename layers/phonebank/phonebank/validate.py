@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import csv
+import heapq
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 from itertools import count, repeat
 from operator import itemgetter
-from typing import Any, BinaryIO, cast
+from pathlib import Path
+from typing import Any, BinaryIO, NamedTuple, Protocol, cast
 
 from pydantic import ValidationError
 from pydantic_core import PydanticCustomError
@@ -32,7 +35,7 @@ from phonebank.models.report import DuplicateRow, ErrorRow
 from phonebank.models.steps import ValidationReport
 from phonebank.models.summary import ErrorReason, OutputFile, RowCounts
 from phonebank.reader import CsvStream, DataRow, RowBatch
-from phonebank.sinks import CsvFile, OpenFiles, OutputSink
+from phonebank.sinks import CsvFile, LocalDirectory, OpenFiles, OutputSink
 
 ERRORS_FILE = "errors.csv"
 DUPLICATES_FILE = "duplicates.csv"
@@ -59,6 +62,61 @@ AcceptCalls = Callable[[Sequence[Call]], None]
 """Takes the accepted rows a batch at a time, in input order (`phonebank run` builds the imports)."""
 
 
+@dataclass(frozen=True)
+class FileSetup:
+    """What a file's header decided: all that checking any stretch of its rows needs."""
+
+    header: list[str]
+    delimiter: str
+    columns: ColumnMap
+    context: RowContext
+
+
+class RepeatedRow(NamedTuple):
+    """A row another process accepted that repeats `first`, a row this process accepted."""
+
+    first: int
+    cells: list[str]
+
+
+@dataclass(frozen=True)
+class CheckedPart:
+    """What another process made of the file's rows from one row to the end: its counts, and its
+    report files' rows (written without headers) in `folder`; `repeats`, by row, the rows it
+    accepted that repeat one before its part (it could not know)."""
+
+    counts: Counter[str]
+    reasons: Counter[str]
+    by_outcome: Counter[str]
+    by_effort: Counter[str]
+    errors: int
+    duplicates: int
+    folder: Path
+    one_line_per_row: bool
+    repeats: dict[int, RepeatedRow] = field(default_factory=dict)
+
+
+class SecondHalf(Protocol):
+    """Another process checking the file's later rows while this one checks the earlier ones."""
+
+    def start(self, setup: FileSetup) -> int | None:
+        """The row the other process starts at, or None when this process checks the whole file."""
+        ...
+
+    def finish(self, first_rows: FirstRows) -> CheckedPart | None:
+        """Its part, with the rows that repeat one of `first_rows` (the rows before it); None if it
+        failed, and this process checks the later rows itself."""
+        ...
+
+    def write_imports(self, repeats: Sequence[Call]) -> None:
+        """Write its import rows after this process's, but for those of `repeats`."""
+        ...
+
+    def cancel(self) -> None:
+        """Stop it: this process checks the later rows itself."""
+        ...
+
+
 def validate_upload(
     upload: InputFile,
     config: PipelineConfig,
@@ -67,15 +125,17 @@ def validate_upload(
     now: datetime,
     *,
     accept: AcceptCalls | None = None,
+    second_half: SecondHalf | None = None,
 ) -> ValidationReport:
     """Sort every row into accepted, rejected, duplicate or not dialed, and decide if the file may go on.
 
     Writes `errors.csv` (always) and `duplicates.csv` (when there are any) to `reports`, the accepted
     rows to `work` (the transformer's input, when it runs apart) and hands them to `accept`, if given.
-    A file that cannot be read at all gives a FAILED report, not an exception.
+    With `second_half`, another process checks the later rows at the same time. A file that cannot be
+    read at all gives a FAILED report, not an exception.
     """
     try:
-        return _validate(upload, config, reports, work, accept, now=now)
+        return _validate(upload, config, reports, work, accept=accept, second_half=second_half, now=now)
     except InputFileError as exc:
         return ValidationReport(
             status="FAILED",
@@ -90,18 +150,19 @@ def _validate(
     config: PipelineConfig,
     reports: OutputSink,
     work: OutputSink | None,
-    accept: AcceptCalls | None,
     *,
+    accept: AcceptCalls | None,
+    second_half: SecondHalf | None,
     now: datetime,
 ) -> ValidationReport:
     stream = CsvStream(upload.stream, config.limits.max_input_bytes, upload.size)
     if not any(stream.header):
         raise _blank_first_line(stream.rows())
     columns = map_columns(stream.header)
-    first_rows = FirstRows()
-    checker = _RowChecker(
+    setup = FileSetup(
+        stream.header,
+        stream.delimiter,
         columns,
-        first_rows,
         RowContext(
             config=config,
             source_zone=config.source_zone(columns.dialer),
@@ -110,57 +171,169 @@ def _validate(
             service=columns.service_name,
         ),
     )
-    own_header = stream.header[checker.own_columns]
+    # Started before any output is open, so that the other process holds none of this one's files.
+    later_rows = None if second_half is None else second_half.start(setup)
+    first_rows = FirstRows()
     with first_rows, OpenFiles() as files:
-        errors = files.open_csv(reports, ERRORS_FILE, ErrorRow.header(own_header), bom=True)
-        validated = None if work is None else files.open_csv(work, VALIDATED_ROWS_FILE, list(Call._fields))
-        duplicates: CsvFile | None = None
-        for batch in stream.batches(BATCH_ROWS):
+        validation = _Validation(setup, first_rows, files, reports=reports, work=work, accept=accept)
+        validation.check(stream.batches(BATCH_ROWS, before=later_rows))
+        part = None
+        if second_half is not None and later_rows is not None:
+            # Rows numbered by counting line ends hold only if no earlier row took two lines.
+            if stream.one_line_per_row():
+                part = second_half.finish(first_rows)
+            else:
+                second_half.cancel()
+        if part is None:
+            validation.check(stream.batches(BATCH_ROWS))
+        else:
+            assert second_half is not None
+            second_half.write_imports(validation.absorb(part))
+        if validation.checker.counts["rows_read"] == 0:
+            raise HeaderOnly(
+                "The file has a header but no rows. Export the call results again with the rows."
+            )
+    return validation.report(upload.name, reports, config)
+
+
+def check_part(
+    stream: CsvStream, setup: FileSetup, first_rows: FirstRows, folder: Path, accept: AcceptCalls
+) -> CheckedPart:
+    """Check the rest of `stream` for another process (`SecondHalf`): the report files' rows go to
+    `folder`, without headers; the accepted rows to `accept`."""
+    with OpenFiles(headers=False) as files:
+        validation = _Validation(
+            setup, first_rows, files, reports=LocalDirectory(folder), work=None, accept=accept
+        )
+        validation.check(stream.batches(BATCH_ROWS))
+    checker = validation.checker
+    return CheckedPart(
+        counts=checker.counts,
+        reasons=checker.reasons,
+        by_outcome=checker.by_outcome,
+        by_effort=checker.by_effort,
+        errors=validation.errors.records,
+        duplicates=0 if validation.duplicates is None else validation.duplicates.records,
+        folder=folder,
+        one_line_per_row=stream.one_line_per_row(),
+    )
+
+
+class _Validation:
+    """The rows one process checks: the checker's counts, and the report files it writes."""
+
+    def __init__(
+        self,
+        setup: FileSetup,
+        first_rows: FirstRows,
+        files: OpenFiles,
+        *,
+        reports: OutputSink,
+        work: OutputSink | None,
+        accept: AcceptCalls | None,
+    ) -> None:
+        self.checker = _RowChecker(setup.columns, first_rows, setup.context)
+        self._own_header = setup.header[self.checker.own_columns]
+        self._files, self._reports, self._accept = files, reports, accept
+        self.errors = files.open_csv(reports, ERRORS_FILE, ErrorRow.header(self._own_header), bom=True)
+        self._validated = (
+            None if work is None else files.open_csv(work, VALIDATED_ROWS_FILE, list(Call._fields))
+        )
+        self.duplicates: CsvFile | None = None
+
+    def check(self, batches: Iterable[RowBatch]) -> None:
+        errors, validated, accept = self.errors, self._validated, self._accept
+        for batch in batches:
             accepted: list[Call] = []
-            for verdict in checker.check_batch(batch):
+            for verdict in self.checker.check_batch(batch):
                 if isinstance(verdict, Call):
                     accepted.append(verdict)
                 elif isinstance(verdict, ErrorRow):
                     errors.write(verdict.to_cells())
                 elif isinstance(verdict, DuplicateRow):
-                    if duplicates is None:
-                        duplicates = files.open_csv(reports, DUPLICATES_FILE, DuplicateRow.header(own_header))
-                    duplicates.write(verdict.to_cells())
+                    self._duplicates_file().write(verdict.to_cells())
             if validated is not None:
                 validated.write_rows([call.to_cells() for call in accepted])
             if accept is not None:
                 accept(accepted)
-        if checker.counts["rows_read"] == 0:
-            raise HeaderOnly(
-                "The file has a header but no rows. Export the call results again with the rows."
+
+    def absorb(self, part: CheckedPart) -> list[Call]:
+        """Count another process's rows as checked here, after the last row this one checked; return
+        the calls it accepted that repeat one accepted here (`part.repeats`), now duplicates."""
+        checker = self.checker
+        for mine, theirs in (
+            (checker.counts, part.counts),
+            (checker.reasons, part.reasons),
+            (checker.by_outcome, part.by_outcome),
+            (checker.by_effort, part.by_effort),
+        ):
+            mine.update(theirs)
+        with (part.folder / ERRORS_FILE).open("rb") as rows:
+            self.errors.append(rows, part.errors)
+        repeats = sorted(part.repeats.items())
+        calls = [checker.repeated(DataRow(row, repeat.cells)) for row, repeat in repeats]
+        if not repeats:
+            if part.duplicates:
+                with (part.folder / DUPLICATES_FILE).open("rb") as rows:
+                    self._duplicates_file().append(rows, part.duplicates)
+            return calls
+        new_duplicates = [
+            DuplicateRow(
+                row=row, duplicate_of=repeat.first, cells=repeat.cells[checker.own_columns]
+            ).to_cells()
+            for row, repeat in repeats
+        ]
+        with (part.folder / DUPLICATES_FILE).open(encoding="utf-8", newline="") as text:
+            # A duplicate of a row that turned out to repeat an earlier one names the earliest.
+            their_rows = (
+                [cells[0], str(part.repeats[int(cells[1])].first), *cells[2:]]
+                if int(cells[1]) in part.repeats
+                else cells
+                for cells in csv.reader(text)
             )
-    counts = checker.result_counts()
-    written = [
-        OutputFile(
-            system="report", name=ERRORS_FILE, location=reports.location(ERRORS_FILE), records=errors.records
-        )
-    ]
-    if duplicates is not None:
-        written.append(
+            for cells in heapq.merge(their_rows, new_duplicates, key=lambda cells: int(cells[0])):
+                self._duplicates_file().write(cells)
+        return calls
+
+    def _duplicates_file(self) -> CsvFile:
+        if self.duplicates is None:
+            self.duplicates = self._files.open_csv(
+                self._reports, DUPLICATES_FILE, DuplicateRow.header(self._own_header)
+            )
+        return self.duplicates
+
+    def report(self, name: str, reports: OutputSink, config: PipelineConfig) -> ValidationReport:
+        checker = self.checker
+        counts = checker.result_counts()
+        written = [
             OutputFile(
                 system="report",
-                name=DUPLICATES_FILE,
-                location=reports.location(DUPLICATES_FILE),
-                records=duplicates.records,
+                name=ERRORS_FILE,
+                location=reports.location(ERRORS_FILE),
+                records=self.errors.records,
             )
+        ]
+        if self.duplicates is not None:
+            written.append(
+                OutputFile(
+                    system="report",
+                    name=DUPLICATES_FILE,
+                    location=reports.location(DUPLICATES_FILE),
+                    records=self.duplicates.records,
+                )
+            )
+        over_limit = counts.reject_rate > config.limits.max_reject_rate
+        return ValidationReport(
+            status="REJECTED" if over_limit else "VALID",
+            input=name,
+            dialer=checker.columns.service_name or None,
+            counts=counts,
+            max_reject_rate=config.limits.max_reject_rate,
+            top_errors=[ErrorReason(reason=r, count=n) for r, n in checker.reasons.most_common(TOP_ERRORS)],
+            by_outcome=dict(checker.by_outcome.most_common()),
+            by_effort=dict(checker.by_effort.most_common()),
+            files=written,
         )
-    over_limit = counts.reject_rate > config.limits.max_reject_rate
-    return ValidationReport(
-        status="REJECTED" if over_limit else "VALID",
-        input=upload.name,
-        dialer=columns.service_name or None,
-        counts=counts,
-        max_reject_rate=config.limits.max_reject_rate,
-        top_errors=[ErrorReason(reason=r, count=n) for r, n in checker.reasons.most_common(TOP_ERRORS)],
-        by_outcome=dict(checker.by_outcome.most_common()),
-        by_effort=dict(checker.by_effort.most_common()),
-        files=written,
-    )
 
 
 def _blank_first_line(rows: Iterator[DataRow]) -> InputFileError:
@@ -377,6 +550,20 @@ class _RowChecker:
         except ValidationError as exc:
             return [f"{self._column(str(e['loc'][0]))}: {e['msg']}" for e in exc.errors()]
         raise AssertionError("a field rule refused a row that the model accepts")
+
+    def repeated(self, row: DataRow) -> Call:
+        """A row another process counted as accepted that repeats a row accepted here: counted again,
+        as a duplicate; its call, to take back from the imports."""
+        fields = DialerRow.fields_of(self._values(row.cells), self.context)
+        assert fields is not None, "a repeated row was accepted, so its fields are valid"
+        call = Call(row.number, **fields)
+        self.counts["accepted"] -= 1
+        self.counts["duplicates"] += 1
+        # Never to 0: the row it repeats has the same outcome and effort, and was counted here.
+        self.by_outcome[call.outcome] -= 1
+        if call.effort:
+            self.by_effort[call.effort] -= 1
+        return call
 
     def _accept_once(self, number: int, cells: list[str], call: Call) -> Call | DuplicateRow:
         first = self._first_rows.first_row(text_key(call.identity()), number)
