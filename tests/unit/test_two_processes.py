@@ -77,10 +77,12 @@ def assert_same_outputs(data: bytes, tmp_path: Path, config: PipelineConfig) -> 
 def test_a_clean_file_is_split_and_written_as_one_process_writes_it(
     tmp_path: Path, config: PipelineConfig, parts_taken: list[CheckedPart | None]
 ) -> None:
-    # Given a file of distinct rows in seven efforts, a few of them invalid
+    # Given a file of distinct rows in seven efforts, a few of them invalid, and an effort whose name
+    # has to be quoted in the second half
     body = rows(3000)
     for index in (10, 1700, 2999):
         body[index] = distinct_row(index, phone_number="555-0100")
+    body[2100] = distinct_row(2100, effort_name="Phones, Evening")
     data = csv_bytes(IMPACTIVE_HEADER, body)
 
     # When it runs in one process and in two

@@ -111,6 +111,16 @@ class CsvFile:
             text = self._out.take()
         return text.encode("utf-8")
 
+    def encode_measured(self, rows: Sequence[Sequence[str]]) -> tuple[bytes, list[int]]:
+        """`encode_rows`, and each row's length in bytes: where another process can cut them apart."""
+        text = _joined_if_plain(rows)
+        if text is None:
+            lines = list(map(self.encode, rows))
+            return b"".join(lines), list(map(len, lines))
+        data = text.encode("utf-8")
+        # Plain rows hold no line end of their own: each ends at its CRLF.
+        return data, [len(line) + 2 for line in data.split(b"\r\n")[:-1]]
+
     def write(self, cells: Sequence[str]) -> None:
         self.write_encoded(self.encode(cells))
 

@@ -7,18 +7,17 @@ local date strings, a number's VAN phone, an outcome's results) is worked out on
 
 from __future__ import annotations
 
-import csv
-import sys
+import contextlib
 from array import array
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone, tzinfo
 from functools import partial
-from itertools import islice
+from itertools import accumulate, islice
 from operator import itemgetter
 from pathlib import Path
-from typing import NamedTuple, Protocol, TypeVar
+from typing import BinaryIO, NamedTuple, Protocol, TypeVar
 
 from phonebank.config import CallType, PipelineConfig
 from phonebank.memo import Memo
@@ -35,6 +34,8 @@ VAN_NAMES_FILE = "van/van-canvass-results-by-name.csv"
 VAN_BULK_FILE = "van/van-canvass-results-bulk-import.csv"
 ORGANIZER_PART_FILE = ORGANIZER_FILE.format(1)
 """A part's Organizer rows (`ImportFiles(part_of=...)`): all in one file, in input order."""
+_LENGTHS, _SOURCES, _EFFORTS = ".lengths", ".sources", ".efforts"
+"""Beside each file of a part: each row's length in bytes, its input row, its effort (Organizer)."""
 
 BATCH_ROWS = 4096
 """Calls `transform_validated` hands on at once: large enough that per-batch work vanishes per row."""
@@ -229,15 +230,32 @@ class _OrganizerFiles:
             shares[self._group_of[row[1]]].append(row)
         return shares
 
+    def write_lines(self, efforts: list[str], lines: list[bytes]) -> None:
+        """Rows already encoded (`lines`, another process's), each with its effort, in order."""
+        if efforts and set(efforts) <= self._group_of.keys():
+            shares: dict[CsvFile, list[bytes]] = {}
+            for effort, line in zip(efforts, lines, strict=True):
+                shares.setdefault(self._current[self._group_of[effort]][1], []).append(line)
+            joined = [(csv_file, b"".join(share), len(share)) for csv_file, share in shares.items()]
+            if all(csv_file.bytes_written + len(data) <= self._max_bytes for csv_file, data, _ in joined):
+                for csv_file, data, records in joined:
+                    csv_file.write_encoded(data, records=records)
+                return
+        for effort, line in zip(efforts, lines, strict=True):
+            self._write_line(effort, line)
+
     def _write_one(self, row: Cells) -> None:
-        group = self._group_of.setdefault(row[1], len(self._group_of) // self._max_efforts)
-        current = self._current.get(group)
-        if current is None:
-            current = self._start(group)
-        line = current[1].encode(row)
-        if current[1].records and current[1].bytes_written + len(line) > self._max_bytes:
-            current = self._start(group)
-        current[1].write_encoded(line)
+        self._write_line(row[1], self._file_for(row[1]).encode(row))
+
+    def _write_line(self, effort: str, line: bytes) -> None:
+        current = self._file_for(effort)
+        if current.records and current.bytes_written + len(line) > self._max_bytes:
+            current = self._start(self._group_of[effort])[1]
+        current.write_encoded(line)
+
+    def _file_for(self, effort: str) -> CsvFile:
+        group = self._group_of.setdefault(effort, len(self._group_of) // self._max_efforts)
+        return (self._current.get(group) or self._start(group))[1]
 
     def _start(self, group: int) -> tuple[str, CsvFile]:
         name = ORGANIZER_FILE.format(len(self.written) + 1)
@@ -261,11 +279,13 @@ class _BuiltRows:
 @dataclass(frozen=True)
 class ImportPart:
     """What another process's `ImportFiles` wrote to `folder`, without headers: the records of each
-    file, with all Organizer rows in one file in input order, and what it counted."""
+    file, with all Organizer rows in one file in input order, and what it counted. Beside each file,
+    each row's length in bytes and input row, and for Organizer its effort (an index in `efforts`)."""
 
     folder: Path
     records: dict[str, int]
     tallies: dict[System, _SystemTally]
+    efforts: list[str]
 
 
 class ImportFiles:
@@ -283,13 +303,12 @@ class ImportFiles:
         self._config = config
         self._sink, self._files = sink, files
         self._part_of = part_of
+        self._part_files: dict[str, CsvFile] = {}
+        self._effort_index: dict[str, int] = {}
         limits = config.limits
-        if part_of is not None:
-            self._organizer = _OrganizerFiles(sink, files, sys.maxsize, sys.maxsize)
-        else:
-            self._organizer = _OrganizerFiles(
-                sink, files, limits.organizer_max_efforts_per_file, limits.organizer_max_file_bytes
-            )
+        self._organizer = _OrganizerFiles(
+            sink, files, limits.organizer_max_efforts_per_file, limits.organizer_max_file_bytes
+        )
         self._van_files: dict[str, CsvFile] = {}
         self._tally: dict[System, _SystemTally] = {"organizer": _SystemTally(), "van": _SystemTally()}
         self._bulk_enabled = not config.van_results_without_id
@@ -311,19 +330,36 @@ class ImportFiles:
         organizer = OrganizerRow.checked(built.organizer)
         names = VanNamesRow.checked(built.names)
         bulk = VanBulkRow.checked(built.bulk)
-        self._organizer.write(organizer)
-        if names:
-            self._van_file(VAN_NAMES_FILE, VanNamesRow.HEADER).write_rows(names)
-        if bulk:
-            self._van_file(VAN_BULK_FILE, VanBulkRow.HEADER).write_rows(bulk)
         if self._part_of is not None:
-            for name, sources in built.sources.items():
-                if not sources:
-                    continue
-                with (self._part_of / _sources_file(name)).open("ab") as stream:
-                    array("I", sources).tofile(stream)
+            self._write_part(
+                self._part_of,
+                built,
+                {ORGANIZER_PART_FILE: organizer, VAN_NAMES_FILE: names, VAN_BULK_FILE: bulk},
+            )
+        else:
+            self._organizer.write(organizer)
+            if names:
+                self._van_file(VAN_NAMES_FILE, VanNamesRow.HEADER).write_rows(names)
+            if bulk:
+                self._van_file(VAN_BULK_FILE, VanBulkRow.HEADER).write_rows(bulk)
         for system, tally in built.tallies.items():
             self._tally[system].add_tally(tally)
+
+    def _write_part(self, folder: Path, built: _BuiltRows, rows_of: dict[str, list[Cells]]) -> None:
+        for name, rows in rows_of.items():
+            if not rows:
+                continue
+            if name not in self._part_files:
+                self._part_files[name] = self._files.open_csv(self._sink, name, _HEADERS[name])
+            data, lengths = self._part_files[name].encode_measured(rows)
+            self._part_files[name].write_encoded(data, records=len(rows))
+            side = {_LENGTHS: lengths, _SOURCES: built.sources[name]}
+            if name == ORGANIZER_PART_FILE:
+                index = self._effort_index
+                side[_EFFORTS] = [index.setdefault(effort, len(index)) for effort in map(itemgetter(1), rows)]
+            for suffix, values in side.items():
+                with (folder / f"{name}{suffix}").open("ab") as stream:
+                    array("I", values).tofile(stream)
 
     def _build(self, calls: Sequence[CallLike]) -> _BuiltRows:
         organizer_rows: list[tuple[object, ...]] = []
@@ -411,8 +447,8 @@ class ImportFiles:
     def part(self) -> ImportPart:
         """What this ImportFiles, made with `part_of`, hands to another process's `absorb`."""
         assert self._part_of is not None, "part() is for an ImportFiles made with part_of"
-        written = [*self._organizer.written, *self._van_files.items()]
-        return ImportPart(self._part_of, {name: csv_file.records for name, csv_file in written}, self._tally)
+        records = {name: csv_file.records for name, csv_file in self._part_files.items()}
+        return ImportPart(self._part_of, records, self._tally, list(self._effort_index))
 
     def absorb(self, part: ImportPart, repeats: Sequence[CallLike]) -> None:
         """Write another process's rows (`part`) after the last rows written here, as if written here,
@@ -420,14 +456,14 @@ class ImportFiles:
         removed = {call.row for call in repeats}
         if part.records.get(ORGANIZER_PART_FILE):
             # Split into files here: which file a row goes to depends on the rows before it.
-            for rows in _part_rows(part.folder, ORGANIZER_PART_FILE, removed):
-                self._organizer.write(rows)
+            for lines, efforts in _part_lines(part.folder, ORGANIZER_PART_FILE, removed):
+                self._organizer.write_lines(list(map(part.efforts.__getitem__, efforts)), lines)
         for name, header in ((VAN_NAMES_FILE, VanNamesRow.HEADER), (VAN_BULK_FILE, VanBulkRow.HEADER)):
             if not (records := part.records.get(name)):
                 continue
             if removed:
-                for rows in _part_rows(part.folder, name, removed):
-                    self._van_file(name, header).write_rows(rows)
+                for lines, _ in _part_lines(part.folder, name, removed):
+                    self._van_file(name, header).write_encoded(b"".join(lines), records=len(lines))
             else:
                 with (part.folder / name).open("rb") as data:
                     self._van_file(name, header).append(data, records)
@@ -479,24 +515,44 @@ class ImportFiles:
         return summary.check_accounting()
 
 
-def _sources_file(name: str) -> str:
-    return f"{name}.rows"
+_HEADERS = {
+    ORGANIZER_PART_FILE: OrganizerRow.HEADER,
+    VAN_NAMES_FILE: VanNamesRow.HEADER,
+    VAN_BULK_FILE: VanBulkRow.HEADER,
+}
 
 
-def _part_rows(folder: Path, name: str, removed: set[int]) -> Iterator[list[Cells]]:
-    """A part's file `name`, a batch of rows at a time, without the rows that came from `removed`."""
+def _part_lines(folder: Path, name: str, removed: set[int]) -> Iterator[tuple[list[bytes], array[int]]]:
+    """A part's file `name` as encoded rows, a batch at a time, with their efforts (Organizer's;
+    else empty), without the rows that came from `removed`."""
+    efforts_path = folder / f"{name}{_EFFORTS}"
     with (
-        (folder / name).open(encoding="utf-8", newline="") as text,
-        (folder / _sources_file(name)).open("rb") as sources_file,
+        (folder / name).open("rb") as body,
+        (folder / f"{name}{_LENGTHS}").open("rb") as lengths_file,
+        (folder / f"{name}{_SOURCES}").open("rb") as sources_file,
+        contextlib.ExitStack() as optional,
     ):
-        for batch in _batches(csv.reader(text), BATCH_ROWS):
-            kept = batch
+        efforts_file = optional.enter_context(efforts_path.open("rb")) if efforts_path.exists() else None
+        while lengths := _read_numbers(lengths_file, BATCH_ROWS):
+            data = body.read(sum(lengths))
+            ends = list(accumulate(lengths))
+            lines = list(map(data.__getitem__, map(slice, [0, *ends[:-1]], ends)))
+            efforts = array("I") if efforts_file is None else _read_numbers(efforts_file, len(lines))
             if removed:
-                sources = array("I")
-                sources.fromfile(sources_file, len(batch))
-                kept = [row for row, source in zip(batch, sources, strict=True) if source not in removed]
-            if kept:
-                yield list(map(tuple, kept))
+                sources = _read_numbers(sources_file, len(lines))
+                kept = [index for index, source in enumerate(sources) if source not in removed]
+                lines = list(map(lines.__getitem__, kept))
+                if efforts_file is not None:
+                    efforts = array("I", map(efforts.__getitem__, kept))
+            if lines:
+                yield lines, efforts
+
+
+def _read_numbers(stream: BinaryIO, count: int) -> array[int]:
+    numbers = array("I")
+    with contextlib.suppress(EOFError):  # the last batch is short: fromfile keeps what there was
+        numbers.fromfile(stream, count)
+    return numbers
 
 
 def _batches(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
