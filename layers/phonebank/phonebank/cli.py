@@ -30,15 +30,22 @@ class _Progress:
 
     def __init__(self, stream: BinaryIO, total: int) -> None:
         self._stream, self._total, self._done, self._shown = stream, max(total, 1), 0, -1
+        self._ended = False
 
     def read(self, size: int = -1) -> bytes:
         data = self._stream.read(size)
         self._done += len(data)
-        percent = self._done * 100 // self._total
-        if percent != self._shown:
-            self._shown = percent
-            sys.stderr.write(f"\r[{'#' * (percent // 4):<25}] {percent:3d}%" + ("\n" if not data else ""))
+        self._draw(self._done * 100 // self._total, finished=not data)
         return data
+
+    def finish(self) -> None:
+        """Draw the bar full: a second process may have read the end of the file (phonebank.halves)."""
+        self._draw(100, finished=True)
+
+    def _draw(self, percent: int, *, finished: bool) -> None:
+        if percent != self._shown or (finished and not self._ended):
+            self._shown, self._ended = percent, finished
+            sys.stderr.write(f"\r[{'#' * (percent // 4):<25}] {percent:3d}%" + ("\n" if finished else ""))
 
 
 def _open_input(path: Path, effort: str | None) -> tuple[InputFile, BinaryIO]:
@@ -78,6 +85,8 @@ def _run(args: argparse.Namespace, config: PipelineConfig) -> int:
     with stream:
         two_processes = None if args.one_process or cores() < 2 else TwoProcesses(args.file)
         summary = validate_and_transform(upload, config, out, datetime.now(UTC), two_processes=two_processes)
+    if isinstance(upload.stream, _Progress):
+        upload.stream.finish()
     print(render(summary))
     if summary.status == "FAILED":
         return _failed(summary)
