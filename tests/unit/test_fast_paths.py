@@ -107,3 +107,29 @@ def test_first_rows_answers_like_a_dict_across_runs_and_blocks(
             key = text_key(f"person {sample.randrange(700)}")
             # Then every answer is the row where the identity was first seen
             assert remembered.first_row(key, row) == expected.setdefault(key, row)
+
+
+@pytest.mark.parametrize("parts", [1, 2])
+def test_first_rows_hands_over_every_key_and_looks_up_without_remembering(
+    parts: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given keys spread over settled runs and the recent dict, some offered twice
+    monkeypatch.setattr("phonebank.dedupe._RECENT_LIMIT", 16)
+    with FirstRows(parts=parts) as remembered:
+        expected: dict[int, int] = {}
+        for row in range(2, 200):
+            key = text_key(f"person {row % 150}")
+            expected.setdefault(key, remembered.first_row(key, row))
+
+        # When its keys are handed over (to the first process, by a second) and looked up
+        handed = {
+            key: row
+            for stored in remembered.stored_keys()
+            for key, row in zip(stored.keys(), stored.rows, strict=True)
+        }
+
+        # Then they are every key with its first row, and a lookup remembers nothing
+        assert handed == expected
+        assert all(remembered.seen(key) == row for key, row in expected.items())
+        assert remembered.seen(text_key("never offered")) is None
+        assert remembered.first_row(text_key("never offered"), 500) == 500
