@@ -23,7 +23,6 @@ from typing import BinaryIO, NamedTuple
 _RECENT_LIMIT = 1 << 16
 _BLOCK = 256
 _BITMAP_BITS = 1 << 27  # 16 MiB
-_BIT_MASK = _BITMAP_BITS - 1
 _LOW_MASK = 0xFFFFFFFF
 
 
@@ -93,15 +92,22 @@ class _Run:
 class FirstRows:
     """`first_row(key, row)`: the row where `key` was first seen, remembering `row` if it is new."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, parts: int = 1) -> None:
+        """`parts`: the processes the file's rows are shared among (1 or 2); each remembers its share
+        in a bitmap and a recent dict that much smaller, so that together they hold what one would."""
+        if parts not in {1, 2}:
+            raise ValueError(f"FirstRows(parts={parts}): 1 or 2")
+        self._recent_limit = _RECENT_LIMIT // parts
+        self._bit_mask = _BITMAP_BITS // parts - 1
         self._recent: dict[int, int] = {}
         self._runs: list[_Run] = []
-        self._seen_bits = bytearray(_BITMAP_BITS // 8)
+        self._seen_bits = bytearray(_BITMAP_BITS // parts // 8)
         self._spill: BinaryIO | None = None
 
     def first_row(self, key: int, row: int) -> int:
         # Three bits of the bitmap per key, spelt out: this runs once a row.
-        a, b, c = key & _BIT_MASK, (key >> 27) & _BIT_MASK, (key >> 54) & _BIT_MASK
+        mask = self._bit_mask
+        a, b, c = key & mask, (key >> 27) & mask, (key >> 54) & mask
         a_byte, b_byte, c_byte = a >> 3, b >> 3, c >> 3
         a_bit, b_bit, c_bit = 1 << (a & 7), 1 << (b & 7), 1 << (c & 7)
         seen = self._seen_bits
@@ -113,13 +119,14 @@ class FirstRows:
         seen[b_byte] |= b_bit
         seen[c_byte] |= c_bit
         self._recent[key] = row
-        if len(self._recent) >= _RECENT_LIMIT:
+        if len(self._recent) >= self._recent_limit:
             self._settle()
         return row
 
     def seen(self, key: int) -> int | None:
         """The row where `key` was first seen, or None; remembers nothing."""
-        a, b, c = key & _BIT_MASK, (key >> 27) & _BIT_MASK, (key >> 54) & _BIT_MASK
+        mask = self._bit_mask
+        a, b, c = key & mask, (key >> 27) & mask, (key >> 54) & mask
         seen = self._seen_bits
         if seen[a >> 3] & 1 << (a & 7) and seen[b >> 3] & 1 << (b & 7) and seen[c >> 3] & 1 << (c & 7):
             return self._stored_row(key)

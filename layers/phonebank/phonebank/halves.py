@@ -10,6 +10,7 @@ rows repeats a row of the first half (it could not know that row was a duplicate
 
 from __future__ import annotations
 
+import gc
 import io
 import multiprocessing
 import os
@@ -103,6 +104,9 @@ class ForkedSecondHalf:
         self._process = multiprocessing.get_context("fork").Process(
             target=_check_second_half, args=(self._job, sender), daemon=True
         )
+        # The modules both processes loaded stay shared only while neither writes their pages, and a
+        # garbage collection writes to every object it visits: it leaves these alone from now on.
+        gc.freeze()
         self._process.start()
         sender.close()
         self._results = results
@@ -191,7 +195,7 @@ def _rows_at(job: _Job, wanted: list[int]) -> dict[int, list[str]]:
 def _check_second_half(job: _Job, results: Connection) -> None:
     """The forked process: check and transform the rows from `job.cut` on into `job.folder`, then
     send what it found, and every accepted row's key, to `results`."""
-    first_rows = FirstRows()
+    first_rows = FirstRows(parts=2)
     with job.path.open("rb") as source, first_rows:
         source.seek(job.cut)
         try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from functools import cache
 
 _US_DATE = re.compile(
     r"(?P<month>\d{1,2})/(?P<day>\d{1,2})/(?P<year>\d{4})"
@@ -41,7 +42,14 @@ def parse_call_time(raw: str, zone: tzinfo, default_time: time) -> datetime:
     aware = parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)
     # A fixed offset, not the zone: a zoneinfo time in the repeated hour never equals the same instant
     # written with an offset (PEP 495), so a duplicate written both ways would go unseen.
-    return aware.astimezone(timezone(aware.utcoffset() or timedelta()))
+    return aware.astimezone(_fixed_zone(aware.utcoffset() or timedelta()))
+
+
+@cache
+def _fixed_zone(offset: timedelta) -> timezone:
+    """One timezone object per offset: 40 bytes less per remembered time, and comparing two times
+    whose tzinfo is the same object skips converting both to UTC."""
+    return timezone(offset)
 
 
 def _parse_iso(text: str) -> datetime | date | None:

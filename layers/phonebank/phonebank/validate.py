@@ -41,8 +41,8 @@ ERRORS_FILE = "errors.csv"
 DUPLICATES_FILE = "duplicates.csv"
 VALIDATED_ROWS_FILE = "validated-rows.csv"
 TOP_ERRORS = 10
-BATCH_ROWS = 4096
-_MEMO_LIMIT = 1 << 16
+BATCH_ROWS = 2048
+_MEMO_LIMIT = 1 << 15
 
 _MODEL_FIELDS = cast(tuple[Field, ...], tuple(DialerRow.model_fields))
 _CALLED_AT = _MODEL_FIELDS.index("called_at")
@@ -173,7 +173,7 @@ def _validate(
     )
     # Started before any output is open, so that the other process holds none of this one's files.
     later_rows = None if second_half is None else second_half.start(setup)
-    first_rows = FirstRows()
+    first_rows = FirstRows(parts=1 if later_rows is None else 2)
     with first_rows, OpenFiles() as files:
         validation = _Validation(setup, first_rows, files, reports=reports, work=work, accept=accept)
         validation.check(stream.batches(BATCH_ROWS, before=later_rows))
