@@ -32,16 +32,19 @@ PHONES = [
     "+1 900 201 3344", "1-202-201-3344",
 ]  # fmt: skip
 IDS = ["", " ", "101234567", " 42 ", "12a", "12²", "OP-1", "P 2"]
-# Calls timed to the second, New York's daylight-saving edges among them (a skipped hour, a repeated
-# one), then cells the column leaves to the cell rule: no seconds, 12-hour, an offset, or refused.
+# Calls with a time of day, to the minute or the second, 24- or 12-hour, New York's daylight-saving
+# edges among them (a skipped hour, a repeated one), then cells the column leaves to the cell rule:
+# an offset, no time, a lone digit for the hour in ISO, or refused.
 TIMES = [
     "10/13/2024 19:11:17", "2024-10-13 19:11:17", "2024-10-13T19:11:59", "1/2/2024 7:05:00",
     "2024-03-10 02:30:15", "2024-03-10 01:59:59", "2024-03-10 03:00:01", "2024-11-03 01:30:15",
-    "2024-11-03 00:59:59", " 2024-10-13 19:11:17 ", "2024-12-31 18:59:59",
-    "10/13/2024 19:11", "10/13/2024 7:11:17 PM", "2024-10-13 19:11:17-04:00", "2024-10-13 19:11:60",
-    "2024-13-13 19:11:17", "2024-12-31 19:00:01", "1999-12-31 23:59:59", "",
+    "2024-11-03 00:59:59", " 2024-10-13 19:11:17 ", "2024-12-31 18:59:59", "10/13/2024 19:11",
+    "10/13/2024 7:11:17 PM", "10/28/2024 2:42 PM", "10/28/2024 12:05 am", "2024-10-13 07:11 p.m.",
+    "2024-11-03 01:30", "10/13/2024 13:11 PM",
+    "2024-10-13 19:11:17-04:00", "2024-10-13 19:11:60", "2024-13-13 19:11:17", "2024-12-31 19:00:01",
+    "1999-12-31 23:59:59", "", "10/13/2024", "2024-10-13 7:11",
 ]  # fmt: skip
-TIMES_TO_THE_SECOND = 11
+TIMES_WITH_A_TIME = 18
 
 
 def _cell_answer(field: str, cell: str) -> Any:
@@ -71,18 +74,18 @@ def test_each_column_rule_agrees_with_its_cell_rule(field: str, cells: list[str]
             assert repr(answer) == repr(expected), cell
 
 
-def test_a_minute_with_a_clock_change_inside_it_is_left_to_the_cell_rule() -> None:
+def test_an_hour_with_a_clock_change_inside_it_is_left_to_the_cell_rule() -> None:
     # Given a campaign that reads calls back to 1800, and New York leaving local mean time for
-    # Eastern time at 12:03:58 on 1883-11-18: an offset change within a minute
+    # Eastern time at 12:03:58 on 1883-11-18: an offset change within an hour, within a minute
     config = build_config({"earliest_call_date": "1800-01-01"})
     context = RowContext(config, ZoneInfo("America/New_York"), NOW, None, "Impactive")
-    cells = ["1883-11-18 12:03:30", "1883-11-18 12:03:59", "1883-11-18 12:04:30"]
-    # When the column rule reads calls in that minute and the next
+    cells = ["1883-11-18 12:03:30", "1883-11-18 12:03:59", "1883-11-18 12:04:30", "1883-11-18 13:04:30"]
+    # When the column rule reads calls in that hour and the next
     answers = COLUMN_RULES["called_at"](cells, context, {})
-    # Then it leaves the two in the changing minute to the cell rule and answers the next one
+    # Then it leaves the three in the changing hour to the cell rule and answers the next one
     assert answers is not None
-    assert [answer is ASK_THE_CELL_RULE for answer in answers] == [True, True, False]
-    assert repr(answers[2]) == repr(FIELD_RULES["called_at"](cells[2], context))
+    assert [answer is ASK_THE_CELL_RULE for answer in answers] == [True, True, True, False]
+    assert repr(answers[3]) == repr(FIELD_RULES["called_at"](cells[3], context))
 
 
 def test_clean_id_columns_are_answered_at_once() -> None:
@@ -93,18 +96,20 @@ def test_clean_id_columns_are_answered_at_once() -> None:
     assert COLUMN_RULES["profile_id"](["OP-1 ", " "], CONTEXT, {}) == ["OP-1", None]
 
 
-def test_times_to_the_second_are_their_minute_plus_seconds_and_the_rest_left_to_the_cell_rule() -> None:
-    # Given calls timed to the second in several forms, and cells the column cannot decide (among them
-    # a minute whose last seconds are after the clock's now, 2025-01-01 00:00 UTC)
+def test_times_of_day_are_their_hour_plus_minutes_and_seconds_and_the_rest_left_to_the_cell_rule() -> None:
+    # Given calls with a time of day in several forms, and cells the column cannot decide (among them
+    # an hour whose last seconds are after the clock's now, 2025-01-01 00:00 UTC)
     memo: dict[str, Any] = {}
     # When the column rule reads them, twice, the second time from what it remembers
     first, second = (COLUMN_RULES["called_at"](TIMES, CONTEXT, memo) for _ in range(2))
-    # Then it answers exactly the first kind, each as the cell rule would, offset included
+    # Then it answers exactly the first kind, each as the cell rule would (offset included), or leaves
+    # a time the cell rule refuses (13 PM) to it
     assert first is not None and first == second
     answered = [answer is not ASK_THE_CELL_RULE for answer in first]
-    assert answered == [True] * TIMES_TO_THE_SECOND + [False] * (len(TIMES) - TIMES_TO_THE_SECOND)
-    for cell, answer in zip(TIMES, first[:TIMES_TO_THE_SECOND], strict=False):
+    assert answered == [True] * (TIMES_WITH_A_TIME - 1) + [False] * (len(TIMES) - TIMES_WITH_A_TIME + 1)
+    for cell, answer in zip(TIMES, first[: TIMES_WITH_A_TIME - 1], strict=False):
         assert repr(answer) == repr(_cell_answer("called_at", cell)), cell
+    assert _cell_answer("called_at", TIMES[TIMES_WITH_A_TIME - 1]) == "refused"
 
 
 def test_the_us_column_gets_to_e164s_answer_for_every_area_code() -> None:
