@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from phonebank.config import load_config
-from phonebank.dedupe import FirstRows, text_key
+from phonebank.dedupe import FirstRows, identity_key
 from phonebank.models.dialer import DialerRow, RowContext
 from phonebank.models.interaction import Call, Interaction
 
@@ -59,7 +59,7 @@ def test_first_rows_remembers_each_identity_like_a_dict(identities: list[int]) -
     remembered = FirstRows()
     expected: dict[int, int] = {}
     for row, identity in enumerate(identities, start=2):
-        key = text_key(f"profile {identity}")
+        key = identity_key((f"profile {identity}",))
         # When each row is offered
         # Then the answer is the row where its identity was first seen
         assert remembered.first_row(key, row) == expected.setdefault(key, row)
@@ -70,11 +70,16 @@ def test_first_rows_finds_identities_in_settled_runs(monkeypatch: Any) -> None:
     monkeypatch.setattr("phonebank.dedupe._RECENT_LIMIT", 4)
     remembered = FirstRows()
     for row in range(2, 40):
-        remembered.first_row(text_key(str(row)), row)
+        remembered.first_row(identity_key((str(row),)), row)
     # When earlier identities come again
     # Then each is found with its first row, and a new one is new
-    assert [remembered.first_row(text_key(str(row)), 1000 + row) for row in (2, 7, 23, 39)] == [2, 7, 23, 39]
-    assert remembered.first_row(text_key("new"), 5000) == 5000
+    assert [remembered.first_row(identity_key((str(row),)), 1000 + row) for row in (2, 7, 23, 39)] == [
+        2,
+        7,
+        23,
+        39,
+    ]
+    assert remembered.first_row(identity_key(("new",)), 5000) == 5000
 
 
 @settings(max_examples=200, deadline=None)
@@ -104,7 +109,7 @@ def test_first_rows_answers_like_a_dict_across_runs_and_blocks(
     # When 2,000 rows of 700 identities are offered in random order
     with FirstRows() as remembered:
         for row in range(2, 2002):
-            key = text_key(f"person {sample.randrange(700)}")
+            key = identity_key((f"person {sample.randrange(700)}",))
             # Then every answer is the row where the identity was first seen
             assert remembered.first_row(key, row) == expected.setdefault(key, row)
 
@@ -118,7 +123,7 @@ def test_first_rows_hands_over_every_key_and_looks_up_without_remembering(
     with FirstRows(parts=parts) as remembered:
         expected: dict[int, int] = {}
         for row in range(2, 200):
-            key = text_key(f"person {row % 150}")
+            key = identity_key((f"person {row % 150}",))
             expected.setdefault(key, remembered.first_row(key, row))
 
         # When its keys are handed over (to the first process, by a second) and looked up
@@ -131,5 +136,5 @@ def test_first_rows_hands_over_every_key_and_looks_up_without_remembering(
         # Then they are every key with its first row, and a lookup remembers nothing
         assert handed == expected
         assert all(remembered.seen(key) == row for key, row in expected.items())
-        assert remembered.seen(text_key("never offered")) is None
-        assert remembered.first_row(text_key("never offered"), 500) == 500
+        assert remembered.seen(identity_key(("never offered",))) is None
+        assert remembered.first_row(identity_key(("never offered",)), 500) == 500

@@ -19,7 +19,7 @@ from pydantic_core import PydanticCustomError
 
 from phonebank.columns import ALIASES, ColumnMap, Field, map_columns, normalise_header
 from phonebank.config import PipelineConfig, match_key
-from phonebank.dedupe import FirstRows, text_key
+from phonebank.dedupe import FirstRows, identity_key
 from phonebank.errors import EmptyFile, HeaderOnly, InputFileError, NoHeaderRow
 from phonebank.memo import Memo
 from phonebank.models.dialer import (
@@ -244,14 +244,11 @@ class _Validation:
     def check(self, batches: Iterable[RowBatch]) -> None:
         errors, validated, accept = self.errors, self._validated, self._accept
         for batch in batches:
-            accepted: list[Call] = []
-            for verdict in self.checker.check_batch(batch):
-                if isinstance(verdict, Call):
-                    accepted.append(verdict)
-                elif isinstance(verdict, ErrorRow):
-                    errors.write(verdict.to_cells())
-                elif isinstance(verdict, DuplicateRow):
-                    self._duplicates_file().write(verdict.to_cells())
+            accepted, rejected, duplicates = self.checker.check_batch(batch)
+            for error in rejected:
+                errors.write(error.to_cells())
+            for duplicate in duplicates:
+                self._duplicates_file().write(duplicate.to_cells())
             if validated is not None:
                 validated.write_rows([call.to_cells() for call in accepted])
             if accept is not None:
@@ -342,7 +339,13 @@ def _blank_first_line(rows: Iterator[DataRow]) -> InputFileError:
     return EmptyFile("The file holds no data, only blank lines. Export the call results again.")
 
 
-Verdict = Call | ErrorRow | DuplicateRow | None
+class Sorted(NamedTuple):
+    """A batch's rows that were checked, sorted, each kind in row order (blank and not dialed rows
+    are only counted)."""
+
+    accepted: list[Call]
+    rejected: list[ErrorRow]
+    duplicates: list[DuplicateRow]
 
 
 class _Refused:
@@ -409,12 +412,13 @@ class _RowChecker:
         counts.check()
         return counts
 
-    def check_batch(self, batch: RowBatch) -> Iterator[Verdict]:
+    def check_batch(self, batch: RowBatch) -> Sorted:
         rows = batch.rows
         not_dialed = self.context.config.not_dialed_outcomes
-        clean = 0
-        outcomes: list[str] = []
-        efforts: list[str] = []
+        clean = not_dialed_rows = 0
+        calls: list[Call] = []
+        cells_of_calls: list[list[str]] = []
+        rejected: list[ErrorRow] = []
         for number, cells, answers, van_id_kept in zip(
             count(batch.first),
             rows,
@@ -423,30 +427,32 @@ class _RowChecker:
             strict=False,  # count() never ends
         ):
             if not van_id_kept:
-                yield self.check(DataRow(number, cells))
-                continue
-            if _REFUSED in answers:
-                yield self.check(DataRow(number, cells), refused=True)
-                continue
-            profile_id, van_id, _, _, outcome, effort, _, _, _ = answers
-            if outcome in not_dialed:
-                clean += 1
-                self.counts["not_dialed"] += 1
-                yield None
-                continue
-            if (profile_id is None and van_id is None) or (profile_id is not None and effort is None):
-                yield self.check(DataRow(number, cells))
-                continue
-            clean += 1
-            verdict = self._accept_once(number, cells, Call(number, *answers))
-            if verdict.__class__ is Call:
-                outcomes.append(outcome)
-                if effort:
-                    efforts.append(effort)
-            yield verdict
+                verdict = self.check(DataRow(number, cells))
+            elif _REFUSED in answers:
+                verdict = self.check(DataRow(number, cells), refused=True)
+            else:
+                profile_id, van_id, _, _, outcome, effort, _, _, _ = answers
+                if outcome in not_dialed:
+                    clean += 1
+                    not_dialed_rows += 1
+                    continue
+                if (profile_id is not None or van_id is not None) and (
+                    profile_id is None or effort is not None
+                ):
+                    clean += 1
+                    calls.append(Call(number, *answers))
+                    cells_of_calls.append(cells)
+                    continue
+                verdict = self.check(DataRow(number, cells))
+            if isinstance(verdict, Call):
+                calls.append(verdict)
+                cells_of_calls.append(cells)
+            elif verdict is not None:
+                rejected.append(verdict)
         self.counts["rows_read"] += clean
-        self.by_outcome.update(outcomes)
-        self.by_effort.update(efforts)
+        self.counts["not_dialed"] += not_dialed_rows
+        accepted, duplicates = self.accept_once(calls, cells_of_calls)
+        return Sorted(accepted, rejected, duplicates)
 
     def _answers(self, rows: list[list[str]]) -> list[list[Any]]:
         """Each field's rule applied down its column, in the model's field order."""
@@ -490,8 +496,9 @@ class _RowChecker:
         index = self._voter_id_type
         return [self._van_id_kept[cells[index] if index < len(cells) else ""] for cells in rows]
 
-    def check(self, row: DataRow, *, refused: bool = False) -> Verdict:
-        """One row's verdict; `refused` when a field rule is already known to refuse one of its cells."""
+    def check(self, row: DataRow, *, refused: bool = False) -> Call | ErrorRow | None:
+        """One row's verdict, before duplicates are sought (`accept_once`): None for a blank or not
+        dialed row; `refused` when a field rule is already known to refuse one of its cells."""
         if not any(cell.strip() for cell in row.cells):
             return None
         self.counts["rows_read"] += 1
@@ -505,12 +512,7 @@ class _RowChecker:
             self.counts["rejected"] += 1
             self.reasons.update(problems)
             return ErrorRow(row=row.number, errors="; ".join(problems), cells=row.cells[self.own_columns])
-        verdict = self._accept_once(row.number, row.cells, Call(row.number, **fields))
-        if isinstance(verdict, Call):
-            self.by_outcome[verdict.outcome] += 1
-            if verdict.effort:
-                self.by_effort[verdict.effort] += 1
-        return verdict
+        return Call(row.number, **fields)
 
     def _values(self, cells: list[str]) -> dict[str, str]:
         def cell(index: int | None) -> str:
@@ -565,13 +567,26 @@ class _RowChecker:
             self.by_effort[call.effort] -= 1
         return call
 
-    def _accept_once(self, number: int, cells: list[str], call: Call) -> Call | DuplicateRow:
-        first = self._first_rows.first_row(text_key(call.identity()), number)
-        if first != number:
-            self.counts["duplicates"] += 1
-            return DuplicateRow(row=number, duplicate_of=first, cells=cells[self.own_columns])
-        self.counts["accepted"] += 1
-        return call
+    def accept_once(
+        self, calls: list[Call], cells_of_calls: list[list[str]]
+    ) -> tuple[list[Call], list[DuplicateRow]]:
+        """The calls whose interaction no earlier row had, and the others as duplicates of that row."""
+        keys = list(map(identity_key, map(Call.identity, calls)))
+        firsts = self._first_rows.first_rows(keys, [call.row for call in calls])
+        accepted: list[Call] = []
+        duplicates: list[DuplicateRow] = []
+        for call, cells, first in zip(calls, cells_of_calls, firsts, strict=True):
+            if first == call.row:
+                accepted.append(call)
+            else:
+                duplicates.append(
+                    DuplicateRow(row=call.row, duplicate_of=first, cells=cells[self.own_columns])
+                )
+        self.counts["accepted"] += len(accepted)
+        self.counts["duplicates"] += len(duplicates)
+        self.by_outcome.update([call.outcome for call in accepted])
+        self.by_effort.update([call.effort for call in accepted if call.effort])
+        return accepted, duplicates
 
     def _column(self, field: str) -> str:
         if field == "called_at" and self._date_called is not None:

@@ -41,14 +41,13 @@ class Call(NamedTuple):
     call_type: CallType
     duration: int | None
 
-    def identity(self) -> str:
-        """What makes two rows the same interaction: everything but the row number and free text,
-        joined by a separator no cell written by a person holds."""
-        # The instant, not its spelling: 19:42-04:00 and 23:42Z are one call.
-        return (
-            f"{self.profile_id or ''}\x1f{self.van_id or ''}\x1f{self.phone}\x1f{self.called_at.timestamp()}"
-            f"\x1f{self.outcome}\x1f{self.effort or ''}"
-        )
+    def identity(self) -> tuple[str, str, str, datetime, str, str]:
+        """What makes two rows the same interaction: everything but the row number and free text.
+        An aware datetime equals, and hashes as, the same instant written with another offset:
+        19:42-04:00 and 23:42Z are one call."""
+        # None as "": None hashes by its address, which only a fork shares.
+        profile_id, van_id, effort = self.profile_id or "", self.van_id or "", self.effort or ""
+        return (profile_id, van_id, self.phone, self.called_at, self.outcome, effort)
 
     def to_cells(self) -> list[str]:
         """The row of the validated-rows file (Interaction.COLUMNS)."""
