@@ -355,15 +355,19 @@ class _Refused:
 _REFUSED = _Refused()
 
 
-def _field_memo(rule: FieldRule, context: RowContext) -> Memo[str, Any]:
-    """A field rule's answer for each distinct cell, _REFUSED where it raises."""
-    return Memo(partial(_answer_or_refused, rule, context), _MEMO_LIMIT)
+def _field_memo(rule: FieldRule, context: RowContext, refusals: dict[str, str]) -> Memo[str, Any]:
+    """A field rule's answer for each distinct cell, _REFUSED where it raises, and then why in
+    `refusals`."""
+    return Memo(partial(_answer_or_refused, rule, context, refusals), _MEMO_LIMIT)
 
 
-def _answer_or_refused(rule: FieldRule, context: RowContext, cell: str) -> Any:
+def _answer_or_refused(rule: FieldRule, context: RowContext, refusals: dict[str, str], cell: str) -> Any:
     try:
         return rule(cell, context)
-    except PydanticCustomError:
+    except PydanticCustomError as refusal:
+        if len(refusals) >= _MEMO_LIMIT:
+            refusals.clear()
+        refusals[cell] = refusal.message()
         return _REFUSED
 
 
@@ -403,7 +407,10 @@ class _RowChecker:
         ]
         self._present_slots = [slot for slot, _ in present]
         self._pick_present = itemgetter(*(position for _, position in present))
-        self._memos = {field: _field_memo(FIELD_RULES[field], context) for field in _MODEL_FIELDS}
+        self._refusals: dict[Field, dict[str, str]] = {field: {} for field in _MODEL_FIELDS}
+        self._memos = {
+            field: _field_memo(FIELD_RULES[field], context, self._refusals[field]) for field in _MODEL_FIELDS
+        }
         self._van_id_kept = Memo(_names_van_id, _MEMO_LIMIT)
         self._column_memos: dict[str, dict[str, Any]] = {field: {} for field in COLUMN_RULES}
 
@@ -429,7 +436,7 @@ class _RowChecker:
             if not van_id_kept:
                 verdict = self.check(DataRow(number, cells))
             elif _REFUSED in answers:
-                verdict = self.check(DataRow(number, cells), refused=True)
+                verdict = self.check(DataRow(number, cells), answers=answers)
             else:
                 profile_id, van_id, _, _, outcome, effort, _, _, _ = answers
                 if outcome in not_dialed:
@@ -496,9 +503,9 @@ class _RowChecker:
         index = self._voter_id_type
         return [self._van_id_kept[cells[index] if index < len(cells) else ""] for cells in rows]
 
-    def check(self, row: DataRow, *, refused: bool = False) -> Call | ErrorRow | None:
+    def check(self, row: DataRow, *, answers: Sequence[Any] | None = None) -> Call | ErrorRow | None:
         """One row's verdict, before duplicates are sought (`accept_once`): None for a blank or not
-        dialed row; `refused` when a field rule is already known to refuse one of its cells."""
+        dialed row. `answers`: the field rules' answers for its cells, when one is known to refuse."""
         if not any(cell.strip() for cell in row.cells):
             return None
         self.counts["rows_read"] += 1
@@ -507,7 +514,7 @@ class _RowChecker:
         if config.outcome_index.get(match_key(values["outcome"])) in config.not_dialed_outcomes:
             self.counts["not_dialed"] += 1
             return None
-        fields, problems = self._parse(values, refused=refused)
+        fields, problems = self._parse(values, answers)
         if fields is None or problems:
             self.counts["rejected"] += 1
             self.reasons.update(problems)
@@ -530,11 +537,13 @@ class _RowChecker:
             values["van_id"] = ""
         return values
 
-    def _parse(self, values: dict[str, str], *, refused: bool) -> tuple[dict[str, Any] | None, list[str]]:
+    def _parse(
+        self, values: dict[str, str], answers: Sequence[Any] | None
+    ) -> tuple[dict[str, Any] | None, list[str]]:
         """The row's fields, and every problem with it: one row can be wrong in several ways."""
         # Asking every rule again only to hear a refusal already known would cost a phonenumbers parse.
-        fields = None if refused else DialerRow.fields_of(values, self.context)
-        problems = [] if fields is not None else self._field_problems(values)
+        fields = None if answers is not None else DialerRow.fields_of(values, self.context)
+        problems = [] if fields is not None else self._field_problems(values, answers)
         has_profile = bool(values["profile_id"].strip())
         if not has_profile and not values["van_id"].strip():
             problems.append(self._no_id(values.get("ignored_id_type")))
@@ -546,7 +555,18 @@ class _RowChecker:
             )
         return fields, problems
 
-    def _field_problems(self, values: dict[str, str]) -> list[str]:
+    def _field_problems(self, values: dict[str, str], answers: Sequence[Any] | None) -> list[str]:
+        if answers is not None:
+            # What the model would report, from the rules' refusals already heard.
+            refused = [
+                field for field, answer in zip(_MODEL_FIELDS, answers, strict=True) if answer is _REFUSED
+            ]
+            messages = [self._refusals[field].get(values[field]) for field in refused]
+            if None not in messages:
+                return [
+                    f"{self._column(field)}: {message}"
+                    for field, message in zip(refused, messages, strict=True)
+                ]
         try:
             DialerRow.model_validate(values, context=self.context)
         except ValidationError as exc:
