@@ -24,6 +24,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO, Self
 
+from phonebank import phones
 from phonebank.config import PipelineConfig
 from phonebank.dedupe import FirstRows, StoredKeys
 from phonebank.models.interaction import Call
@@ -104,6 +105,7 @@ class ForkedSecondHalf:
         self._process = multiprocessing.get_context("fork").Process(
             target=_check_second_half, args=(self._job, sender), daemon=True
         )
+        phones.prepare()
         # The modules both processes loaded stay shared only while neither writes their pages, and a
         # garbage collection writes to every object it visits: it leaves these alone from now on.
         gc.freeze()

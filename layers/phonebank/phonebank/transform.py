@@ -14,8 +14,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone, tzinfo
 from functools import partial
-from itertools import accumulate, islice
-from operator import itemgetter
+from itertools import accumulate, compress, islice, repeat
+from operator import is_, itemgetter
 from pathlib import Path
 from typing import BinaryIO, NamedTuple, Protocol, TypeVar
 
@@ -230,18 +230,26 @@ class _OrganizerFiles:
             shares[self._group_of[row[1]]].append(row)
         return shares
 
-    def write_lines(self, efforts: list[str], lines: list[bytes]) -> None:
-        """Rows already encoded (`lines`, another process's), each with its effort, in order."""
-        if efforts and set(efforts) <= self._group_of.keys():
-            shares: dict[CsvFile, list[bytes]] = {}
-            for effort, line in zip(efforts, lines, strict=True):
-                shares.setdefault(self._current[self._group_of[effort]][1], []).append(line)
-            joined = [(csv_file, b"".join(share), len(share)) for csv_file, share in shares.items()]
-            if all(csv_file.bytes_written + len(data) <= self._max_bytes for csv_file, data, _ in joined):
-                for csv_file, data, records in joined:
+    def write_encoded(self, rows: _PartRows, efforts: list[str]) -> None:
+        """Rows another process encoded, `efforts` theirs, each to its effort's file, in order."""
+        distinct = dict.fromkeys(efforts)
+        if distinct.keys() <= self._group_of.keys():
+            file_of = {effort: self._current[self._group_of[effort]][1] for effort in distinct}
+            targets = list(map(file_of.__getitem__, efforts))
+            files = dict.fromkeys(targets)
+            if len(files) == 1:
+                shares = [(targets[0], rows.data, len(targets))]
+            else:
+                lines = rows.lines()
+                shares = []
+                for csv_file in files:
+                    mine = list(map(is_, targets, repeat(csv_file)))
+                    shares.append((csv_file, b"".join(compress(lines, mine)), mine.count(True)))
+            if all(csv_file.bytes_written + len(data) <= self._max_bytes for csv_file, data, _ in shares):
+                for csv_file, data, records in shares:
                     csv_file.write_encoded(data, records=records)
                 return
-        for effort, line in zip(efforts, lines, strict=True):
+        for effort, line in zip(efforts, rows.lines(), strict=True):
             self._write_line(effort, line)
 
     def _write_one(self, row: Cells) -> None:
@@ -456,17 +464,12 @@ class ImportFiles:
         removed = {call.row for call in repeats}
         if part.records.get(ORGANIZER_PART_FILE):
             # Split into files here: which file a row goes to depends on the rows before it.
-            for lines, efforts in _part_lines(part.folder, ORGANIZER_PART_FILE, removed):
-                self._organizer.write_lines(list(map(part.efforts.__getitem__, efforts)), lines)
+            for rows in _part_rows(part.folder, ORGANIZER_PART_FILE, removed):
+                self._organizer.write_encoded(rows, list(map(part.efforts.__getitem__, rows.efforts)))
         for name, header in ((VAN_NAMES_FILE, VanNamesRow.HEADER), (VAN_BULK_FILE, VanBulkRow.HEADER)):
-            if not (records := part.records.get(name)):
-                continue
-            if removed:
-                for lines, _ in _part_lines(part.folder, name, removed):
-                    self._van_file(name, header).write_encoded(b"".join(lines), records=len(lines))
-            else:
-                with (part.folder / name).open("rb") as data:
-                    self._van_file(name, header).append(data, records)
+            if part.records.get(name):
+                for rows in _part_rows(part.folder, name, removed):
+                    self._van_file(name, header).write_encoded(rows.data, records=len(rows.lengths))
         for system, tally in part.tallies.items():
             self._tally[system].add_tally(tally)
         for system, tally in self._build(repeats).tallies.items():
@@ -522,9 +525,21 @@ _HEADERS = {
 }
 
 
-def _part_lines(folder: Path, name: str, removed: set[int]) -> Iterator[tuple[list[bytes], array[int]]]:
-    """A part's file `name` as encoded rows, a batch at a time, with their efforts (Organizer's;
-    else empty), without the rows that came from `removed`."""
+class _PartRows(NamedTuple):
+    """Consecutive rows of a part's file: their bytes, and each row's length and effort (an index in
+    `ImportPart.efforts`; Organizer's rows only)."""
+
+    data: bytes
+    lengths: list[int]
+    efforts: list[int]
+
+    def lines(self) -> list[bytes]:
+        ends = list(accumulate(self.lengths))
+        return list(map(self.data.__getitem__, map(slice, [0, *ends[:-1]], ends)))
+
+
+def _part_rows(folder: Path, name: str, removed: set[int]) -> Iterator[_PartRows]:
+    """A part's file `name` a batch of rows at a time, without the rows that came from `removed`."""
     efforts_path = folder / f"{name}{_EFFORTS}"
     with (
         (folder / name).open("rb") as body,
@@ -534,18 +549,21 @@ def _part_lines(folder: Path, name: str, removed: set[int]) -> Iterator[tuple[li
     ):
         efforts_file = optional.enter_context(efforts_path.open("rb")) if efforts_path.exists() else None
         while lengths := _read_numbers(lengths_file, BATCH_ROWS):
-            data = body.read(sum(lengths))
-            ends = list(accumulate(lengths))
-            lines = list(map(data.__getitem__, map(slice, [0, *ends[:-1]], ends)))
-            efforts = array("I") if efforts_file is None else _read_numbers(efforts_file, len(lines))
-            if removed:
-                sources = _read_numbers(sources_file, len(lines))
-                kept = [index for index, source in enumerate(sources) if source not in removed]
-                lines = list(map(lines.__getitem__, kept))
-                if efforts_file is not None:
-                    efforts = array("I", map(efforts.__getitem__, kept))
-            if lines:
-                yield lines, efforts
+            rows = _PartRows(
+                body.read(sum(lengths)),
+                lengths.tolist(),
+                [] if efforts_file is None else _read_numbers(efforts_file, len(lengths)).tolist(),
+            )
+            sources = _read_numbers(sources_file, len(lengths))
+            if not removed.isdisjoint(sources):
+                kept = [source not in removed for source in sources]
+                rows = _PartRows(
+                    b"".join(compress(rows.lines(), kept)),
+                    list(compress(rows.lengths, kept)),
+                    list(compress(rows.efforts, kept)),
+                )
+            if rows.lengths:
+                yield rows
 
 
 def _read_numbers(stream: BinaryIO, count: int) -> array[int]:
