@@ -312,6 +312,8 @@ class ImportFiles:
         self._sink, self._files = sink, files
         self._part_of = part_of
         self._part_files: dict[str, CsvFile] = {}
+        self._open_sides = contextlib.ExitStack()  # closed by part()
+        self._side_files: dict[Path, BinaryIO] = {}
         self._effort_index: dict[str, int] = {}
         limits = config.limits
         self._organizer = _OrganizerFiles(
@@ -366,8 +368,10 @@ class ImportFiles:
                 index = self._effort_index
                 side[_EFFORTS] = [index.setdefault(effort, len(index)) for effort in map(itemgetter(1), rows)]
             for suffix, values in side.items():
-                with (folder / f"{name}{suffix}").open("ab") as stream:
-                    array("I", values).tofile(stream)
+                path = folder / f"{name}{suffix}"
+                if path not in self._side_files:
+                    self._side_files[path] = self._open_sides.enter_context(path.open("wb"))
+                array("I", values).tofile(self._side_files[path])
 
     def _build(self, calls: Sequence[CallLike]) -> _BuiltRows:
         organizer_rows: list[tuple[object, ...]] = []
@@ -455,6 +459,7 @@ class ImportFiles:
     def part(self) -> ImportPart:
         """What this ImportFiles, made with `part_of`, hands to another process's `absorb`."""
         assert self._part_of is not None, "part() is for an ImportFiles made with part_of"
+        self._open_sides.close()
         records = {name: csv_file.records for name, csv_file in self._part_files.items()}
         return ImportPart(self._part_of, records, self._tally, list(self._effort_index))
 
