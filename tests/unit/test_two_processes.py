@@ -116,6 +116,23 @@ def test_rows_of_the_second_half_that_repeat_the_first_become_duplicates(
     assert [line.split(",")[:2] for line in duplicates] == [["2002", "7"], ["2502", "7"], ["2602", "8"]]
 
 
+def test_a_repeat_in_a_second_half_without_duplicates_of_its_own(
+    tmp_path: Path, config: PipelineConfig, parts_taken: list[CheckedPart | None]
+) -> None:
+    # Given one row in the second half that repeats a row of the first, and no other duplicate
+    body = rows(3000)
+    body[2400] = distinct_row(40)
+    data = csv_bytes(IMPACTIVE_HEADER, body)
+
+    # When it runs in one process and in two
+    summary = assert_same_outputs(data, tmp_path, config)
+
+    # Then the part was taken, and the repeat is the one duplicate
+    part = parts_taken[0]
+    assert part is not None and sorted(part.repeats) == [2402] and part.duplicates == 0
+    assert summary.counts.duplicates == 1
+
+
 def test_organizer_files_split_by_size_across_the_halves(
     tmp_path: Path, parts_taken: list[CheckedPart | None]
 ) -> None:

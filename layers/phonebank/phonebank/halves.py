@@ -1,11 +1,13 @@
 """`phonebank run` on two cores: a forked process checks and transforms the second half of a file on
 local disk while this one does the first, then this one writes the other's rows after its own.
 
-The outputs are byte for byte what one process writes. Whenever that could differ, this process
-checks the second half itself instead: when a row of the first half took two lines (the second half's
-rows were numbered by counting line ends), when the other process failed (its own failure, such as a
-malformed row, is then found again here and reported with the right row number), or when one of its
-rows repeats a row of the first half (it could not know that row was a duplicate).
+The outputs are byte for byte what one process writes. Rows of the second half that repeat a row of
+the first (the other process could not know) become duplicates when the halves are joined: their
+cells are read again, and their import rows and counts taken back. Whenever the outputs could still
+differ, this process checks the second half itself instead: when a row of the first half took two
+lines (the second half's rows were numbered by counting line ends), when a repeated row's line
+cannot be found by counting (a row of the second half took two lines), or when the other process
+failed (its own failure, such as a malformed row, is then found again here, with its row number).
 """
 
 from __future__ import annotations
@@ -161,6 +163,7 @@ class ForkedSecondHalf:
         self.cancel()
         if self._results is not None:
             self._results.close()
+            gc.unfreeze()  # nothing is shared any more
         self._folder.cleanup()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import heapq
 from collections import Counter
@@ -280,14 +281,18 @@ class _Validation:
             ).to_cells()
             for row, repeat in repeats
         ]
-        with (part.folder / DUPLICATES_FILE).open(encoding="utf-8", newline="") as text:
-            # A duplicate of a row that turned out to repeat an earlier one names the earliest.
-            their_rows = (
-                [cells[0], str(part.repeats[int(cells[1])].first), *cells[2:]]
-                if int(cells[1]) in part.repeats
-                else cells
-                for cells in csv.reader(text)
-            )
+        their_rows: Iterable[list[str]] = ()
+        with contextlib.ExitStack() as opened:
+            if part.duplicates:
+                path = part.folder / DUPLICATES_FILE
+                text = opened.enter_context(path.open(encoding="utf-8", newline=""))
+                # A duplicate of a row that turned out to repeat an earlier one names the earliest.
+                their_rows = (
+                    [cells[0], str(part.repeats[int(cells[1])].first), *cells[2:]]
+                    if int(cells[1]) in part.repeats
+                    else cells
+                    for cells in csv.reader(text)
+                )
             for cells in heapq.merge(their_rows, new_duplicates, key=lambda cells: int(cells[0])):
                 self._duplicates_file().write(cells)
         return calls
