@@ -3,6 +3,7 @@ byte, as one process writes, whatever the halves hold; and one process's path wh
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -199,3 +200,25 @@ def test_windows_1252_rows_in_the_second_half_read_the_same(
     summary = assert_same_outputs(data, tmp_path, config)
     assert parts_taken[0] is not None
     assert summary.counts.rejected == 1
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_files_full_of_repeats_are_written_as_one_process_writes_them(
+    tmp_path: Path, config: PipelineConfig, parts_taken: list[CheckedPart | None], seed: int
+) -> None:
+    # Given rows drawn from a small pool, so that rows repeat within each half and across them, a
+    # repeat of a repeat among them, with invalid and not-dialed rows mixed in
+    sample = random.Random(seed)
+    pool = rows(400)
+    pool[7] = distinct_row(7, phone_number="555-0100")
+    pool[8] = distinct_row(8, call_outcome="Not Dialed")
+    pool[9] = distinct_row(9, profile_id="", van_id="")
+    data = csv_bytes(IMPACTIVE_HEADER, [sample.choice(pool) for _ in range(2500)])
+
+    # When it runs in one process and in two
+    summary = assert_same_outputs(data, tmp_path, config)
+
+    # Then the second process's part was taken with its repeats, and the files are the same
+    part = parts_taken[0]
+    assert part is not None and part.repeats
+    assert summary.counts.duplicates > 1000
