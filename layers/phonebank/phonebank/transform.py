@@ -12,7 +12,7 @@ from array import array
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import date, datetime, timedelta, timezone, tzinfo
 from functools import partial
 from itertools import accumulate, compress, islice, repeat
 from operator import is_, itemgetter
@@ -88,8 +88,9 @@ def _local_time(zone: tzinfo, instant: datetime) -> _LocalTime:
     )
 
 
-_HourKey = tuple[int, int, int, int, timedelta | None]
-"""A call's date and hour on its own clock, and that clock's offset: the instant, to the hour."""
+_HourKey = tuple[int, int, tzinfo | timedelta | None]
+"""A call's date (its ordinal) and hour on its own clock, and that clock: the instant, to the hour. The
+clock is its tzinfo when that is a fixed offset (the cheapest key to build), else its offset then."""
 
 
 class _LocalHour(NamedTuple):
@@ -105,10 +106,12 @@ class _LocalHour(NamedTuple):
 def _local_hour(zone: tzinfo, key: _HourKey) -> _LocalHour | None:
     """None when the campaign zone is a fraction of an hour off the call's, or changes its offset
     within the hour: then each instant is converted on its own."""
-    year, month, day, hour, offset = key
-    if offset is None:
+    ordinal, hour, clock = key
+    offset = clock.utcoffset(None) if isinstance(clock, timezone) else clock
+    if not isinstance(offset, timedelta):
         return None
-    start = datetime(year, month, day, hour, tzinfo=timezone(offset))
+    day = date.fromordinal(ordinal)
+    start = datetime(day.year, day.month, day.day, hour, tzinfo=timezone(offset))
     first, last = start.astimezone(zone), (start + _LAST_INSTANT_OF_HOUR).astimezone(zone)
     if first.utcoffset() != last.utcoffset() or (first.minute, first.second, first.microsecond) != (0, 0, 0):
         return None
@@ -392,8 +395,11 @@ class ImportFiles:
         us_phones = us_e164_column([call.phone for call in calls], "US")
         for call, us_phone in zip(calls, us_phones, strict=True):
             called_at = call.called_at
+            clock = called_at.tzinfo
             hour = hours[
-                called_at.year, called_at.month, called_at.day, called_at.hour, called_at.utcoffset()
+                called_at.toordinal(),
+                called_at.hour,
+                clock if clock.__class__ is timezone else called_at.utcoffset(),
             ]
             if hour is None:
                 organizer_time, van_date, van_instant = _local_time(zone, called_at)
