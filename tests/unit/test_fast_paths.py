@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from array import array
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,7 +13,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from phonebank.config import load_config
-from phonebank.dedupe import FirstRows, identity_key
+from phonebank.dedupe import FirstRows, StoredKeys, identity_key
 from phonebank.models.dialer import DialerRow, RowContext
 from phonebank.models.interaction import Call, Interaction
 
@@ -127,14 +128,17 @@ def test_first_rows_hands_over_every_key_and_looks_up_without_remembering(
             expected.setdefault(key, remembered.first_row(key, row))
 
         # When its keys are handed over (to the first process, by a second) and looked up
-        handed = {
-            key: row
-            for stored in remembered.stored_keys()
-            for key, row in zip(stored.keys(), stored.rows, strict=True)
-        }
+        stored = list(remembered.stored_keys())
+        handed = {key: row for keys in stored for key, row in zip(keys.keys(), keys.rows, strict=True)}
+        found = {row: first for keys in stored for row, first in remembered.seen_before(keys).items()}
+        never = identity_key(("never offered",))
+        unknown = remembered.seen_before(
+            StoredKeys(array("Q", [never >> 32]), array("I", [never & 0xFFFFFFFF]), array("I", [7]))
+        )
 
-        # Then they are every key with its first row, and a lookup remembers nothing
+        # Then they are every key with its first row, each found where it was first seen, an unknown
+        # key found nowhere, and none of it remembered
         assert handed == expected
-        assert all(remembered.seen(key) == row for key, row in expected.items())
-        assert remembered.seen(identity_key(("never offered",))) is None
-        assert remembered.first_row(identity_key(("never offered",)), 500) == 500
+        assert found == {row: row for row in expected.values()}
+        assert unknown == {}
+        assert remembered.first_row(never, 500) == 500

@@ -135,14 +135,18 @@ class FirstRows:
             firsts.append(row)
         return firsts
 
-    def seen(self, key: int) -> int | None:
-        """The row where `key` was first seen, or None; remembers nothing."""
-        mask = self._bit_mask
-        a, b, c = key & mask, (key >> 27) & mask, (key >> 54) & mask
-        seen = self._seen_bits
-        if seen[a >> 3] & 1 << (a & 7) and seen[b >> 3] & 1 << (b & 7) and seen[c >> 3] & 1 << (c & 7):
-            return self._stored_row(key)
-        return None
+    def seen_before(self, others: StoredKeys) -> dict[int, int]:
+        """Of another's keys (and the rows it first saw them in), those remembered here: the other's
+        row of each, and the row where it was first seen here. Remembers nothing."""
+        seen, mask = self._seen_bits, self._bit_mask
+        found: dict[int, int] = {}
+        for key, row in zip(others.keys(), others.rows, strict=True):
+            a, b, c = key & mask, (key >> 27) & mask, (key >> 54) & mask
+            if seen[a >> 3] & 1 << (a & 7) and seen[b >> 3] & 1 << (b & 7) and seen[c >> 3] & 1 << (c & 7):
+                first = self._stored_row(key)
+                if first is not None:
+                    found[row] = first
+        return found
 
     def stored_keys(self) -> Iterator[StoredKeys]:
         """Every key remembered and its first row, a few thousand at a time."""

@@ -129,9 +129,7 @@ class ForkedSecondHalf:
                     array("I", self._results.recv_bytes()),
                     array("I", self._results.recv_bytes()),
                 )
-                for key, row in zip(stored.keys(), stored.rows, strict=True):
-                    if (first := first_rows.seen(key)) is not None:
-                        repeats[row] = first
+                repeats.update(first_rows.seen_before(stored))
         except EOFError:  # it died without a word: killed, or out of memory
             return None
         if repeats and not finished.checked.one_line_per_row:
