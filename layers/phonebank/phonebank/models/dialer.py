@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from operator import add
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -243,7 +244,6 @@ _INTO_THE_HOUR = {
     for seconds in ["", *(f"{second:02d}" for second in range(60))]
 }
 _LAST_SECOND = timedelta(minutes=59, seconds=59)
-_UNKNOWN = object()
 _SAMPLE = 8
 
 
@@ -259,14 +259,21 @@ def _called_at_column(cells: Sequence[str], context: RowContext, memo: dict[str,
     found = _WITH_A_TIME.findall(text)
     if found.count(("", "", "", "")) == len(found):
         return None
-    answers: list[Any] = []
-    for hour, minute, second, half in found:
-        key = hour + half
-        start = memo.get(key, _UNKNOWN) if hour else None
-        if start is _UNKNOWN:
-            start = memo[key] = _start_of_even_hour(hour, half, context)
-        answers.append(ASK_THE_CELL_RULE if start is None else start + _INTO_THE_HOUR[minute, second])
-    return answers
+    hours, minutes, seconds, halves = zip(*found, strict=True)
+    keys = list(map(add, hours, halves))
+    if new := set(keys).difference(memo):
+        parts = dict(zip(keys, zip(hours, halves, strict=True), strict=True))
+        for key in new:
+            hour, half = parts[key]
+            memo[key] = _start_of_even_hour(hour, half, context) if hour else None
+    starts = list(map(memo.__getitem__, keys))
+    into_the_hour = map(_INTO_THE_HOUR.get, zip(minutes, seconds, strict=True))
+    if None not in starts:  # every cell answered: map() adds in C
+        return list(map(add, starts, into_the_hour))
+    return [
+        ASK_THE_CELL_RULE if start is None else start + offset
+        for start, offset in zip(starts, into_the_hour, strict=True)
+    ]
 
 
 def _with_a_time(cell: str) -> bool:
