@@ -21,7 +21,7 @@ from phonebank.errors import (
     NotText,
     UndecodableFile,
 )
-from phonebank.reader import CsvStream, DataRow
+from phonebank.reader import CsvStream, DataRow, Resume
 
 LIMIT = 10_000_000
 
@@ -363,3 +363,43 @@ def test_a_bad_line_in_a_later_block_is_named_by_its_line(
     # Then the failure names line 42
     with pytest.raises(error, match=says):
         _rows_of(data)
+
+
+# Parts of a file, for a second process (phonebank.halves)
+
+
+def test_batches_stop_before_a_row_and_go_on_from_there() -> None:
+    # Given a file of ten rows
+    data = csv_bytes(["Profile ID"], [[f"OP-{n}"] for n in range(10)])
+    stream = CsvStream(io.BytesIO(data), LIMIT, len(data))
+
+    # When batches are asked for up to row 6, then for the rest
+    before = [batch.first for batch in stream.batches(3, before=6)]
+    after = [batch.first for batch in stream.batches(3)]
+
+    # Then the first stop ahead of row 6 and the rest start there, with every row read once
+    assert (before, after) == ([2, 5], [6, 9])
+    assert stream.one_line_per_row()
+
+
+def test_a_quoted_line_break_means_rows_are_no_longer_counted_by_lines() -> None:
+    # Given a file whose second row holds a line break inside quotes
+    data = csv_bytes(["Profile ID", "Note"], [["OP-1", "one"], ["OP-2", "two\nlines"], ["OP-3", "x"]])
+    stream = CsvStream(io.BytesIO(data), LIMIT, len(data))
+
+    # When the rows are read one batch at a time
+    # Then the rows match lines until that row, and not after it
+    assert next(stream.batches(1)).rows == [["OP-1", "one"]] and stream.one_line_per_row()
+    assert next(stream.batches(1)).rows == [["OP-2", "two\nlines"]] and not stream.one_line_per_row()
+
+
+def test_a_later_part_of_a_file_reads_with_the_header_given_and_numbered_on() -> None:
+    # Given the lines after row 3 of a semicolon file, Windows-1252 among them
+    part = "OP-3;Zoë\r\nOP-4;x\r\n".encode("cp1252")
+
+    # When they are read as a part that starts at row 4
+    stream = CsvStream(io.BytesIO(part), LIMIT, resume=Resume(["Profile ID", "Name"], ";", 4))
+
+    # Then its rows carry on the file's numbers, cut with its delimiter
+    assert list(stream.rows()) == [DataRow(4, ["OP-3", "Zoë"]), DataRow(5, ["OP-4", "x"])]
+    assert stream.header == ["Profile ID", "Name"] and stream.one_line_per_row()

@@ -107,8 +107,9 @@ class CsvStream:
                 raise MalformedCsv(_malformed(self._next_row + len(rows), exc)) from exc
             if not rows:
                 return
-            yield RowBatch(self._next_row, rows)
+            first = self._next_row
             self._next_row += len(rows)
+            yield RowBatch(first, rows)
 
     def _decoded_lines(self, source: BinaryIO, *, start_line: int, first_block: bool) -> Iterator[str]:
         # Decoded a block at a time and split by C code: a Python step per line costs more than csv's.
