@@ -45,6 +45,8 @@ TOP_ERRORS = 10
 BATCH_ROWS = 2048
 _MEMO_LIMIT = 1 << 15
 
+_new_tuple = tuple.__new__
+
 _MODEL_FIELDS = cast(tuple[Field, ...], tuple(DialerRow.model_fields))
 _CALLED_AT = _MODEL_FIELDS.index("called_at")
 
@@ -452,7 +454,8 @@ class _RowChecker:
                     profile_id is None or effort is not None
                 ):
                     clean += 1
-                    calls.append(Call(number, *answers))
+                    # tuple.__new__ is Call's own constructor without its Python frame (~0.3 us a row).
+                    calls.append(_new_tuple(Call, (number, *answers)))
                     cells_of_calls.append(cells)
                     continue
                 verdict = self.check(DataRow(number, cells))
