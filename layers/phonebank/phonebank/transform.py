@@ -304,8 +304,8 @@ class ImportFiles:
 
     Create it inside an `OpenFiles` block; ask for the summary once the block has committed the files.
     `part_of`: the folder of `sink`, when this writes a part of a run for another process to
-    `absorb`: Organizer's rows then stay in one file (that process splits them), and each file's
-    rows are listed with the input row each came from.
+    `absorb`: Organizer's rows then stay in one file (that process splits them), and beside each
+    file go its rows' byte lengths, input rows and (Organizer's) efforts (`ImportPart`).
     """
 
     def __init__(
