@@ -4,8 +4,9 @@ A dict of the rows' identities would hold a million-row file's worth of tuples. 
 hashed to 96 bits instead (two interactions share them with odds of about 1 in 10^16 at five million
 rows, for hashes that behave as random ones). Recent keys sit in a small dict; older ones are sorted
 into runs on a temporary file (16 bytes a key), with every 256th key in memory to find a key's block
-with one read. A fixed 16 MiB bitmap (three bits a key) answers "never seen" for nearly every new row
-without reading the disk: only a true duplicate, or about 1 row in 800 at five million rows, reads it.
+with one read. A fixed 16 MiB bitmap (three bits a key; 8 MiB each when two processes share a file's
+rows) answers "never seen" for nearly every new row without reading the disk: only a true duplicate,
+or about 1 row in 800 at five million rows, reads it.
 """
 
 from __future__ import annotations
