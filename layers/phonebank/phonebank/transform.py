@@ -176,12 +176,6 @@ class _SystemTally:
             written=self.written, not_sent_no_id=self.no_id, not_sent_no_instruction=self.no_instruction
         )
 
-    def add(self, written: int, no_id: int, no_instruction: int, results: Iterable[str]) -> None:
-        self.written += written
-        self.no_id += no_id
-        self.no_instruction += no_instruction
-        self.results.update(results)
-
     def add_tally(self, other: _SystemTally, sign: int = 1) -> None:
         self.written += sign * other.written
         self.no_id += sign * other.no_id
@@ -217,10 +211,14 @@ class _OrganizerFiles:
         if not efforts <= self._group_of.keys():
             return False
         shares = [(self._current[group][1], share) for group, share in self._by_group(rows, efforts).items()]
-        encoded = [(csv_file, csv_file.encode_rows(share), len(share)) for csv_file, share in shares]
-        if any(csv_file.bytes_written + len(data) > self._max_bytes for csv_file, data, _ in encoded):
+        return self._write_if_all_fit([(file, file.encode_rows(share), len(share)) for file, share in shares])
+
+    def _write_if_all_fit(self, shares: list[tuple[CsvFile, bytes, int]]) -> bool:
+        """Write each file's share (its bytes and records) if every share fits under the limit whole;
+        else write nothing."""
+        if any(csv_file.bytes_written + len(data) > self._max_bytes for csv_file, data, _ in shares):
             return False
-        for csv_file, data, records in encoded:
+        for csv_file, data, records in shares:
             csv_file.write_encoded(data, records=records)
         return True
 
@@ -248,9 +246,7 @@ class _OrganizerFiles:
                 for csv_file in files:
                     mine = list(map(is_, targets, repeat(csv_file)))
                     shares.append((csv_file, b"".join(compress(lines, mine)), mine.count(True)))
-            if all(csv_file.bytes_written + len(data) <= self._max_bytes for csv_file, data, _ in shares):
-                for csv_file, data, records in shares:
-                    csv_file.write_encoded(data, records=records)
+            if self._write_if_all_fit(shares):
                 return
         for effort, line in zip(efforts, rows.lines(), strict=True):
             self._write_line(effort, line)
@@ -280,11 +276,11 @@ class _OrganizerFiles:
 class _BuiltRows:
     """One batch's import rows, not yet checked, each file's with the input row it came from."""
 
-    organizer: list[tuple[object, ...]] = field(default_factory=list)
-    names: list[tuple[object, ...]] = field(default_factory=list)
-    bulk: list[tuple[object, ...]] = field(default_factory=list)
-    sources: dict[str, list[int]] = field(default_factory=dict)
-    tallies: dict[System, _SystemTally] = field(default_factory=dict)
+    organizer: list[tuple[object, ...]]
+    names: list[tuple[object, ...]]
+    bulk: list[tuple[object, ...]]
+    sources: dict[str, list[int]]
+    tallies: dict[System, _SystemTally]
 
 
 @dataclass(frozen=True)
@@ -352,9 +348,9 @@ class ImportFiles:
         else:
             self._organizer.write(organizer)
             if names:
-                self._van_file(VAN_NAMES_FILE, VanNamesRow.HEADER).write_rows(names)
+                self._van_file(VAN_NAMES_FILE).write_rows(names)
             if bulk:
-                self._van_file(VAN_BULK_FILE, VanBulkRow.HEADER).write_rows(bulk)
+                self._van_file(VAN_BULK_FILE).write_rows(bulk)
         for system, tally in built.tallies.items():
             self._tally[system].add_tally(tally)
 
@@ -444,12 +440,16 @@ class ImportFiles:
                             (van_id, contact_type_id, result_id, van_instant, canvassed_by, national, country)
                         )
 
-        organizer_tally, van_tally = _SystemTally(), _SystemTally()
-        organizer_tally.add(
-            len(organizer_rows), organizer_no_id, organizer_no_instruction, map(itemgetter(6), organizer_rows)
+        organizer_tally = _SystemTally(
+            len(organizer_rows),
+            organizer_no_id,
+            organizer_no_instruction,
+            Counter(map(itemgetter(6), organizer_rows)),
         )
         van_written = len(calls) - van_no_id - van_no_instruction
-        van_tally.add(van_written, van_no_id, van_no_instruction, map(itemgetter(4), names_rows))
+        van_tally = _SystemTally(
+            van_written, van_no_id, van_no_instruction, Counter(map(itemgetter(4), names_rows))
+        )
         return _BuiltRows(
             organizer_rows,
             names_rows,
@@ -477,18 +477,18 @@ class ImportFiles:
             # Split into files here: which file a row goes to depends on the rows before it.
             for rows in _part_rows(part.folder, ORGANIZER_PART_FILE, removed):
                 self._organizer.write_encoded(rows, list(map(part.efforts.__getitem__, rows.efforts)))
-        for name, header in ((VAN_NAMES_FILE, VanNamesRow.HEADER), (VAN_BULK_FILE, VanBulkRow.HEADER)):
+        for name in (VAN_NAMES_FILE, VAN_BULK_FILE):
             if part.records.get(name):
                 for rows in _part_rows(part.folder, name, removed):
-                    self._van_file(name, header).write_encoded(rows.data, records=len(rows.lengths))
+                    self._van_file(name).write_encoded(rows.data, records=len(rows.lengths))
         for system, tally in part.tallies.items():
             self._tally[system].add_tally(tally)
         for system, tally in self._build(repeats).tallies.items():
             self._tally[system].add_tally(tally, sign=-1)
 
-    def _van_file(self, name: str, header: list[str]) -> CsvFile:
+    def _van_file(self, name: str) -> CsvFile:
         if name not in self._van_files:
-            self._van_files[name] = self._files.open_csv(self._sink, name, header)
+            self._van_files[name] = self._files.open_csv(self._sink, name, _HEADERS[name])
         return self._van_files[name]
 
     def summary(self, report: ValidationReport) -> Summary:

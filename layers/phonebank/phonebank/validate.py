@@ -196,7 +196,7 @@ def _validate(
             raise HeaderOnly(
                 "The file has a header but no rows. Export the call results again with the rows."
             )
-    return validation.report(upload.name, reports, config)
+    return validation.report(upload.name, config)
 
 
 def check_part(
@@ -306,8 +306,8 @@ class _Validation:
             )
         return self.duplicates
 
-    def report(self, name: str, reports: OutputSink, config: PipelineConfig) -> ValidationReport:
-        checker = self.checker
+    def report(self, name: str, config: PipelineConfig) -> ValidationReport:
+        checker, reports = self.checker, self._reports
         counts = checker.result_counts()
         written = [
             OutputFile(
