@@ -232,10 +232,11 @@ def _phone_column(cells: Sequence[str], context: RowContext, memo: dict[str, Any
 
 
 # A date and a time of day, no offset: the hour as the cell writes it, its minutes and seconds, and
-# AM or PM if the cell says.
+# AM or PM if the cell says. The column is matched as one text, a cell a line: space before AM/PM
+# never takes a line end, which would read the next cell as this one's AM or PM.
 _WITH_A_TIME = re.compile(
     r"^(?:(\d{1,2}/\d{1,2}/\d{4} \d{1,2}|\d{4}-\d{2}-\d{2}[ T]\d{2})"
-    r":([0-5]\d)(?::([0-5]\d))?(\s*[AaPp]\.?[Mm]\.?)?|.*)$",
+    r":([0-5]\d)(?::([0-5]\d))?([^\S\n]*[AaPp]\.?[Mm]\.?)?|.*)$",
     re.MULTILINE | re.ASCII,
 )
 _INTO_THE_HOUR = {
