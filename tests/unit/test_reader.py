@@ -382,6 +382,32 @@ def test_batches_stop_before_a_row_and_go_on_from_there() -> None:
     assert stream.one_line_per_row()
 
 
+def test_a_boundary_moved_while_reading_stops_the_batches_where_it_now_is() -> None:
+    # Given a file of twenty rows, and a boundary at row 18 that moves back to row 9 once a batch
+    # ending after row 8 has been asked for
+    data = csv_bytes(["Profile ID"], [[f"OP-{n}"] for n in range(20)])
+    stream = CsvStream(io.BytesIO(data), LIMIT, len(data))
+    asked: list[int] = []
+    stop = 18
+
+    def boundary(end: int) -> int:
+        nonlocal stop
+        asked.append(end)
+        allowed = min(end, stop)
+        if end > 8:
+            stop = 9
+        return allowed
+
+    # When batches are read up to the boundary, then the rest
+    before = [(batch.first, len(batch.rows)) for batch in stream.batches(3, before=boundary)]
+    after = [batch.first for batch in stream.batches(3)]
+
+    # Then the batch already granted is read whole, none after it, and the rest start where it ended
+    assert before == [(2, 3), (5, 3), (8, 3)]
+    assert asked == [5, 8, 11, 14]
+    assert after == [11, 14, 17, 20]
+
+
 def test_a_quoted_line_break_means_rows_are_no_longer_counted_by_lines() -> None:
     # Given a file whose second row holds a line break inside quotes
     data = csv_bytes(["Profile ID", "Note"], [["OP-1", "one"], ["OP-2", "two\nlines"], ["OP-3", "x"]])

@@ -14,8 +14,9 @@ from transform_helpers import dialer_csv, output_files, read_rows, run_pipeline
 
 from phonebank.cli import main
 from phonebank.config import PipelineConfig, build_config
-from phonebank.halves import ForkedSecondHalf, TwoProcesses
+from phonebank.halves import ForkedLaterRows, TwoProcesses
 from phonebank.notify import render
+from phonebank.reader import Boundary
 
 HEADER = ["Profile ID", "VAN ID", "Phone", "Date/Time", "Call Result", "Effort"]
 
@@ -365,21 +366,21 @@ def test_run_splits_a_large_file_across_two_processes_unless_told_not_to(
     # Given a machine with two cores, and the size from which a file is split lowered to any file
     monkeypatch.setattr("phonebank.cli.cores", lambda: 2)
     monkeypatch.setattr("phonebank.cli.TwoProcesses", partial(TwoProcesses, min_bytes=0))
-    started: list[int | None] = []
-    start = ForkedSecondHalf.start
+    started: list[Boundary | None] = []
+    start = ForkedLaterRows.start
 
-    def spy(self: ForkedSecondHalf, *args: Any) -> int | None:
+    def spy(self: ForkedLaterRows, *args: Any) -> Boundary | None:
         started.append(start(self, *args))
         return started[-1]
 
-    monkeypatch.setattr(ForkedSecondHalf, "start", spy)
+    monkeypatch.setattr(ForkedLaterRows, "start", spy)
     sample = str(EVENTS / "impactive-sample.csv")
 
     # When `phonebank run` runs on the sample, with --one-process or without, and with it for reference
     code = main(["run", sample, "--out", str(tmp_path / "run"), *(["--one-process"] if one_process else [])])
     main(["run", sample, "--out", str(tmp_path / "reference"), "--one-process"])
 
-    # Then a second process took the second half unless told not to, and the files are the same
+    # Then a second process took the later rows unless told not to, and the files are the same
     assert code == 0
     assert [row is not None for row in started] == ([] if one_process else [True])
     for name in _all_files(tmp_path / "reference"):

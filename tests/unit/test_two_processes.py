@@ -1,8 +1,10 @@
-"""`phonebank run` with a second process taking the second half of the file: the same files, byte for
-byte, as one process writes, whatever the halves hold; and one process's path whenever it must."""
+"""`phonebank run` with a second process taking the later rows of the file: the same files, byte for
+byte, as one process writes, whatever the parts hold, whichever process is faster; and one process's
+path whenever it must."""
 
 from __future__ import annotations
 
+import multiprocessing
 import random
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,10 +15,11 @@ from test_golden import _outputs
 from transform_helpers import run_in_one_pass, run_in_two_processes
 from validation_helpers import IMPACTIVE_HEADER, csv_bytes, impactive_row
 
+from phonebank import halves
 from phonebank.config import PipelineConfig, build_config
-from phonebank.halves import ForkedSecondHalf
+from phonebank.halves import ForkedLaterRows
 from phonebank.models.summary import Summary
-from phonebank.validate import CheckedPart
+from phonebank.validate import CheckedPart, CheckFrom
 
 EFFORTS = [f"Effort {letter}" for letter in "ABCDEFG"]
 """Seven efforts: more than the five an Organizer file may hold, so that the rows fill two files."""
@@ -43,19 +46,52 @@ def rows(count: int) -> list[list[str]]:
     return [distinct_row(index) for index in range(count)]
 
 
+Taken = list[CheckedPart | CheckFrom]
+
+
 @pytest.fixture
-def parts_taken(monkeypatch: pytest.MonkeyPatch) -> list[CheckedPart | None]:
-    """What each ForkedSecondHalf.finish gave: a part, or None when this process checked the rest."""
-    taken: list[CheckedPart | None] = []
-    finish = ForkedSecondHalf.finish
+def parts_taken(monkeypatch: pytest.MonkeyPatch) -> Taken:
+    """What ForkedLaterRows.parts gave, in order: parts, and where this process checked the rest."""
+    taken: Taken = []
+    parts = ForkedLaterRows.parts
 
-    def spy(self: ForkedSecondHalf, *args: Any) -> CheckedPart | None:
-        part = finish(self, *args)
-        taken.append(part)
-        return part
+    def spy(self: ForkedLaterRows, *args: Any) -> Iterator[CheckedPart | CheckFrom]:
+        for part in parts(self, *args):
+            taken.append(part)
+            yield part
 
-    monkeypatch.setattr(ForkedSecondHalf, "finish", spy)
+    monkeypatch.setattr(ForkedLaterRows, "parts", spy)
     return taken
+
+
+@pytest.fixture
+def middle_claimed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The second process finishes first and claims rows of the first's: the first reads batches of
+    100 rows and, after row 301, waits until the other has claimed (or found too few to claim)."""
+    monkeypatch.setattr("phonebank.validate.BATCH_ROWS", 100)
+    monkeypatch.setattr("phonebank.halves._MIN_CLAIM", 100)
+    claimed = multiprocessing.get_context("fork").Event()
+    claim, reserve = halves._claim_middle, ForkedLaterRows._reserve
+
+    def claim_then_tell(*args: Any) -> Any:
+        try:
+            return claim(*args)
+        finally:
+            claimed.set()
+
+    def reserve_once_claimed(self: ForkedLaterRows, end: int) -> int:
+        if end > 302:
+            claimed.wait(timeout=60)
+        return reserve(self, end)
+
+    monkeypatch.setattr(halves, "_claim_middle", claim_then_tell)
+    monkeypatch.setattr(ForkedLaterRows, "_reserve", reserve_once_claimed)
+
+
+def checked(taken: Taken) -> list[CheckedPart]:
+    """The parts taken, once every item taken is one."""
+    assert all(isinstance(part, CheckedPart) for part in taken), taken
+    return [part for part in taken if isinstance(part, CheckedPart)]
 
 
 def run_both(
@@ -76,10 +112,10 @@ def assert_same_outputs(data: bytes, tmp_path: Path, config: PipelineConfig) -> 
 
 
 def test_a_clean_file_is_split_and_written_as_one_process_writes_it(
-    tmp_path: Path, config: PipelineConfig, parts_taken: list[CheckedPart | None]
+    tmp_path: Path, config: PipelineConfig, parts_taken: Taken
 ) -> None:
     # Given a file of distinct rows in seven efforts, a few of them invalid, and an effort whose name
-    # has to be quoted in the second half
+    # has to be quoted in the other process's part
     body = rows(3000)
     for index in (10, 1700, 2999):
         body[index] = distinct_row(index, phone_number="555-0100")
@@ -90,15 +126,15 @@ def test_a_clean_file_is_split_and_written_as_one_process_writes_it(
     summary = assert_same_outputs(data, tmp_path, config)
 
     # Then the second process's part was taken, and the files are the same byte for byte
-    assert len(parts_taken) == 1 and parts_taken[0] is not None
+    assert len(checked(parts_taken)) == 1
     assert summary.counts.rejected == 3
     assert len([f for f in summary.files if f.system == "organizer"]) == 2
 
 
-def test_rows_of_the_second_half_that_repeat_the_first_become_duplicates(
-    tmp_path: Path, config: PipelineConfig, parts_taken: list[CheckedPart | None]
+def test_rows_of_the_other_part_that_repeat_earlier_rows_become_duplicates(
+    tmp_path: Path, config: PipelineConfig, parts_taken: Taken
 ) -> None:
-    # Given rows in the second half that repeat rows of the first: one of them twice, the second
+    # Given rows in the other's part that repeat rows of this one's: one of them twice, the second
     # time a duplicate of a duplicate as the second process saw it
     body = rows(3000)
     body[2000] = distinct_row(5, call_duration="12")  # a repeat: duration is not the interaction
@@ -109,18 +145,18 @@ def test_rows_of_the_second_half_that_repeat_the_first_become_duplicates(
     # When it runs in one process and in two
     summary = assert_same_outputs(data, tmp_path, config)
 
-    # Then the part was taken with its repeats, and all three rows are duplicates of the first half's
-    part = parts_taken[0]
-    assert part is not None and sorted(part.repeats) == [2002, 2602]  # spreadsheet rows: header is 1
+    # Then the part was taken with its repeats, and all three rows are duplicates of earlier rows
+    [part] = checked(parts_taken)
+    assert sorted(part.repeats) == [2002, 2602]  # spreadsheet rows: header is 1
     assert summary.counts.duplicates == 3
     duplicates = (tmp_path / "two" / "duplicates.csv").read_text().splitlines()[1:]
     assert [line.split(",")[:2] for line in duplicates] == [["2002", "7"], ["2502", "7"], ["2602", "8"]]
 
 
-def test_a_repeat_in_a_second_half_without_duplicates_of_its_own(
-    tmp_path: Path, config: PipelineConfig, parts_taken: list[CheckedPart | None]
+def test_a_repeat_in_the_other_part_without_duplicates_of_its_own(
+    tmp_path: Path, config: PipelineConfig, parts_taken: Taken
 ) -> None:
-    # Given one row in the second half that repeats a row of the first, and no other duplicate
+    # Given one row in the other's part that repeats an earlier row, and no other duplicate
     body = rows(3000)
     body[2400] = distinct_row(40)
     data = csv_bytes(IMPACTIVE_HEADER, body)
@@ -129,15 +165,13 @@ def test_a_repeat_in_a_second_half_without_duplicates_of_its_own(
     summary = assert_same_outputs(data, tmp_path, config)
 
     # Then the part was taken, and the repeat is the one duplicate
-    part = parts_taken[0]
-    assert part is not None and sorted(part.repeats) == [2402] and part.duplicates == 0
+    [part] = checked(parts_taken)
+    assert sorted(part.repeats) == [2402] and part.duplicates == 0
     assert summary.counts.duplicates == 1
 
 
-def test_organizer_files_split_by_size_across_the_halves(
-    tmp_path: Path, parts_taken: list[CheckedPart | None]
-) -> None:
-    # Given an Organizer file size limit that the rows cross several times, in both halves
+def test_organizer_files_split_by_size_across_the_parts(tmp_path: Path, parts_taken: Taken) -> None:
+    # Given an Organizer file size limit that the rows cross several times, in both processes' rows
     config = build_config({"limits": {"organizer_max_file_bytes": 20_000}})
     data = csv_bytes(IMPACTIVE_HEADER, rows(3000))
 
@@ -145,13 +179,17 @@ def test_organizer_files_split_by_size_across_the_halves(
     summary = assert_same_outputs(data, tmp_path, config)
 
     # Then the part was taken, and the files were numbered and filled as one process does
-    assert parts_taken[0] is not None
+    assert len(checked(parts_taken)) == 1
     assert len([f for f in summary.files if f.system == "organizer"]) > 6
 
 
-@pytest.mark.parametrize("where", [100, 2900], ids=["in-the-first-half", "in-the-second-half-with-a-repeat"])
+@pytest.mark.parametrize(
+    ("where", "taken"),
+    [(100, []), (2900, [CheckFrom])],
+    ids=["before-the-other-part", "in-the-other-part-with-a-repeat"],
+)
 def test_a_row_on_two_lines_makes_this_process_check_the_rest(
-    tmp_path: Path, config: PipelineConfig, parts_taken: list[CheckedPart | None], where: int
+    tmp_path: Path, config: PipelineConfig, parts_taken: Taken, where: int, taken: list[type]
 ) -> None:
     # Given a quoted cell with a line break: rows can no longer be numbered by counting line ends
     body = rows(3000)
@@ -162,35 +200,36 @@ def test_a_row_on_two_lines_makes_this_process_check_the_rest(
     # When it runs in one process and in two
     summary = assert_same_outputs(data, tmp_path, config)
 
-    # Then this process checked the second half itself, and the results are the same
-    assert parts_taken in ([], [None])
+    # Then this process checked the other's rows itself (it never asked for the part, or the part
+    # could not be taken), and the results are the same
+    assert [type(part) for part in parts_taken] == taken
     assert summary.counts.duplicates == 1
 
 
-def test_a_broken_second_half_is_reported_as_one_process_reports_it(
-    tmp_path: Path, config: PipelineConfig, parts_taken: list[CheckedPart | None]
+def test_a_broken_other_part_is_reported_as_one_process_reports_it(
+    tmp_path: Path, config: PipelineConfig, parts_taken: Taken
 ) -> None:
-    # Given a quote that opens in the second half and never closes: the rest reads as one cell, longer
+    # Given a quote that opens in the other's part and never closes: the rest reads as one cell, longer
     # than csv's limit for one (128 KiB)
     text = csv_bytes(IMPACTIVE_HEADER, rows(6000)).decode()
     lines = text.splitlines(keepends=True)
-    lines[3100] = lines[3100].replace("OP-3099", '"OP-3099', 1)
+    lines[4100] = lines[4100].replace("OP-4099", '"OP-4099', 1)
     data = "".join(lines).encode()
 
     # When it runs in one process and in two
     (_, one, one_files), (_, two, two_files) = run_both(data, tmp_path, config)
 
     # Then the second process gave no part, and the run fails with the same words, naming the row
-    assert parts_taken == [None]
+    assert len(parts_taken) == 1 and isinstance(parts_taken[0], CheckFrom)
     assert two.status == one.status == "FAILED"
-    assert two.failure == one.failure and "Row 3101" in (two.failure or "")
+    assert two.failure == one.failure and "Row 4101" in (two.failure or "")
     assert two_files == one_files
 
 
-def test_windows_1252_rows_in_the_second_half_read_the_same(
-    tmp_path: Path, config: PipelineConfig, parts_taken: list[CheckedPart | None]
+def test_windows_1252_rows_in_the_other_part_read_the_same(
+    tmp_path: Path, config: PipelineConfig, parts_taken: Taken
 ) -> None:
-    # Given an Excel file in Windows-1252 whose second half holds accented efforts and an invalid row
+    # Given an Excel file in Windows-1252 whose other part holds accented efforts and an invalid row
     body = rows(3000)
     body[2200] = distinct_row(2200, effort_name="Été Français")
     body[2300] = distinct_row(2300, call_outcome="Peut-être")
@@ -198,15 +237,15 @@ def test_windows_1252_rows_in_the_second_half_read_the_same(
 
     # When it runs in one process and in two, then the files are the same
     summary = assert_same_outputs(data, tmp_path, config)
-    assert parts_taken[0] is not None
+    assert len(checked(parts_taken)) == 1
     assert summary.counts.rejected == 1
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3, 4])
 def test_files_full_of_repeats_are_written_as_one_process_writes_them(
-    tmp_path: Path, config: PipelineConfig, parts_taken: list[CheckedPart | None], seed: int
+    tmp_path: Path, config: PipelineConfig, parts_taken: Taken, seed: int
 ) -> None:
-    # Given rows drawn from a small pool, so that rows repeat within each half and across them, a
+    # Given rows drawn from a small pool, so that rows repeat within each process's rows and across them, a
     # repeat of a repeat among them, with invalid and not-dialed rows mixed in
     sample = random.Random(seed)
     pool = rows(400)
@@ -219,6 +258,147 @@ def test_files_full_of_repeats_are_written_as_one_process_writes_them(
     summary = assert_same_outputs(data, tmp_path, config)
 
     # Then the second process's part was taken with its repeats, and the files are the same
-    part = parts_taken[0]
-    assert part is not None and part.repeats
+    [part] = checked(parts_taken)
+    assert part.repeats
     assert summary.counts.duplicates > 1000
+
+
+# The other process finishes first and claims rows this one had not reached (the middle part)
+
+
+@pytest.mark.usefixtures("middle_claimed")
+def test_rows_claimed_by_the_other_process_are_written_as_one_process_writes_them(
+    tmp_path: Path, config: PipelineConfig, parts_taken: Taken
+) -> None:
+    # Given a file of distinct rows, some invalid, in seven efforts: Organizer's files split by effort
+    body = rows(3000)
+    for index in (10, 1000, 2500):
+        body[index] = distinct_row(index, phone_number="555-0100")
+    data = csv_bytes(IMPACTIVE_HEADER, body)
+
+    # When it runs in one process, and in two where the other claims rows of this one's
+    summary = assert_same_outputs(data, tmp_path, config)
+
+    # Then two parts were taken, the claimed middle first, and the files are the same byte for byte
+    middle, last = checked(parts_taken)
+    assert middle.counts["rows_read"] > 500 and last.counts["rows_read"] > 1000
+    assert (middle.errors, last.errors) == (1, 1)
+    assert summary.counts.rejected == 3
+
+
+@pytest.mark.usefixtures("middle_claimed")
+def test_repeats_across_three_parts_become_duplicates_of_the_earliest_row(
+    tmp_path: Path, config: PipelineConfig, parts_taken: Taken
+) -> None:
+    # Given rows that repeat across the three parts (this process's first ~550 rows, the claimed
+    # middle, the last ~1,350): the middle repeats the first; the last repeats the middle, the first,
+    # and a middle row twice (the second time a duplicate of a duplicate as the other process saw it)
+    body = rows(3000)
+    body[1000] = distinct_row(5)
+    body[1400] = distinct_row(1350)
+    body[2000] = distinct_row(1200)
+    body[2100] = distinct_row(5)
+    body[2200] = distinct_row(1300)
+    body[2300] = distinct_row(1300)
+    data = csv_bytes(IMPACTIVE_HEADER, body)
+
+    # When it runs in one process, and in two where the other claims rows of this one's
+    summary = assert_same_outputs(data, tmp_path, config)
+
+    # Then each part's repeats were found in the rows before it, and each duplicate names the earliest
+    middle, last = checked(parts_taken)
+    assert (sorted(middle.repeats), sorted(last.repeats)) == ([1002], [2002, 2102, 2202])
+    duplicates = (tmp_path / "two" / "duplicates.csv").read_text().splitlines()[1:]
+    assert [line.split(",")[:2] for line in duplicates] == [
+        ["1002", "7"],
+        ["1402", "1352"],
+        ["2002", "1202"],
+        ["2102", "7"],
+        ["2202", "1302"],
+        ["2302", "1302"],
+    ]
+    assert summary.counts.duplicates == 6
+
+
+@pytest.mark.parametrize("seed", [5, 6])
+@pytest.mark.usefixtures("middle_claimed")
+def test_files_full_of_repeats_split_in_three_are_written_as_one_process_writes_them(
+    tmp_path: Path, config: PipelineConfig, parts_taken: Taken, seed: int
+) -> None:
+    # Given rows drawn from a small pool, invalid and not-dialed rows among them
+    sample = random.Random(seed)
+    pool = rows(300)
+    pool[7] = distinct_row(7, phone_number="555-0100")
+    pool[8] = distinct_row(8, call_outcome="Not Dialed")
+    data = csv_bytes(IMPACTIVE_HEADER, [sample.choice(pool) for _ in range(3000)])
+
+    # When it runs in one process, and in two where the other claims rows of this one's
+    summary = assert_same_outputs(data, tmp_path, config)
+
+    # Then both parts were taken, each with rows that repeat earlier ones
+    middle, last = checked(parts_taken)
+    assert middle.repeats and last.repeats
+    assert summary.counts.duplicates > 2000
+
+
+@pytest.mark.usefixtures("middle_claimed")
+def test_organizer_files_split_by_size_across_three_parts(tmp_path: Path, parts_taken: Taken) -> None:
+    # Given an Organizer file size limit that the rows cross several times
+    config = build_config({"limits": {"organizer_max_file_bytes": 20_000}})
+    data = csv_bytes(IMPACTIVE_HEADER, rows(3000))
+
+    # When it runs in one process, and in two where the other claims rows of this one's
+    summary = assert_same_outputs(data, tmp_path, config)
+
+    # Then both parts were taken, and the files were numbered and filled as one process does
+    assert len(checked(parts_taken)) == 2
+    assert len([f for f in summary.files if f.system == "organizer"]) > 6
+
+
+@pytest.mark.parametrize(
+    ("where", "taken"),
+    [(1000, [CheckFrom]), (2900, [CheckedPart, CheckFrom])],
+    ids=["in-the-middle", "in-the-last-part-with-a-repeat"],
+)
+@pytest.mark.usefixtures("middle_claimed")
+def test_a_row_on_two_lines_in_a_claimed_file_makes_this_process_check_from_there(
+    tmp_path: Path,
+    config: PipelineConfig,
+    parts_taken: Taken,
+    where: int,
+    taken: list[type],
+) -> None:
+    # Given a quoted cell with a line break in one of the other process's parts, and a repeat in the
+    # last part
+    body = rows(3000)
+    body[where] = distinct_row(where, effort_name="Phones\nEvening")
+    body[2000] = distinct_row(5)
+    data = csv_bytes(IMPACTIVE_HEADER, body)
+
+    # When it runs in one process, and in two where the other claims rows of this one's
+    summary = assert_same_outputs(data, tmp_path, config)
+
+    # Then this process took the parts before that row's, checked the rest itself, and the results
+    # are the same
+    assert [type(part) for part in parts_taken] == taken
+    assert summary.counts.duplicates == 1
+
+
+@pytest.mark.usefixtures("middle_claimed")
+def test_a_broken_middle_part_is_reported_as_one_process_reports_it(
+    tmp_path: Path, config: PipelineConfig, parts_taken: Taken
+) -> None:
+    # Given a quote that opens among the rows the other process claims, and never closes
+    text = csv_bytes(IMPACTIVE_HEADER, rows(6000)).decode()
+    lines = text.splitlines(keepends=True)
+    lines[2000] = lines[2000].replace("OP-1999", '"OP-1999', 1)
+    data = "".join(lines).encode()
+
+    # When it runs in one process, and in two where the other claims rows of this one's
+    (_, one, one_files), (_, two, two_files) = run_both(data, tmp_path, config)
+
+    # Then the middle part was not given, and the run fails with the same words, naming the row
+    assert [type(part) for part in parts_taken] == [CheckFrom]
+    assert two.status == one.status == "FAILED"
+    assert two.failure == one.failure and "Row 2001" in (two.failure or "")
+    assert two_files == one_files

@@ -11,6 +11,7 @@ or about 1 row in 800 at five million rows, reads it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from array import array
@@ -18,6 +19,7 @@ from bisect import bisect_left
 from collections.abc import Hashable, Iterator
 from itertools import repeat
 from operator import and_, lshift, or_, rshift
+from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
 _RECENT_LIMIT = 1 << 16
@@ -44,6 +46,35 @@ class StoredKeys(NamedTuple):
 
     def keys(self) -> Iterator[int]:
         return map(or_, map(lshift, self.highs, repeat(32)), self.lows)
+
+
+_KEY_FILES = ("keys.highs", "keys.lows", "keys.rows")
+_KEYS_READ = 1 << 16
+
+
+def save_keys(first_rows: FirstRows, folder: Path) -> None:
+    """Every key `first_rows` remembers, with its first row, into `folder` (`saved_keys` reads them)."""
+    with contextlib.ExitStack() as opened:
+        files = [opened.enter_context((folder / name).open("wb")) for name in _KEY_FILES]
+        for stored in first_rows.stored_keys():
+            for section, file in zip(stored, files, strict=True):
+                section.tofile(file)
+
+
+def saved_keys(folder: Path) -> Iterator[StoredKeys]:
+    """The keys `save_keys` wrote to `folder`, a few thousand at a time."""
+    with contextlib.ExitStack() as opened:
+        highs, lows, rows = (opened.enter_context((folder / name).open("rb")) for name in _KEY_FILES)
+        while stored_highs := _read_array("Q", highs, _KEYS_READ):
+            count = len(stored_highs)
+            yield StoredKeys(stored_highs, _read_array("I", lows, count), _read_array("I", rows, count))
+
+
+def _read_array(typecode: str, stream: BinaryIO, count: int) -> array[int]:
+    values = array(typecode)
+    with contextlib.suppress(EOFError):  # the last read is short: fromfile keeps what there was
+        values.fromfile(stream, count)
+    return values
 
 
 class _Run:

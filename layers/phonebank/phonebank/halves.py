@@ -1,13 +1,18 @@
-"""`phonebank run` on two cores: a forked process checks and transforms the second half of a file on
-local disk while this one does the first, then this one writes the other's rows after its own.
+"""`phonebank run` on two cores: a forked process checks and transforms the later rows of a file on
+local disk while this one checks the earlier ones, then this one writes the other's rows after its own.
 
-The outputs are byte for byte what one process writes. Rows of the second half that repeat a row of
-the first (the other process could not know) become duplicates when the halves are joined: their
-cells are read again, and their import rows and counts taken back. Whenever the outputs could still
-differ, this process checks the second half itself instead: when a row of the first half took two
-lines (the second half's rows were numbered by counting line ends), when a repeated row's line
-cannot be found by counting (a row of the second half took two lines), or when the other process
-failed (its own failure, such as a malformed row, is then found again here, with its row number).
+The other process starts at 55% of the file's bytes. A machine's vCPUs do not run alike, and which one
+is slower changes from minute to minute; only this process can join the parts, so with a fixed split
+the faster process would wait. When the other one finishes first, it claims the rows this one has not
+reached yet, in proportion to the rows each has checked so far, and checks them as a second part.
+
+The outputs are byte for byte what one process writes. Rows of a part that repeat a row before it (the
+other process could not know) become duplicates when the parts are joined: their cells are read
+again, and their import rows and counts taken back. Whenever the outputs could still differ, this
+process checks the rest itself: when a row before a part took two lines (its rows were numbered by
+counting line ends), when a repeated row's line cannot be found by counting (a row of its part took
+two lines), or when the other process failed (its own failure, such as a malformed row, is then found
+again here, with its row number).
 """
 
 from __future__ import annotations
@@ -17,25 +22,31 @@ import io
 import multiprocessing
 import os
 import tempfile
-from array import array
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
+from multiprocessing.sharedctypes import SynchronizedArray
 from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO, Self
 
 from phonebank import phones
 from phonebank.config import PipelineConfig
-from phonebank.dedupe import FirstRows, StoredKeys
+from phonebank.dedupe import FirstRows, save_keys, saved_keys
 from phonebank.models.interaction import Call
-from phonebank.reader import CsvStream, Resume, line_blocks
+from phonebank.reader import Boundary, CsvStream, Resume, line_blocks
 from phonebank.sinks import LocalDirectory, OpenFiles
 from phonebank.transform import ImportFiles, ImportPart
-from phonebank.validate import CheckedPart, FileSetup, RepeatedRow, check_part
+from phonebank.validate import CheckedPart, CheckFrom, FileSetup, RepeatedRow, check_part
 
 _COUNT_BYTES = 1 << 20
+_RESERVED, _STOP = 0, 1
+"""The numbers both processes share: the row this process's reading is reserved up to (the batch it
+reads ends before it), and the row it stops before (the other's first)."""
+_FIRST_ROW = 2
+_MIN_CLAIM = 10_000
+"""Rows worth a second part: fewer save less than the part costs to start and to join."""
 
 
 def cores() -> int:
@@ -46,66 +57,76 @@ def cores() -> int:
 @dataclass(frozen=True)
 class TwoProcesses:
     """Split the file at `path` across two processes when it holds at least `min_bytes`: below that,
-    starting a process costs more than it saves."""
+    starting a process costs more than it saves. The other process starts with the last
+    `later_share` of the bytes: less than half, so that it is the one that finishes first, and
+    claims more."""
 
     path: Path
     min_bytes: int = 8 << 20
+    later_share: float = 0.45
 
 
 @dataclass(frozen=True)
-class _Job:
-    """What the forked process needs: where its rows start in the file, and how to read them."""
+class _Stretch:
+    """Rows the other process checks: where the first one's line starts, its row number, the row
+    they end before (None: the end of the file), and the folder their part is written to."""
 
-    path: Path
-    cut: int
-    resume: Resume
-    setup: FileSetup
-    config: PipelineConfig
+    offset: int
+    first_row: int
+    before: int | None
     folder: Path
 
 
 @dataclass(frozen=True)
+class _Job:
+    """What the forked process needs: the file, how to read its rows, and its first stretch."""
+
+    path: Path
+    setup: FileSetup
+    config: PipelineConfig
+    last: _Stretch
+
+
+@dataclass(frozen=True)
 class _Finished:
+    stretch: _Stretch
     checked: CheckedPart
     imports: ImportPart
 
 
-class ForkedSecondHalf:
-    """A `validate.SecondHalf` in a forked process, writing its import rows to `imports`.
+class ForkedLaterRows:
+    """A `validate.LaterRows` in a forked process, writing its parts' import rows to `imports`.
 
     Use it as a context: leaving stops the process, if it still runs, and removes its files."""
 
     def __init__(self, split: TwoProcesses, config: PipelineConfig, imports: ImportFiles) -> None:
         self._split, self._config, self._imports = split, config, imports
-        self._folder = tempfile.TemporaryDirectory(prefix="phonebank-second-half-")
+        self._folder = tempfile.TemporaryDirectory(prefix="phonebank-later-rows-")
         self._process: BaseProcess | None = None
         self._results: Connection | None = None
         self._job: _Job | None = None
-        self._imports_part: ImportPart | None = None
+        self._shared: SynchronizedArray[int] | None = None
+        self._given: ImportPart | None = None
 
-    def start(self, setup: FileSetup) -> int | None:
+    def start(self, setup: FileSetup) -> Boundary | None:
         size = self._split.path.stat().st_size
         if size < self._split.min_bytes:
             return None
         with self._split.path.open("rb") as source:
-            source.seek(size // 2)
+            source.seek(int(size * (1 - self._split.later_share)))
             source.readline()
             cut = source.tell()
             if cut >= size:
                 return None
             source.seek(0)
             first_row = _line_ends_before(source, cut) + 1
-        self._job = _Job(
-            self._split.path,
-            cut,
-            Resume(setup.header, setup.delimiter, first_row),
-            setup,
-            self._config,
-            Path(self._folder.name),
-        )
-        results, sender = multiprocessing.Pipe(duplex=False)
-        self._process = multiprocessing.get_context("fork").Process(
-            target=_check_second_half, args=(self._job, sender), daemon=True
+        last = _Stretch(cut, first_row, None, Path(self._folder.name) / "last")
+        self._job = _Job(self._split.path, setup, self._config, last)
+        context = multiprocessing.get_context("fork")
+        self._shared = context.Array("q", [_FIRST_ROW, first_row])
+        results, sender = context.Pipe(duplex=False)
+        self._process = context.Process(
+            target=_check_later_rows, args=(self._job, self._shared, sender), daemon=True
         )
         phones.prepare()
         # The modules both processes loaded stay shared only while neither writes their pages, and a
@@ -114,35 +135,61 @@ class ForkedSecondHalf:
         self._process.start()
         sender.close()
         self._results = results
-        return first_row
+        return self._reserve
 
-    def finish(self, first_rows: FirstRows) -> CheckedPart | None:
-        assert self._results is not None and self._job is not None, "finish() follows a start() that started"
+    def _reserve(self, end: int) -> int:
+        assert self._shared is not None, "the boundary of a started process"
+        with self._shared.get_lock():
+            self._shared[_RESERVED] = min(end, self._shared[_STOP])
+            return self._shared[_RESERVED]
+
+    def parts(self, first_rows: FirstRows) -> Iterator[CheckedPart | CheckFrom]:
+        assert self._shared is not None and self._job is not None, "parts() follows a start() that started"
+        last_from = self._job.last.first_row
+        last = self._receive()
+        if last is None:
+            yield CheckFrom(last_from)
+            return
+        middle_from = self._shared[_STOP]  # claimed, if at all, before the last part was sent
+        if middle_from < last_from:
+            middle = self._receive()
+            if middle is None or not middle.checked.one_line_per_row:
+                yield CheckFrom(middle_from)  # the last part's rows were numbered by counting its lines
+                return
+            repeats: dict[int, int] = {}
+            for stored in saved_keys(middle.stretch.folder):
+                rows = stored.rows.tolist()
+                # Remembered here: the last part's rows may repeat the middle's.
+                firsts = first_rows.first_rows(list(stored.keys()), rows)
+                repeats.update((row, first) for row, first in zip(rows, firsts, strict=True) if first != row)
+            yield self._given_part(middle, repeats)
+        repeats = {}
+        for stored in saved_keys(last.stretch.folder):
+            repeats.update(first_rows.seen_before(stored))
+        if repeats and not last.checked.one_line_per_row:
+            yield CheckFrom(last_from)  # its rows' lines cannot be found by counting line ends
+            return
+        yield self._given_part(last, repeats)
+
+    def _receive(self) -> _Finished | None:
+        assert self._results is not None, "a started process's results"
         try:
             finished: _Finished | None = self._results.recv()
-            if finished is None:
-                return None
-            repeats: dict[int, int] = {}
-            while highs := self._results.recv_bytes():
-                stored = StoredKeys(
-                    array("Q", highs),
-                    array("I", self._results.recv_bytes()),
-                    array("I", self._results.recv_bytes()),
-                )
-                repeats.update(first_rows.seen_before(stored))
         except EOFError:  # it died without a word: killed, or out of memory
             return None
-        if repeats and not finished.checked.one_line_per_row:
-            return None  # its rows' lines cannot be found by counting line ends
-        self._imports_part = finished.imports
-        cells = _rows_at(self._job, sorted(repeats))
+        return finished
+
+    def _given_part(self, finished: _Finished, repeats: dict[int, int]) -> CheckedPart:
+        assert self._job is not None, "a started process's part"
+        self._given = finished.imports
+        cells = _rows_at(self._job, finished.stretch, sorted(repeats))
         return replace(
             finished.checked, repeats={row: RepeatedRow(first, cells[row]) for row, first in repeats.items()}
         )
 
     def write_imports(self, repeats: Sequence[Call]) -> None:
-        assert self._imports_part is not None, "write_imports() follows a finish() that gave a part"
-        self._imports.absorb(self._imports_part, repeats)
+        assert self._given is not None, "write_imports() follows a part given by parts()"
+        self._imports.absorb(self._given, repeats)
 
     def cancel(self) -> None:
         if self._process is not None and self._process.is_alive():
@@ -172,21 +219,37 @@ def _line_ends_before(source: BinaryIO, cut: int) -> int:
     return count
 
 
-def _rows_at(job: _Job, wanted: list[int]) -> dict[int, list[str]]:
-    """The cells of the rows `wanted` (ascending) of the job's part, whose rows take one line each:
-    only the blocks that hold one are read as CSV."""
+def _line_start(source: BinaryIO, line: int) -> int:
+    """The byte offset where line `line` (1: the header's) starts, by counting line ends."""
+    ends_wanted, position = line - 1, 0
+    source.seek(0)
+    while block := source.read(_COUNT_BYTES):
+        ends = block.count(b"\n")
+        if ends >= ends_wanted:
+            at = -1
+            for _ in range(ends_wanted):
+                at = block.index(b"\n", at + 1)
+            return position + at + 1
+        ends_wanted -= ends
+        position += len(block)
+    return position
+
+
+def _rows_at(job: _Job, stretch: _Stretch, wanted: list[int]) -> dict[int, list[str]]:
+    """The cells of the rows `wanted` (ascending) of a stretch whose rows take one line each: only
+    the blocks that hold one are read as CSV."""
     found: dict[int, list[str]] = {}
     pending = iter(wanted)
     target = next(pending, None)
-    line = job.resume.first_row
+    line = stretch.first_row
     with job.path.open("rb") as source:
-        source.seek(job.cut)
+        source.seek(stretch.offset)
         for block in line_blocks(source, _COUNT_BYTES):
             if target is None:
                 break
             lines = block.count(b"\n") + (not block.endswith(b"\n"))
             if target < line + lines:
-                resume = Resume(job.resume.header, job.resume.delimiter, line)
+                resume = Resume(job.setup.header, job.setup.delimiter, line)
                 for row in CsvStream(io.BytesIO(block), len(block), resume=resume).rows():
                     if row.number == target:
                         found[target] = row.cells
@@ -195,23 +258,52 @@ def _rows_at(job: _Job, wanted: list[int]) -> dict[int, list[str]]:
     return found
 
 
-def _check_second_half(job: _Job, results: Connection) -> None:
-    """The forked process: check and transform the rows from `job.cut` on into `job.folder`, then
-    send what it found, and every accepted row's key, to `results`."""
-    first_rows = FirstRows(parts=2)
-    with job.path.open("rb") as source, first_rows:
-        source.seek(job.cut)
-        try:
-            stream = CsvStream(source, job.config.limits.max_input_bytes, resume=job.resume)
-            with OpenFiles(headers=False) as files:
-                imports = ImportFiles(job.config, LocalDirectory(job.folder), files, part_of=job.folder)
-                checked = check_part(stream, job.setup, first_rows, job.folder, imports.add)
-        except Exception:  # whatever it was, the first process finds it again
-            results.send(None)
-            return
-        results.send(_Finished(checked, imports.part()))
-        for stored in first_rows.stored_keys():
-            if stored.highs:  # an empty message ends the keys
-                for section in stored:
-                    results.send_bytes(section.tobytes())
-        results.send_bytes(b"")
+def _check_later_rows(job: _Job, shared: SynchronizedArray[int], results: Connection) -> None:
+    """The forked process: check and transform the rows from the job's cut to the end into a part,
+    claim the rows the first process has not reached if it is behind and check them into another,
+    and send each part to `results` when it is written, None for one that failed."""
+    try:
+        last = _check_stretch(job, job.last)
+    except Exception:  # whatever it was, the first process finds it again
+        results.send(None)
+        return
+    middle = _claim_middle(job, shared, last.checked.counts["rows_read"])
+    results.send(last)
+    if middle is None:
+        return
+    try:
+        results.send(_check_stretch(job, middle))
+    except Exception:  # as above
+        results.send(None)
+
+
+def _claim_middle(job: _Job, shared: SynchronizedArray[int], rows_checked: int) -> _Stretch | None:
+    """Claim the later rows of those the first process has not reserved, so that both processes end
+    together if each goes on at its speed so far (both started at once): None if too few are left."""
+    with shared.get_lock():
+        reserved, stop = shared[_RESERVED], shared[_STOP]
+        theirs = reserved - _FIRST_ROW
+        share = rows_checked / (rows_checked + theirs) if rows_checked + theirs > 0 else 0.5
+        start = stop - int((stop - reserved) * share)
+        if stop - start < _MIN_CLAIM:
+            return None
+        shared[_STOP] = start
+    with job.path.open("rb") as source:
+        offset = _line_start(source, start)
+    return _Stretch(offset, start, stop, job.last.folder.parent / "middle")
+
+
+def _check_stretch(job: _Job, stretch: _Stretch) -> _Finished:
+    """Check and transform a stretch of rows into its folder, their accepted rows' keys beside."""
+    stretch.folder.mkdir()
+    with job.path.open("rb") as source, FirstRows(parts=2) as first_rows:
+        source.seek(stretch.offset)
+        resume = Resume(job.setup.header, job.setup.delimiter, stretch.first_row)
+        stream = CsvStream(source, job.config.limits.max_input_bytes, resume=resume)
+        with OpenFiles(headers=False) as files:
+            imports = ImportFiles(job.config, LocalDirectory(stretch.folder), files, part_of=stretch.folder)
+            checked = check_part(
+                stream, job.setup, first_rows, stretch.folder, imports.add, before=stretch.before
+            )
+        save_keys(first_rows, stretch.folder)
+    return _Finished(stretch, checked, imports.part())

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import BinaryIO
 
 from phonebank.config import PipelineConfig
-from phonebank.halves import ForkedSecondHalf, TwoProcesses
+from phonebank.halves import ForkedLaterRows, TwoProcesses
 from phonebank.models.interaction import Call
 from phonebank.models.steps import ValidationReport
 from phonebank.models.summary import Summary
@@ -81,13 +81,13 @@ def validate_and_transform(
 ) -> Summary:
     """Both steps in one pass over the file, for `phonebank run`: the import files are written as rows
     are accepted, and dropped unwritten unless the file turns out VALID, as the two steps would.
-    `two_processes`: a second process takes the second half of a large file (`phonebank.halves`)."""
+    `two_processes`: a second process takes the later rows of a large file (`phonebank.halves`)."""
     with OpenFiles() as files, contextlib.ExitStack() as halves:
         imports = ImportFiles(config, out, files)
-        second_half = None
+        later_rows = None
         if two_processes is not None:
-            second_half = halves.enter_context(ForkedSecondHalf(two_processes, config, imports))
-        report = validate_upload(upload, config, out, None, now, accept=imports.add, second_half=second_half)
+            later_rows = halves.enter_context(ForkedLaterRows(two_processes, config, imports))
+        report = validate_upload(upload, config, out, None, now, accept=imports.add, later_rows=later_rows)
         if report.status != "VALID":
             files.discard()
     summary = imports.summary(report) if report.status == "VALID" else report.as_summary().check_accounting()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -36,6 +36,11 @@ class Resume:
     header: list[str]
     delimiter: str
     first_row: int
+
+
+Boundary = Callable[[int], int]
+"""Asked before each batch with the row it would end before: the row it must end before instead (or
+the same row). Another process may move it while the rows are read (`phonebank.halves`)."""
 
 
 @dataclass(frozen=True)
@@ -93,12 +98,18 @@ class CsvStream:
             for number, cells in enumerate(batch.rows, start=batch.first):
                 yield DataRow(number, cells)
 
-    def batches(self, size: int = 4096, *, before: int | None = None) -> Iterator[RowBatch]:
+    def batches(self, size: int = 4096, *, before: int | Boundary | None = None) -> Iterator[RowBatch]:
         """The rows of `rows()` a few thousand at a time: a caller can work on a column at once.
 
-        `before`: stop ahead of that row; asking for batches again goes on from there."""
-        while before is None or self._next_row < before:
-            wanted = size if before is None else min(size, before - self._next_row)
+        `before`: stop ahead of that row, or of the row a `Boundary` gives for each batch; asking for
+        batches again goes on from there."""
+        while True:
+            end = self._next_row + size
+            if before is not None:
+                end = min(end, before if isinstance(before, int) else before(end))
+            wanted = end - self._next_row
+            if wanted <= 0:
+                return
             rows: list[list[str]] = []
             try:
                 for cells in itertools.islice(self._records, wanted):

@@ -35,7 +35,7 @@ from phonebank.models.interaction import Call
 from phonebank.models.report import DuplicateRow, ErrorRow
 from phonebank.models.steps import ValidationReport
 from phonebank.models.summary import ErrorReason, OutputFile, RowCounts
-from phonebank.reader import CsvStream, DataRow, RowBatch
+from phonebank.reader import Boundary, CsvStream, DataRow, RowBatch
 from phonebank.sinks import CsvFile, LocalDirectory, OpenFiles, OutputSink
 
 ERRORS_FILE = "errors.csv"
@@ -84,9 +84,9 @@ class RepeatedRow(NamedTuple):
 
 @dataclass(frozen=True)
 class CheckedPart:
-    """What another process made of the file's rows from one row to the end: its counts, and its
-    report files' rows (written without headers) in `folder`; `repeats`, by row, the rows it
-    accepted that repeat one before its part (it could not know)."""
+    """What another process made of a stretch of the file's rows: its counts, and its report files'
+    rows (written without headers) in `folder`; `repeats`, by row, the rows it accepted that repeat
+    one before its part (it could not know)."""
 
     counts: Counter[str]
     reasons: Counter[str]
@@ -99,20 +99,29 @@ class CheckedPart:
     repeats: dict[int, RepeatedRow] = field(default_factory=dict)
 
 
-class SecondHalf(Protocol):
+class CheckFrom(NamedTuple):
+    """Another process could not give its part from `row` on: this process checks the rest itself."""
+
+    row: int
+
+
+class LaterRows(Protocol):
     """Another process checking the file's later rows while this one checks the earlier ones."""
 
-    def start(self, setup: FileSetup) -> int | None:
-        """The row the other process starts at, or None when this process checks the whole file."""
+    def start(self, setup: FileSetup) -> Boundary | None:
+        """How far this process reads before the other's rows (it may claim some of this process's
+        rows while they are read), or None when this process checks the whole file."""
         ...
 
-    def finish(self, first_rows: FirstRows) -> CheckedPart | None:
-        """Its part, with the rows that repeat one of `first_rows` (the rows before it); None if it
-        failed, and this process checks the later rows itself."""
+    def parts(self, first_rows: FirstRows) -> Iterator[CheckedPart | CheckFrom]:
+        """Its parts in row order, each with the rows that repeat one before it: in `first_rows` (the
+        rows this process checked), or in a part given before. At the first part it cannot give,
+        where this process checks the rest of the file itself, and nothing after."""
         ...
 
     def write_imports(self, repeats: Sequence[Call]) -> None:
-        """Write its import rows after this process's, but for those of `repeats`."""
+        """Write the import rows of the part it gave last after those written so far, but for those
+        of `repeats`."""
         ...
 
     def cancel(self) -> None:
@@ -128,17 +137,17 @@ def validate_upload(
     now: datetime,
     *,
     accept: AcceptCalls | None = None,
-    second_half: SecondHalf | None = None,
+    later_rows: LaterRows | None = None,
 ) -> ValidationReport:
     """Sort every row into accepted, rejected, duplicate or not dialed, and decide if the file may go on.
 
     Writes `errors.csv` (always) and `duplicates.csv` (when there are any) to `reports`, the accepted
     rows to `work` (the transformer's input, when it runs apart) and hands them to `accept`, if given.
-    With `second_half`, another process checks the later rows at the same time. A file that cannot be
+    With `later_rows`, another process checks the later rows at the same time. A file that cannot be
     read at all gives a FAILED report, not an exception.
     """
     try:
-        return _validate(upload, config, reports, work, accept=accept, second_half=second_half, now=now)
+        return _validate(upload, config, reports, work, accept=accept, later_rows=later_rows, now=now)
     except InputFileError as exc:
         return ValidationReport(
             status="FAILED",
@@ -155,7 +164,7 @@ def _validate(
     work: OutputSink | None,
     *,
     accept: AcceptCalls | None,
-    second_half: SecondHalf | None,
+    later_rows: LaterRows | None,
     now: datetime,
 ) -> ValidationReport:
     stream = CsvStream(upload.stream, config.limits.max_input_bytes, upload.size)
@@ -175,23 +184,13 @@ def _validate(
         ),
     )
     # Started before any output is open, so that the other process holds none of this one's files.
-    later_rows = None if second_half is None else second_half.start(setup)
-    first_rows = FirstRows(parts=1 if later_rows is None else 2)
+    boundary = None if later_rows is None else later_rows.start(setup)
+    first_rows = FirstRows(parts=1 if boundary is None else 2)
     with first_rows, OpenFiles() as files:
         validation = _Validation(setup, first_rows, files, reports=reports, work=work, accept=accept)
-        validation.check(stream.batches(BATCH_ROWS, before=later_rows))
-        part = None
-        if second_half is not None and later_rows is not None:
-            # Rows numbered by counting line ends hold only if no earlier row took two lines.
-            if stream.one_line_per_row():
-                part = second_half.finish(first_rows)
-            else:
-                second_half.cancel()
-        if part is None:
-            validation.check(stream.batches(BATCH_ROWS))
-        else:
-            assert second_half is not None
-            second_half.write_imports(validation.absorb(part))
+        validation.check(stream.batches(BATCH_ROWS, before=boundary))
+        if later_rows is not None and boundary is not None:
+            _take_later_rows(later_rows, stream, validation, first_rows)
         if validation.checker.counts["rows_read"] == 0:
             raise HeaderOnly(
                 "The file has a header but no rows. Export the call results again with the rows."
@@ -199,16 +198,40 @@ def _validate(
     return validation.report(upload.name, config)
 
 
+def _take_later_rows(
+    later_rows: LaterRows, stream: CsvStream, validation: _Validation, first_rows: FirstRows
+) -> None:
+    """Take the other process's parts after this one's rows, or check the rows it could not give."""
+    # Its rows, numbered by counting line ends, hold only if no row here took two lines.
+    if not stream.one_line_per_row():
+        later_rows.cancel()
+        validation.check(stream.batches(BATCH_ROWS))
+        return
+    for part in later_rows.parts(first_rows):
+        if isinstance(part, CheckFrom):
+            for _ in stream.batches(BATCH_ROWS, before=part.row):
+                pass  # rows of a part already taken
+            validation.check(stream.batches(BATCH_ROWS))
+        else:
+            later_rows.write_imports(validation.absorb(part))
+
+
 def check_part(
-    stream: CsvStream, setup: FileSetup, first_rows: FirstRows, folder: Path, accept: AcceptCalls
+    stream: CsvStream,
+    setup: FileSetup,
+    first_rows: FirstRows,
+    folder: Path,
+    accept: AcceptCalls,
+    *,
+    before: int | None = None,
 ) -> CheckedPart:
-    """Check the rest of `stream` for another process (`SecondHalf`): the report files' rows go to
-    `folder`, without headers; the accepted rows to `accept`."""
+    """Check the rows of `stream` (up to `before`) for another process (`LaterRows`): the report
+    files' rows go to `folder`, without headers; the accepted rows to `accept`."""
     with OpenFiles(headers=False) as files:
         validation = _Validation(
             setup, first_rows, files, reports=LocalDirectory(folder), work=None, accept=accept
         )
-        validation.check(stream.batches(BATCH_ROWS))
+        validation.check(stream.batches(BATCH_ROWS, before=before))
     checker = validation.checker
     return CheckedPart(
         counts=checker.counts,
