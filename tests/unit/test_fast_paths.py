@@ -115,6 +115,30 @@ def test_first_rows_answers_like_a_dict_across_runs_and_blocks(
             assert remembered.first_row(key, row) == expected.setdefault(key, row)
 
 
+@pytest.mark.parametrize("bitmap_bits", [1024, 1 << 27], ids=["keys-sharing-bytes", "full-size"])
+def test_first_rows_of_whole_batches_answers_like_a_dict(
+    bitmap_bits: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a bitmap so small that a batch's keys share its bytes (or the real one), runs of 16
+    # recent keys, and batches of up to 60 rows of 300 identities: repeats within a batch and across
+    monkeypatch.setattr("phonebank.dedupe._BITMAP_BITS", bitmap_bits)
+    monkeypatch.setattr("phonebank.dedupe._RECENT_LIMIT", 16)
+    sample = random.Random(bitmap_bits)
+    expected: dict[int, int] = {}
+    with FirstRows() as remembered:
+        row = 2
+        for _ in range(80):
+            size = sample.randrange(1, 60)
+            keys = [identity_key((f"person {sample.randrange(300)}",)) for _ in range(size)]
+            rows = list(range(row, row + size))
+            row += size
+            # When a batch is offered at once
+            # Then each answer is the row where the identity was first seen, in this batch or before
+            assert remembered.first_rows(keys, rows) == [
+                expected.setdefault(key, at) for key, at in zip(keys, rows, strict=True)
+            ]
+
+
 @pytest.mark.parametrize("parts", [1, 2])
 def test_first_rows_hands_over_every_key_and_looks_up_without_remembering(
     parts: int, monkeypatch: pytest.MonkeyPatch
