@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import phonenumbers
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from pydantic_core import PydanticCustomError
@@ -18,7 +19,7 @@ from phonebank.dedupe import FirstRows, identity_key
 from phonebank.models.dialer import ASK_THE_CELL_RULE, COLUMN_RULES, FIELD_RULES, DialerRow, RowContext
 from phonebank.models.interaction import Call
 from phonebank.models.report import ErrorRow
-from phonebank.phones import _CLEAN_NANP, nanp_region, to_e164, us_e164_column
+from phonebank.phones import _CLEAN_NANP, nanp_region, to_e164, us_e164_column, us_numbers_among
 from phonebank.reader import DataRow, RowBatch
 from phonebank.validate import Sorted, _RowChecker
 
@@ -136,6 +137,25 @@ def test_the_us_column_gets_to_e164s_answer_for_every_area_code() -> None:
             assert answer == to_e164(cell, "US"), cell
         else:
             assert answer is None, cell
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["US", "CA", "JM", "PR", "GB", "FR", "MX", "AU"]).map(
+            lambda region: phonenumbers.format_number(
+                phonenumbers.example_number(region), phonenumbers.PhoneNumberFormat.E164
+            )
+        )
+        | st.from_regex(r"\+1[2-9]\d{9}", fullmatch=True),
+        max_size=20,
+    )
+)
+def test_us_numbers_among_e164s_are_the_columns_answer(e164s: list[str]) -> None:
+    # Given numbers already in E.164 (any 10 digits after +1, and other countries' examples)
+    # When the US numbers among them are found, and the same column is read as written numbers
+    # Then both answer alike: the number itself where it is valid in the US, None elsewhere
+    assert us_numbers_among(e164s) == us_e164_column(e164s, "US")
 
 
 def test_digits_of_other_scripts_give_ascii_e164() -> None:

@@ -5,7 +5,8 @@ patterns through its own regex cache). Most dialer exports hold clean 10-digit N
 numbers, so those take a fast path that asks the very same metadata patterns, compiled once, the
 very same questions: `tests/unit/test_phones_fast_path.py` holds it to phonenumbers' answer over
 every area code and a property test. `us_e164_column` asks the US's patterns of a whole column at
-once (`tests/unit/test_column_paths.py` holds it to `to_e164`).
+once, and `us_numbers_among` of numbers already in E.164 (`tests/unit/test_column_paths.py` holds them
+to `to_e164`).
 """
 
 from __future__ import annotations
@@ -164,6 +165,16 @@ def us_e164_column(cells: Sequence[str], region: str) -> list[str | None]:
     valid = us_lines.findall("\n".join(nationals))
     assert len(valid) == len(cells), "one match a line"
     return [f"+1{national}" if national else None for national in valid]
+
+
+def us_numbers_among(e164s: Sequence[str]) -> list[str | None]:
+    """Of numbers already in E.164, each that is a US number (itself), None for any other: what
+    `us_e164_column` answers for them, without its pass over written forms."""
+    if not e164s:
+        return []  # no line at all, where findall would match the one empty line
+    _, us_lines = _us_column_patterns()
+    nationals = [e164[2:] if e164[:2] == "+1" else "" for e164 in e164s]
+    return [f"+1{national}" if national else None for national in us_lines.findall("\n".join(nationals))]
 
 
 def is_nanp(e164: str) -> bool:

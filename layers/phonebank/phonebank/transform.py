@@ -26,7 +26,7 @@ from phonebank.models.output import Cells
 from phonebank.models.steps import ValidationReport
 from phonebank.models.summary import CONSENT_CHANGING_RESULTS, OutputFile, Summary, System, SystemCounts
 from phonebank.models.van import VanBulkRow, VanNamesRow
-from phonebank.phones import national_and_country, national_or_e164, us_e164_column
+from phonebank.phones import national_and_country, national_or_e164, us_numbers_among
 from phonebank.sinks import CsvFile, OpenFiles, OutputSink
 
 ORGANIZER_FILE = "organizer/organizer-phone-interactions-{:02d}.csv"
@@ -388,7 +388,7 @@ class ImportFiles:
         # Most numbers are American and each is seen about once: the column asks the US's patterns of
         # a whole batch at once, where the memos would ask phonenumbers' metadata one number at a time.
         organizer_us_start = self._organizer_us_start
-        us_phones = us_e164_column([call.phone for call in calls], "US")
+        us_phones = us_numbers_among([call.phone for call in calls])
         for call, us_phone in zip(calls, us_phones, strict=True):
             called_at = call.called_at
             clock = called_at.tzinfo
