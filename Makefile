@@ -42,10 +42,10 @@ demo: install
 	$(BIN)/phonebank local $(SAMPLE) --out demo-output
 
 bench: install
-	$(BIN)/python -m bench.run --rows 100000 1000000
+	$(BIN)/python -m bench.run --rows 100000 1000000 --repeat 3
 
 bench-5m: install
-	$(BIN)/python -m bench.run --rows 100000 1000000 5000000
+	$(BIN)/python -m bench.run --rows 100000 1000000 5000000 --repeat 3
 
 deploy: build
 	$(BIN)/sam deploy --guided

@@ -8,8 +8,10 @@ a plain csv.reader + csv.writer copy of the file (`bench.floor`), and (b) `phone
 DIR` end to end, start-up included. Each child's wall time is taken around it, its CPU time and peak
 RSS from os.wait4(), and the memory of its whole process tree (a worker it forks included) is sampled
 while it runs (`measure` says what each figure covers). The table goes to stdout, the details (machine,
-parameters, every run, the run's summary counts) to bench/results/latest.json. The floor, a few
-seconds, runs three times and its best counts; --repeat N runs phonebank N times, its best counts.
+parameters, every run, the run's summary counts) to bench/results/latest.json. --repeat N runs N
+pairs, the floor then phonebank back to back: the best of each is compared (the least disturbed run
+of each, as timeit takes), and each pair's own ratio is reported too, as this machine's speed drifts
+between minutes and between its two vCPUs.
 The domain's source is hashed as each phonebank run starts, so that figures from two versions of
 the code never mix unseen (another change lands while the benchmark runs: it says so).
 
@@ -25,6 +27,7 @@ import os
 import platform
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -42,7 +45,6 @@ DATA = BENCH / "data"
 RESULTS = BENCH / "results" / "latest.json"
 DOMAIN = BENCH.parent / "layers" / "phonebank" / "phonebank"
 STARTUP_ROWS = 10
-FLOOR_REPEAT = 3
 BUSY_SHARE = 0.85
 """A child that got less CPU than this share of its wall time was held back by something else running."""
 SAMPLE_INTERVAL_S = 0.05
@@ -368,11 +370,10 @@ def bench_size(params: Params, data: Path, repeat: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(dir=data, prefix=".run-") as scratch:
         work = Path(scratch)
         for attempt in range(1, repeat + 1):
-            print(f"bench: {params.rows:,} rows, run {attempt}/{repeat}: floor ...", file=sys.stderr)
+            print(f"bench: {params.rows:,} rows, pair {attempt}/{repeat}: floor ...", file=sys.stderr)
             floor_command = [sys.executable, "-m", "bench.floor", str(path), str(work / "floor.csv")]
-            for _ in range(FLOOR_REPEAT):  # seconds at most, and the ratio's denominator: take the best
-                floors.append(measure([*floor_command, "--encoding", params.encoding], work / "floor.log"))
-            print(f"bench:   floor {_best(floors).wall_s:.2f} s; phonebank run ...", file=sys.stderr)
+            floors.append(measure([*floor_command, "--encoding", params.encoding], work / "floor.log"))
+            print(f"bench:   floor {floors[-1].wall_s:.2f} s; phonebank run ...", file=sys.stderr)
             out = work / f"phonebank-{attempt}"
             # The child imports the domain as it starts: the source then is the code measured.
             fingerprints.add(domain_fingerprint())
@@ -428,6 +429,7 @@ def bench_size(params: Params, data: Path, repeat: int) -> dict[str, Any]:
         "floor_rows_per_s": params.rows / floor.wall_s,
         "phonebank_rows_per_s": params.rows / phonebank.wall_s,
         "ratio": phonebank.wall_s / floor.wall_s,
+        "pair_ratios": [b.wall_s / a.wall_s for a, b in zip(floors, phonebanks, strict=True)],
         "domain_fingerprints": sorted(fingerprints),
         "all_runs": {"floor": [asdict(m) for m in floors], "phonebank": [asdict(m) for m in phonebanks]},
     }
@@ -447,8 +449,8 @@ def table(results: list[dict[str, Any]]) -> str:
     """One line a size; the `tree` columns are phonebank's process tree, sampled (see `measure`)."""
     header = (
         f"{'rows':>10} {'floor s':>8} {'floor rows/s':>13} {'phonebank s':>12} {'phonebank rows/s':>17}"
-        f" {'ratio b/a':>9} {'floor RSS MB':>13} {'phonebank RSS MB':>17} {'tree RSS MB':>12}"
-        f" {'tree PSS MB':>12} {'procs':>5} {'phonebank CPU s':>16}"
+        f" {'ratio b/a':>9} {'pairs b/a':>17} {'floor RSS MB':>13} {'phonebank RSS MB':>17}"
+        f" {'tree RSS MB':>12} {'tree PSS MB':>12} {'procs':>5} {'phonebank CPU s':>16}"
     )
     lines = [header, "-" * len(header)]
     for result in results:
@@ -456,10 +458,15 @@ def table(results: list[dict[str, Any]]) -> str:
         lines.append(
             f"{result['rows']:>10,} {floor['wall_s']:>8.2f} {result['floor_rows_per_s']:>13,.0f}"
             f" {phonebank['wall_s']:>12.2f} {result['phonebank_rows_per_s']:>17,.0f}"
-            f" {result['ratio']:>9.1f} {floor['peak_rss_mb']:>13.1f} {phonebank['peak_rss_mb']:>17.1f}"
+            f" {result['ratio']:>9.1f} {_pairs(result['pair_ratios']):>17} {floor['peak_rss_mb']:>13.1f}"
+            f" {phonebank['peak_rss_mb']:>17.1f}"
             f" {phonebank['tree_peak_rss_mb']:>12.1f} {phonebank['tree_peak_pss_mb']:>12.1f}"
             f" {phonebank['processes']:>5} {phonebank['user_s'] + phonebank['sys_s']:>16.2f}"
         )
+    lines.append(
+        "ratio b/a: phonebank's best run over the floor's; pairs b/a: each pair's own ratio, the median "
+        "(lowest-highest)"
+    )
     lines.append(
         "RSS MB: one process's peak, from wait4: the largest of the child and the workers it joined, "
         "and no less than the bench process's own"
@@ -469,6 +476,12 @@ def table(results: list[dict[str, Any]]) -> str:
         f"{SAMPLE_INTERVAL_S * 1000:.0f} ms, the most seen; procs: the most at once"
     )
     return "\n".join(lines)
+
+
+def _pairs(ratios: list[float]) -> str:
+    if len(ratios) == 1:
+        return f"{ratios[0]:.1f}"
+    return f"{statistics.median(ratios):.1f} ({min(ratios):.1f}-{max(ratios):.1f})"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -481,8 +494,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--repeat",
         type=int,
-        default=1,
-        help="phonebank runs per size, the fastest reported (1); the floor runs 3x as many",
+        default=3,
+        help="pairs of runs per size, the floor then phonebank; the best of each is compared (3)",
     )
     parser.add_argument("--data", type=Path, default=DATA, help="where generated files are kept (bench/data)")
     parser.add_argument(
