@@ -236,8 +236,8 @@ def _line_start(source: BinaryIO, line: int) -> int:
 
 
 def _rows_at(job: _Job, stretch: _Stretch, wanted: list[int]) -> dict[int, list[str]]:
-    """The cells of the rows `wanted` (ascending) of a stretch whose rows take one line each: only
-    the blocks that hold one are read as CSV."""
+    """The cells of the rows `wanted` (ascending) of a stretch whose rows take one line each: a block
+    is split into lines, and only the lines wanted are read as CSV."""
     found: dict[int, list[str]] = {}
     pending = iter(wanted)
     target = next(pending, None)
@@ -247,14 +247,15 @@ def _rows_at(job: _Job, stretch: _Stretch, wanted: list[int]) -> dict[int, list[
         for block in line_blocks(source, _COUNT_BYTES):
             if target is None:
                 break
-            lines = block.count(b"\n") + (not block.endswith(b"\n"))
-            if target < line + lines:
-                resume = Resume(job.setup.header, job.setup.delimiter, line)
-                for row in CsvStream(io.BytesIO(block), len(block), resume=resume).rows():
-                    if row.number == target:
-                        found[target] = row.cells
-                        target = next(pending, None)
-            line += lines
+            lines = block.split(b"\n")
+            if block.endswith(b"\n"):
+                lines.pop()  # the empty text after the last line end
+            while target is not None and target < line + len(lines):
+                text = lines[target - line] + b"\n"
+                resume = Resume(job.setup.header, job.setup.delimiter, target)
+                found[target] = next(CsvStream(io.BytesIO(text), len(text), resume=resume).rows()).cells
+                target = next(pending, None)
+            line += len(lines)
     return found
 
 
