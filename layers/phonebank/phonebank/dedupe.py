@@ -128,10 +128,10 @@ class FirstRows:
     """`first_row(key, row)`: the row where `key` was first seen, remembering `row` if it is new."""
 
     def __init__(self, *, parts: int = 1) -> None:
-        """`parts`: the processes the file's rows are shared among (1 or 2); each remembers its share
-        in a bitmap and a recent dict that much smaller, so that together they hold what one would."""
-        if parts not in {1, 2}:
-            raise ValueError(f"FirstRows(parts={parts}): 1 or 2")
+        """`parts`: how many shares of a file's rows there are (1, 2 or 4): each share is remembered in
+        a bitmap and a recent dict that much smaller, so that together they hold what one would."""
+        if parts not in {1, 2, 4}:
+            raise ValueError(f"FirstRows(parts={parts}): 1, 2 or 4")
         self._recent_limit = _RECENT_LIMIT // parts
         self._bit_mask = _BITMAP_BITS // parts - 1
         self._recent: dict[int, int] = {}

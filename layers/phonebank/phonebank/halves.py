@@ -23,7 +23,7 @@ import multiprocessing
 import os
 import tempfile
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from multiprocessing.sharedctypes import SynchronizedArray
@@ -47,6 +47,8 @@ reads ends before it), and the row it stops before (the other's first)."""
 _FIRST_ROW = 2
 _MIN_CLAIM = 10_000
 """Rows worth a second part: fewer save less than the part costs to start and to join."""
+_KEYS_LOOKED_UP_A_ROW = 32
+"""The first process looks up about this many of another part's keys in the time it checks a row."""
 
 
 def cores() -> int:
@@ -89,9 +91,13 @@ class _Job:
 
 @dataclass(frozen=True)
 class _Finished:
+    """A part written. The middle's has `later_repeats` too: the last part's rows that repeat a
+    middle row, by row (found where the last part's keys were still remembered)."""
+
     stretch: _Stretch
     checked: CheckedPart
     imports: ImportPart
+    later_repeats: dict[int, int] = field(default_factory=dict)
 
 
 class ForkedLaterRows:
@@ -150,26 +156,29 @@ class ForkedLaterRows:
         if last is None:
             yield CheckFrom(last_from)
             return
+        # Looked up at once: the other process may still be checking the middle.
+        repeats = self._repeats(first_rows, last)
         middle_from = self._shared[_STOP]  # claimed, if at all, before the last part was sent
         if middle_from < last_from:
             middle = self._receive()
             if middle is None or not middle.checked.one_line_per_row:
                 yield CheckFrom(middle_from)  # the last part's rows were numbered by counting its lines
                 return
-            repeats: dict[int, int] = {}
-            for stored in saved_keys(middle.stretch.folder):
-                rows = stored.rows.tolist()
-                # Remembered here: the last part's rows may repeat the middle's.
-                firsts = first_rows.first_rows(list(stored.keys()), rows)
-                repeats.update((row, first) for row, first in zip(rows, firsts, strict=True) if first != row)
-            yield self._given_part(middle, repeats)
-        repeats = {}
-        for stored in saved_keys(last.stretch.folder):
-            repeats.update(first_rows.seen_before(stored))
+            yield self._given_part(middle, self._repeats(first_rows, middle))
+            # A last row that repeats a middle row and a row here repeats the row here: it came first.
+            repeats = middle.later_repeats | repeats
         if repeats and not last.checked.one_line_per_row:
             yield CheckFrom(last_from)  # its rows' lines cannot be found by counting line ends
             return
         yield self._given_part(last, repeats)
+
+    @staticmethod
+    def _repeats(first_rows: FirstRows, finished: _Finished) -> dict[int, int]:
+        """The part's rows that repeat a row of `first_rows`, by row."""
+        repeats: dict[int, int] = {}
+        for stored in saved_keys(finished.stretch.folder):
+            repeats.update(first_rows.seen_before(stored))
+        return repeats
 
     def _receive(self) -> _Finished | None:
         assert self._results is not None, "a started process's results"
@@ -263,29 +272,40 @@ def _check_later_rows(job: _Job, shared: SynchronizedArray[int], results: Connec
     """The forked process: check and transform the rows from the job's cut to the end into a part,
     claim the rows the first process has not reached if it is behind and check them into another,
     and send each part to `results` when it is written, None for one that failed."""
-    try:
-        last = _check_stretch(job, job.last)
-    except Exception:  # whatever it was, the first process finds it again
-        results.send(None)
-        return
-    middle = _claim_middle(job, shared, last.checked.counts["rows_read"])
-    results.send(last)
-    if middle is None:
-        return
-    try:
-        results.send(_check_stretch(job, middle))
-    except Exception:  # as above
-        results.send(None)
+    with FirstRows(parts=2) as last_rows:
+        try:
+            last = _check_stretch(job, job.last, last_rows)
+        except Exception:  # whatever it was, the first process finds it again
+            results.send(None)
+            return
+        middle = _claim_middle(job, shared, last.checked.counts["rows_read"])
+        results.send(last)
+        if middle is None:
+            return
+        try:
+            # A middle is a small share of the rows: a smaller bitmap, while the last part's is kept.
+            with FirstRows(parts=4) as middle_rows:
+                finished = _check_stretch(job, middle, middle_rows)
+            later = {
+                last_row: middle_row
+                for stored in saved_keys(middle.folder)
+                for middle_row, last_row in last_rows.seen_before(stored).items()
+            }
+            results.send(replace(finished, later_repeats=later))
+        except Exception:  # as above
+            results.send(None)
 
 
 def _claim_middle(job: _Job, shared: SynchronizedArray[int], rows_checked: int) -> _Stretch | None:
-    """Claim the later rows of those the first process has not reserved, so that both processes end
-    together if each goes on at its speed so far (both started at once): None if too few are left."""
+    """Claim the later rows of those the first process has not reserved, so that, if each goes on at
+    its speed so far (both started at once), the middle is done when the first process has reached
+    it and looked up the last part's keys: None if too few are left."""
     with shared.get_lock():
         reserved, stop = shared[_RESERVED], shared[_STOP]
         theirs = reserved - _FIRST_ROW
         share = rows_checked / (rows_checked + theirs) if rows_checked + theirs > 0 else 0.5
-        start = stop - int((stop - reserved) * share)
+        lookup = rows_checked // _KEYS_LOOKED_UP_A_ROW
+        start = stop - min(int((stop - reserved + lookup) * share), stop - reserved)
         if stop - start < _MIN_CLAIM:
             return None
         shared[_STOP] = start
@@ -294,10 +314,10 @@ def _claim_middle(job: _Job, shared: SynchronizedArray[int], rows_checked: int) 
     return _Stretch(offset, start, stop, job.last.folder.parent / "middle")
 
 
-def _check_stretch(job: _Job, stretch: _Stretch) -> _Finished:
+def _check_stretch(job: _Job, stretch: _Stretch, first_rows: FirstRows) -> _Finished:
     """Check and transform a stretch of rows into its folder, their accepted rows' keys beside."""
     stretch.folder.mkdir()
-    with job.path.open("rb") as source, FirstRows(parts=2) as first_rows:
+    with job.path.open("rb") as source:
         source.seek(stretch.offset)
         resume = Resume(job.setup.header, job.setup.delimiter, stretch.first_row)
         stream = CsvStream(source, job.config.limits.max_input_bytes, resume=resume)
