@@ -139,6 +139,29 @@ def test_first_rows_of_whole_batches_answers_like_a_dict(
             ]
 
 
+def test_keys_settled_on_demand_are_still_found_and_handed_over() -> None:
+    # Given keys offered, then moved to disk before the recent-keys limit (settle), then more keys
+    with FirstRows(parts=4) as remembered:
+        early = [identity_key((f"early {n}",)) for n in range(50)]
+        remembered.first_rows(early, list(range(2, 52)))
+        remembered.settle()
+        remembered.settle()  # nothing recent: no empty run
+        late = identity_key(("late",))
+        remembered.first_row(late, 60)
+
+        # When the early keys come again, and every key is handed over
+        again = remembered.first_rows(early, list(range(100, 150)))
+        handed = {
+            key: row
+            for keys in remembered.stored_keys()
+            for key, row in zip(keys.keys(), keys.rows, strict=True)
+        }
+
+        # Then each is found with its first row, and the handed keys are the early and the late ones
+        assert again == list(range(2, 52))
+        assert handed == {**dict(zip(early, range(2, 52), strict=True)), late: 60}
+
+
 @pytest.mark.parametrize("parts", [1, 2])
 def test_first_rows_hands_over_every_key_and_looks_up_without_remembering(
     parts: int, monkeypatch: pytest.MonkeyPatch

@@ -162,7 +162,7 @@ class FirstRows:
             seen[c_byte] |= c_bit
             recent[key] = row
             if len(recent) >= self._recent_limit:
-                self._settle()
+                self.settle()
                 recent = self._recent
             firsts.append(row)
         return firsts
@@ -196,7 +196,11 @@ class FirstRows:
             earlier = next((found for run in self._runs if (found := run.find(key)) is not None), None)
         return earlier
 
-    def _settle(self) -> None:
+    def settle(self) -> None:
+        """Move the recent keys to disk (they are found there as well): for a FirstRows kept while
+        another is in use."""
+        if not self._recent:
+            return
         if self._spill is None:
             self._spill = tempfile.TemporaryFile()  # noqa: SIM115  (closed by close())
         keys = sorted(self._recent)

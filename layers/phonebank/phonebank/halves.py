@@ -282,6 +282,7 @@ def _check_later_rows(job: _Job, shared: SynchronizedArray[int], results: Connec
         results.send(last)
         if middle is None:
             return
+        last_rows.settle()
         try:
             # A middle is a small share of the rows: a smaller bitmap, while the last part's is kept.
             with FirstRows(parts=4) as middle_rows:
