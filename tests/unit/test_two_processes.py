@@ -8,7 +8,7 @@ import multiprocessing
 import random
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 from test_golden import _outputs
@@ -66,6 +66,18 @@ def parts_taken(monkeypatch: pytest.MonkeyPatch) -> Taken:
 
 @pytest.fixture
 def middle_claimed(monkeypatch: pytest.MonkeyPatch) -> None:
+    claim_a_middle(monkeypatch)
+
+
+@pytest.fixture(params=[1, 2], ids=["one-part", "a-middle-claimed-too"])
+def parts_given(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> int:
+    """The parts the other process gives: its own, or a middle it claims too (`claim_a_middle`)."""
+    if request.param == 2:
+        claim_a_middle(monkeypatch)
+    return int(request.param)
+
+
+def claim_a_middle(monkeypatch: pytest.MonkeyPatch) -> None:
     """The second process finishes first and claims rows of the first's: the first reads batches of
     100 rows and, after row 301, waits until the other has claimed (or found too few to claim)."""
     monkeypatch.setattr("phonebank.validate.BATCH_ROWS", 100)
@@ -112,12 +124,12 @@ def assert_same_outputs(data: bytes, tmp_path: Path, config: PipelineConfig) -> 
 
 
 def test_a_clean_file_is_split_and_written_as_one_process_writes_it(
-    tmp_path: Path, config: PipelineConfig, parts_taken: Taken
+    tmp_path: Path, config: PipelineConfig, parts_taken: Taken, parts_given: int
 ) -> None:
-    # Given a file of distinct rows in seven efforts, a few of them invalid, and an effort whose name
-    # has to be quoted in the other process's part
+    # Given a file of distinct rows in seven efforts, invalid ones in every part (a middle claimed
+    # or not: rows ~550-1,650), and an effort whose name has to be quoted in the other's rows
     body = rows(3000)
-    for index in (10, 1700, 2999):
+    for index in (10, 1000, 2500):
         body[index] = distinct_row(index, phone_number="555-0100")
     body[2100] = distinct_row(2100, effort_name="Phones, Evening")
     data = csv_bytes(IMPACTIVE_HEADER, body)
@@ -125,8 +137,11 @@ def test_a_clean_file_is_split_and_written_as_one_process_writes_it(
     # When it runs in one process and in two
     summary = assert_same_outputs(data, tmp_path, config)
 
-    # Then the second process's part was taken, and the files are the same byte for byte
-    assert len(checked(parts_taken)) == 1
+    # Then the other process's parts were taken, each with its invalid row, and the files are the
+    # same byte for byte
+    parts = checked(parts_taken)
+    assert [part.errors for part in parts] == [1] * parts_given
+    assert sum(part.counts["rows_read"] for part in parts) > 1300
     assert summary.counts.rejected == 3
     assert len([f for f in summary.files if f.system == "organizer"]) == 2
 
@@ -170,59 +185,87 @@ def test_a_repeat_in_the_other_part_without_duplicates_of_its_own(
     assert summary.counts.duplicates == 1
 
 
-def test_organizer_files_split_by_size_across_the_parts(tmp_path: Path, parts_taken: Taken) -> None:
-    # Given an Organizer file size limit that the rows cross several times, in both processes' rows
+def test_organizer_files_split_by_size_across_the_parts(
+    tmp_path: Path, parts_taken: Taken, parts_given: int
+) -> None:
+    # Given an Organizer file size limit that the rows cross several times, in every part
     config = build_config({"limits": {"organizer_max_file_bytes": 20_000}})
     data = csv_bytes(IMPACTIVE_HEADER, rows(3000))
 
     # When it runs in one process and in two
     summary = assert_same_outputs(data, tmp_path, config)
 
-    # Then the part was taken, and the files were numbered and filled as one process does
-    assert len(checked(parts_taken)) == 1
+    # Then the parts were taken, and the files were numbered and filled as one process does
+    assert len(checked(parts_taken)) == parts_given
     assert len([f for f in summary.files if f.system == "organizer"]) > 6
 
 
+class LineBreak(NamedTuple):
+    """Where a quoted line break is, whether the other process claims a middle, what it gives."""
+
+    row_index: int
+    claimed: bool
+    taken: list[type]
+
+
 @pytest.mark.parametrize(
-    ("where", "taken"),
-    [(100, []), (2900, [CheckFrom])],
-    ids=["before-the-other-part", "in-the-other-part-with-a-repeat"],
+    "case",
+    [
+        LineBreak(100, claimed=False, taken=[]),
+        LineBreak(2900, claimed=False, taken=[CheckFrom]),
+        LineBreak(1000, claimed=True, taken=[CheckFrom]),
+        LineBreak(2900, claimed=True, taken=[CheckedPart, CheckFrom]),
+    ],
+    ids=[
+        "before-the-other-part",
+        "in-the-other-part-with-a-repeat",
+        "in-a-claimed-middle",
+        "in-the-last-part-after-a-middle",
+    ],
 )
-def test_a_row_on_two_lines_makes_this_process_check_the_rest(
-    tmp_path: Path, config: PipelineConfig, parts_taken: Taken, where: int, taken: list[type]
+def test_a_row_on_two_lines_makes_this_process_check_from_there(
+    tmp_path: Path,
+    config: PipelineConfig,
+    parts_taken: Taken,
+    monkeypatch: pytest.MonkeyPatch,
+    case: LineBreak,
 ) -> None:
-    # Given a quoted cell with a line break: rows can no longer be numbered by counting line ends
+    # Given a quoted cell with a line break: rows can no longer be numbered by counting line ends;
+    # a repeat in the last part; and a middle claimed by the other process, or none
     body = rows(3000)
-    body[where] = distinct_row(where, effort_name="Phones\nEvening")
+    body[case.row_index] = distinct_row(case.row_index, effort_name="Phones\nEvening")
     body[2000] = distinct_row(5)
     data = csv_bytes(IMPACTIVE_HEADER, body)
+    if case.claimed:
+        claim_a_middle(monkeypatch)
 
     # When it runs in one process and in two
     summary = assert_same_outputs(data, tmp_path, config)
 
-    # Then this process checked the other's rows itself (it never asked for the part, or the part
-    # could not be taken), and the results are the same
-    assert [type(part) for part in parts_taken] == taken
+    # Then this process took the parts before that row's (if any; it never asks when the row is its
+    # own), checked the rest itself, and the results are the same
+    assert [type(part) for part in parts_taken] == case.taken
     assert summary.counts.duplicates == 1
 
 
 def test_a_broken_other_part_is_reported_as_one_process_reports_it(
-    tmp_path: Path, config: PipelineConfig, parts_taken: Taken
+    tmp_path: Path, config: PipelineConfig, parts_taken: Taken, parts_given: int
 ) -> None:
-    # Given a quote that opens in the other's part and never closes: the rest reads as one cell, longer
-    # than csv's limit for one (128 KiB)
+    # Given a quote that never closes (the rest reads as one cell, longer than csv's limit for one,
+    # 128 KiB), opening in the other process's own rows, or in the middle it claims
+    line = {1: 4100, 2: 2000}[parts_given]
     text = csv_bytes(IMPACTIVE_HEADER, rows(6000)).decode()
     lines = text.splitlines(keepends=True)
-    lines[4100] = lines[4100].replace("OP-4099", '"OP-4099', 1)
+    lines[line] = lines[line].replace(f"OP-{line - 1}", f'"OP-{line - 1}', 1)
     data = "".join(lines).encode()
 
     # When it runs in one process and in two
     (_, one, one_files), (_, two, two_files) = run_both(data, tmp_path, config)
 
-    # Then the second process gave no part, and the run fails with the same words, naming the row
-    assert len(parts_taken) == 1 and isinstance(parts_taken[0], CheckFrom)
+    # Then the part that holds it was not given, and the run fails with the same words, naming the row
+    assert [type(part) for part in parts_taken] == [CheckFrom]
     assert two.status == one.status == "FAILED"
-    assert two.failure == one.failure and "Row 4101" in (two.failure or "")
+    assert two.failure == one.failure and f"Row {line + 1}" in (two.failure or "")
     assert two_files == one_files
 
 
@@ -244,11 +287,11 @@ def test_windows_1252_rows_in_the_other_part_read_the_same(
     assert (summary.counts.rejected, summary.counts.duplicates) == (1, 1)
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+@pytest.mark.parametrize("seed", [1, 2, 3])
 def test_files_full_of_repeats_are_written_as_one_process_writes_them(
-    tmp_path: Path, config: PipelineConfig, parts_taken: Taken, seed: int
+    tmp_path: Path, config: PipelineConfig, parts_taken: Taken, parts_given: int, seed: int
 ) -> None:
-    # Given rows drawn from a small pool, so that rows repeat within each process's rows and across them, a
+    # Given rows drawn from a small pool, so that rows repeat within each part and across them, a
     # repeat of a repeat among them, with invalid and not-dialed rows mixed in
     sample = random.Random(seed)
     pool = rows(400)
@@ -260,33 +303,13 @@ def test_files_full_of_repeats_are_written_as_one_process_writes_them(
     # When it runs in one process and in two
     summary = assert_same_outputs(data, tmp_path, config)
 
-    # Then the second process's part was taken with its repeats, and the files are the same
-    [part] = checked(parts_taken)
-    assert part.repeats
+    # Then the other process's parts were taken, each with rows that repeat earlier ones
+    parts = checked(parts_taken)
+    assert len(parts) == parts_given and all(part.repeats for part in parts)
     assert summary.counts.duplicates > 1000
 
 
 # The other process finishes first and claims rows this one had not reached (the middle part)
-
-
-@pytest.mark.usefixtures("middle_claimed")
-def test_rows_claimed_by_the_other_process_are_written_as_one_process_writes_them(
-    tmp_path: Path, config: PipelineConfig, parts_taken: Taken
-) -> None:
-    # Given a file of distinct rows, some invalid, in seven efforts: Organizer's files split by effort
-    body = rows(3000)
-    for index in (10, 1000, 2500):
-        body[index] = distinct_row(index, phone_number="555-0100")
-    data = csv_bytes(IMPACTIVE_HEADER, body)
-
-    # When it runs in one process, and in two where the other claims rows of this one's
-    summary = assert_same_outputs(data, tmp_path, config)
-
-    # Then two parts were taken, the claimed middle first, and the files are the same byte for byte
-    middle, last = checked(parts_taken)
-    assert middle.counts["rows_read"] > 500 and last.counts["rows_read"] > 1000
-    assert (middle.errors, last.errors) == (1, 1)
-    assert summary.counts.rejected == 3
 
 
 @pytest.mark.usefixtures("middle_claimed")
@@ -321,87 +344,3 @@ def test_repeats_across_three_parts_become_duplicates_of_the_earliest_row(
         ["2302", "1302"],
     ]
     assert summary.counts.duplicates == 6
-
-
-@pytest.mark.parametrize("seed", [5, 6])
-@pytest.mark.usefixtures("middle_claimed")
-def test_files_full_of_repeats_split_in_three_are_written_as_one_process_writes_them(
-    tmp_path: Path, config: PipelineConfig, parts_taken: Taken, seed: int
-) -> None:
-    # Given rows drawn from a small pool, invalid and not-dialed rows among them
-    sample = random.Random(seed)
-    pool = rows(300)
-    pool[7] = distinct_row(7, phone_number="555-0100")
-    pool[8] = distinct_row(8, call_outcome="Not Dialed")
-    data = csv_bytes(IMPACTIVE_HEADER, [sample.choice(pool) for _ in range(3000)])
-
-    # When it runs in one process, and in two where the other claims rows of this one's
-    summary = assert_same_outputs(data, tmp_path, config)
-
-    # Then both parts were taken, each with rows that repeat earlier ones
-    middle, last = checked(parts_taken)
-    assert middle.repeats and last.repeats
-    assert summary.counts.duplicates > 2000
-
-
-@pytest.mark.usefixtures("middle_claimed")
-def test_organizer_files_split_by_size_across_three_parts(tmp_path: Path, parts_taken: Taken) -> None:
-    # Given an Organizer file size limit that the rows cross several times
-    config = build_config({"limits": {"organizer_max_file_bytes": 20_000}})
-    data = csv_bytes(IMPACTIVE_HEADER, rows(3000))
-
-    # When it runs in one process, and in two where the other claims rows of this one's
-    summary = assert_same_outputs(data, tmp_path, config)
-
-    # Then both parts were taken, and the files were numbered and filled as one process does
-    assert len(checked(parts_taken)) == 2
-    assert len([f for f in summary.files if f.system == "organizer"]) > 6
-
-
-@pytest.mark.parametrize(
-    ("where", "taken"),
-    [(1000, [CheckFrom]), (2900, [CheckedPart, CheckFrom])],
-    ids=["in-the-middle", "in-the-last-part-with-a-repeat"],
-)
-@pytest.mark.usefixtures("middle_claimed")
-def test_a_row_on_two_lines_in_a_claimed_file_makes_this_process_check_from_there(
-    tmp_path: Path,
-    config: PipelineConfig,
-    parts_taken: Taken,
-    where: int,
-    taken: list[type],
-) -> None:
-    # Given a quoted cell with a line break in one of the other process's parts, and a repeat in the
-    # last part
-    body = rows(3000)
-    body[where] = distinct_row(where, effort_name="Phones\nEvening")
-    body[2000] = distinct_row(5)
-    data = csv_bytes(IMPACTIVE_HEADER, body)
-
-    # When it runs in one process, and in two where the other claims rows of this one's
-    summary = assert_same_outputs(data, tmp_path, config)
-
-    # Then this process took the parts before that row's, checked the rest itself, and the results
-    # are the same
-    assert [type(part) for part in parts_taken] == taken
-    assert summary.counts.duplicates == 1
-
-
-@pytest.mark.usefixtures("middle_claimed")
-def test_a_broken_middle_part_is_reported_as_one_process_reports_it(
-    tmp_path: Path, config: PipelineConfig, parts_taken: Taken
-) -> None:
-    # Given a quote that opens among the rows the other process claims, and never closes
-    text = csv_bytes(IMPACTIVE_HEADER, rows(6000)).decode()
-    lines = text.splitlines(keepends=True)
-    lines[2000] = lines[2000].replace("OP-1999", '"OP-1999', 1)
-    data = "".join(lines).encode()
-
-    # When it runs in one process, and in two where the other claims rows of this one's
-    (_, one, one_files), (_, two, two_files) = run_both(data, tmp_path, config)
-
-    # Then the middle part was not given, and the run fails with the same words, naming the row
-    assert [type(part) for part in parts_taken] == [CheckFrom]
-    assert two.status == one.status == "FAILED"
-    assert two.failure == one.failure and "Row 2001" in (two.failure or "")
-    assert two_files == one_files
