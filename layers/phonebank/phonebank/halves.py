@@ -4,7 +4,8 @@ local disk while this one checks the earlier ones, then this one writes the othe
 The other process starts at 55% of the file's bytes. A machine's vCPUs do not run alike, and which one
 is slower changes from minute to minute; only this process can join the parts, so with a fixed split
 the faster process would wait. When the other one finishes first, it claims the rows this one has not
-reached yet, in proportion to the rows each has checked so far, and checks them as a second part.
+reached yet, in proportion to the rows each has checked so far (a little more: this one looks up the
+last part's keys meanwhile), and checks them as a second part, the middle.
 
 The outputs are byte for byte what one process writes. Rows of a part that repeat a row before it (the
 other process could not know) become duplicates when the parts are joined: their cells are read
