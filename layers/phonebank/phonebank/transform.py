@@ -19,6 +19,7 @@ from operator import is_, itemgetter
 from pathlib import Path
 from typing import BinaryIO, NamedTuple, Protocol, TypeVar
 
+from phonebank.collector import collecting_rarely
 from phonebank.config import CallType, PipelineConfig
 from phonebank.memo import Memo
 from phonebank.models.organizer import OrganizerRow
@@ -599,7 +600,7 @@ def transform_validated(
     stops the run (AccountingMismatch) rather than reach a campaign's systems.
     """
     assert report.status == "VALID", "only a VALID report may produce import files"
-    with OpenFiles() as files:
+    with OpenFiles() as files, collecting_rarely():
         imports = ImportFiles(config, sink, files)
         for batch in _batches(rows, BATCH_ROWS):
             imports.add(batch)

@@ -18,6 +18,7 @@ from typing import Any, BinaryIO, NamedTuple, Protocol, cast
 from pydantic import ValidationError
 from pydantic_core import PydanticCustomError
 
+from phonebank.collector import collecting_rarely
 from phonebank.columns import ALIASES, ColumnMap, Field, map_columns, normalise_header
 from phonebank.config import PipelineConfig, match_key
 from phonebank.dedupe import FirstRows, identity_key
@@ -147,7 +148,8 @@ def validate_upload(
     read at all gives a FAILED report, not an exception.
     """
     try:
-        return _validate(upload, config, reports, work, accept=accept, later_rows=later_rows, now=now)
+        with collecting_rarely():
+            return _validate(upload, config, reports, work, accept=accept, later_rows=later_rows, now=now)
     except InputFileError as exc:
         return ValidationReport(
             status="FAILED",
