@@ -22,6 +22,8 @@ from operator import and_, lshift, or_, rshift
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
+from phonebank.sinks import read_numbers
+
 _RECENT_LIMIT = 1 << 16
 _BLOCK = 256
 _BITMAP_BITS = 1 << 27  # 16 MiB
@@ -65,16 +67,9 @@ def saved_keys(folder: Path) -> Iterator[StoredKeys]:
     """The keys `save_keys` wrote to `folder`, a few thousand at a time."""
     with contextlib.ExitStack() as opened:
         highs, lows, rows = (opened.enter_context((folder / name).open("rb")) for name in _KEY_FILES)
-        while stored_highs := _read_array("Q", highs, _KEYS_READ):
+        while stored_highs := read_numbers(highs, _KEYS_READ, "Q"):
             count = len(stored_highs)
-            yield StoredKeys(stored_highs, _read_array("I", lows, count), _read_array("I", rows, count))
-
-
-def _read_array(typecode: str, stream: BinaryIO, count: int) -> array[int]:
-    values = array(typecode)
-    with contextlib.suppress(EOFError):  # the last read is short: fromfile keeps what there was
-        values.fromfile(stream, count)
-    return values
+            yield StoredKeys(stored_highs, read_numbers(lows, count), read_numbers(rows, count))
 
 
 class _Run:

@@ -6,6 +6,7 @@ import contextlib
 import csv
 import os
 import uuid
+from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -54,6 +55,14 @@ class LocalDirectory:
 
 
 _COPY_BYTES = 1 << 20
+
+
+def read_numbers(stream: BinaryIO, count: int, typecode: str = "I") -> array[int]:
+    """Up to `count` numbers that `array.tofile` wrote (of `typecode`): fewer at the stream's end."""
+    numbers = array(typecode)
+    with contextlib.suppress(EOFError):  # the last read is short: fromfile keeps what there was
+        numbers.fromfile(stream, count)
+    return numbers
 
 
 class _Lines:

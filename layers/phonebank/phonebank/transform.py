@@ -28,7 +28,7 @@ from phonebank.models.steps import ValidationReport
 from phonebank.models.summary import CONSENT_CHANGING_RESULTS, OutputFile, Summary, System, SystemCounts
 from phonebank.models.van import VanBulkRow, VanNamesRow
 from phonebank.phones import national_and_country, national_or_e164, us_numbers_among
-from phonebank.sinks import CsvFile, OpenFiles, OutputSink
+from phonebank.sinks import CsvFile, OpenFiles, OutputSink, read_numbers
 
 ORGANIZER_FILE = "organizer/organizer-phone-interactions-{:02d}.csv"
 VAN_NAMES_FILE = "van/van-canvass-results-by-name.csv"
@@ -560,13 +560,13 @@ def _part_rows(folder: Path, name: str, removed: set[int]) -> Iterator[_PartRows
         contextlib.ExitStack() as optional,
     ):
         efforts_file = optional.enter_context(efforts_path.open("rb")) if efforts_path.exists() else None
-        while lengths := _read_numbers(lengths_file, BATCH_ROWS):
+        while lengths := read_numbers(lengths_file, BATCH_ROWS):
             rows = _PartRows(
                 body.read(sum(lengths)),
                 lengths.tolist(),
-                [] if efforts_file is None else _read_numbers(efforts_file, len(lengths)).tolist(),
+                [] if efforts_file is None else read_numbers(efforts_file, len(lengths)).tolist(),
             )
-            sources = _read_numbers(sources_file, len(lengths))
+            sources = read_numbers(sources_file, len(lengths))
             if not removed.isdisjoint(sources):
                 kept = [source not in removed for source in sources]
                 rows = _PartRows(
@@ -576,13 +576,6 @@ def _part_rows(folder: Path, name: str, removed: set[int]) -> Iterator[_PartRows
                 )
             if rows.lengths:
                 yield rows
-
-
-def _read_numbers(stream: BinaryIO, count: int) -> array[int]:
-    numbers = array("I")
-    with contextlib.suppress(EOFError):  # the last batch is short: fromfile keeps what there was
-        numbers.fromfile(stream, count)
-    return numbers
 
 
 def _batches(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
