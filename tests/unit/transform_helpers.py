@@ -151,7 +151,7 @@ def run_in_two_processes(
     effort: str | None = None,
     now: datetime = NOW,
 ) -> Summary:
-    """As `run_in_one_pass`, with a second process taking the file's second half, however small."""
+    """As `run_in_one_pass`, with a second process taking the file's later rows, however small."""
     with tempfile.TemporaryDirectory() as input_dir:
         path = Path(input_dir) / "upload.csv"
         path.write_bytes(data)

@@ -73,9 +73,10 @@ PhoneRegion = Annotated[str, AfterValidator(_known_region)]
 """The country whose numbers may be written without + and a country code."""
 
 Rate = Annotated[float, Field(ge=0, le=1)]
+"""A share between 0 and 1."""
+
 VanNumericId = Annotated[int, Field(ge=0)]
 """An ID VAN gave: a contact type, a result, a canvasser. VAN's files hold them as digits."""
-"""A share between 0 and 1."""
 
 
 def match_key(value: str) -> str:
