@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import polars as pl
 import pytest
 
 from phonebank.errors import StorageUnavailable
 from phonebank.models.payloads import ArchiveRequest, StepResult, TransformRequest, ValidateRequest
 from phonebank.sinks import OpenFiles
 from phonebank.storage import S3Storage, StorageError
+from phonebank.validate import VALIDATED_PART
 
 from .moto_helpers import (
     BUCKET,
@@ -92,8 +94,9 @@ def test_validate_writes_the_reports_and_the_validated_rows_and_returns_the_coun
     assert _run_files(s3, result) == {"_claim", "errors.csv", "duplicates.csv"}
     prefix = result["run"]["prefix"]
     assert len(read(s3, prefix + "errors.csv").decode("utf-8").splitlines()) == 1 + 4
-    validated = read(s3, result["run"]["work_prefix"] + "validated-rows.csv")
-    assert len(validated.decode("utf-8").splitlines()) == 1 + 76
+    assert result["report"]["validated_parts"] == 1
+    validated = read(s3, result["run"]["work_prefix"] + VALIDATED_PART.format(1))
+    assert pl.read_parquet(validated).height == 76
     assert {file["name"] for file in result["report"]["files"]} == {"errors.csv", "duplicates.csv"}
     # And the result is what the state machine's next step accepts
     StepResult.model_validate(result)
@@ -292,14 +295,13 @@ def test_a_part_upload_throttled_mid_file_is_a_storage_unavailable_error(s3: Any
     # Given a CSV output on S3 larger than one multipart part, opened as the steps open theirs
     folder = S3Storage(s3).folder(BUCKET, "runs/big/")
     throttle(s3, "UploadPart")
-    row = ["x" * 1000] * 10
+    rows = pl.DataFrame({f"column {n}": ["x" * 1000] * 1000 for n in range(10)})
 
     # When S3 throttles the part upload that a write sets off mid-file
     # Then that write fails with StorageUnavailable, and the file is not created
     with pytest.raises(StorageUnavailable, match="SlowDown"), OpenFiles() as files:
         output = files.open_csv(folder, "big.csv", ["column"] * 10)
-        for _ in range(1000):
-            output.write(row)
+        output.write_frame(rows)
     assert current_keys(s3, "runs/") == set()
     # And its upload is aborted, so no part is left to pay for
     assert s3.list_multipart_uploads(Bucket=BUCKET).get("Uploads", []) == []

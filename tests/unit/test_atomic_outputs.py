@@ -9,25 +9,27 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
+import polars as pl
 import pytest
-from transform_helpers import interaction, organizer_file_problems, read_rows, valid_report
+from transform_helpers import as_parts, interaction, organizer_file_problems, read_rows, valid_report
 
 from phonebank.config import PipelineConfig, build_config
 from phonebank.models.interaction import Interaction
 from phonebank.pipeline import transform_step
 from phonebank.sinks import LocalDirectory, OpenFiles
 from phonebank.transform import ImportFiles, transform_validated
+from phonebank.validate import VALIDATED_PART
 
 
 class WorkerKilledError(Exception):
     pass
 
 
-def _crash_after(count: int, rows: Iterable[Interaction]) -> Iterator[Interaction]:
-    for number, row in enumerate(rows):
+def _crash_after(count: int, parts: Iterable[pl.DataFrame]) -> Iterator[pl.DataFrame]:
+    for number, part in enumerate(parts):
         if number == count:
             raise WorkerKilledError
-        yield row
+        yield part
 
 
 def _calls(count: int) -> list[Interaction]:
@@ -70,13 +72,13 @@ def test_an_exception_while_writing_leaves_the_previous_file_whole(tmp_path: Pat
 
 
 def test_a_crash_in_the_middle_of_a_run_leaves_no_import_file(tmp_path: Path, config: PipelineConfig) -> None:
-    # Given 50 calls whose source dies after 30
-    calls = _calls(50)
+    # Given 50 calls in parts of 10, whose source dies after the third part
+    calls = as_parts(_calls(50), size=10)
 
     # When they are transformed
     with pytest.raises(WorkerKilledError):
         transform_validated(
-            _crash_after(30, calls), valid_report(50, config), config, LocalDirectory(tmp_path)
+            _crash_after(3, calls), valid_report(50, config), config, LocalDirectory(tmp_path)
         )
 
     # Then no Organizer or VAN file exists under any name, final or temporary
@@ -93,7 +95,7 @@ def test_a_crash_after_a_split_leaves_no_file(tmp_path: Path) -> None:
     with pytest.raises(WorkerKilledError), OpenFiles() as files:
         imports = ImportFiles(config, LocalDirectory(tmp_path), files)
         for start in range(0, 45, 15):
-            imports.add(calls[start : start + 15])
+            imports.add(Interaction.frame(calls[start : start + 15]))
         raise WorkerKilledError
 
     # Then no file is left, not even the Organizer files closed before the crash: an import file
@@ -108,7 +110,7 @@ def test_a_split_run_that_ends_well_commits_every_file(tmp_path: Path) -> None:
     # When they are transformed
     with OpenFiles() as files:
         imports = ImportFiles(config, LocalDirectory(tmp_path), files)
-        imports.add(_calls(60))
+        imports.add(Interaction.frame(_calls(60)))
 
     # Then several complete, valid Organizer files hold every call once
     organizer = [name for name in _everything(tmp_path) if name.startswith("organizer/")]
@@ -159,28 +161,30 @@ def test_a_disk_that_fills_up_leaves_no_file(tmp_path: Path, config: PipelineCon
 
     # When 100 calls are transformed
     with pytest.raises(OSError, match="No space left"):
-        transform_validated(_calls(100), valid_report(100, config), config, sink)  # type: ignore[arg-type]
+        transform_validated(as_parts(_calls(100)), valid_report(100, config), config, sink)  # type: ignore[arg-type]
 
     # Then nothing is left behind
     assert _everything(tmp_path) == []
 
 
-def test_a_corrupt_validated_rows_file_stops_the_run_before_any_summary(
+def test_a_corrupt_validated_part_stops_the_run_before_any_summary(
     tmp_path: Path, config: PipelineConfig
 ) -> None:
-    # Given a validated-rows file whose 21st row was cut short
-    rows = [call.to_cells() for call in _calls(40)]
-    rows[20] = rows[20][:4]
-    text = ",".join(Interaction.COLUMNS) + "\r\n" + "".join(",".join(cells) + "\r\n" for cells in rows)
+    # Given the validator's parts, the second of which was cut short
+    work = LocalDirectory(tmp_path / "work")
+    for number, part in enumerate(as_parts(_calls(40), size=20), start=1):
+        with work.create(VALIDATED_PART.format(number)) as stream:
+            data = io.BytesIO()
+            part.write_parquet(data)
+            stream.write(data.getvalue()[: None if number == 1 else 100])
+    report = valid_report(40, config).model_copy(update={"validated_parts": 2})
 
-    # When the transform step reads it
-    with pytest.raises(ValueError, match="the file is damaged"):
-        transform_step(
-            io.BytesIO(text.encode("utf-8")), valid_report(40, config), config, LocalDirectory(tmp_path)
-        )
+    # When the transform step reads them
+    with pytest.raises(pl.exceptions.PolarsError):
+        transform_step(work, report, config, LocalDirectory(tmp_path / "out"))
 
     # Then neither an import file nor a summary claims a finished run
-    assert _everything(tmp_path) == []
+    assert not (tmp_path / "out").exists() or _everything(tmp_path / "out") == []
 
 
 class _RefusesToCommit(LocalDirectory):
@@ -205,7 +209,7 @@ def test_a_file_that_cannot_be_committed_discards_the_files_not_yet_committed(tm
     # When the block ends normally and the commits run in order
     with pytest.raises(OSError, match="no space"), OpenFiles() as files:
         for name in ("a.csv", "b.csv", "c.csv"):
-            files.open_csv(sink, name, ["header"]).write(["value"])
+            files.open_csv(sink, name, ["header"]).write_encoded(b"value\r\n")
 
     # Then the file committed before it stays whole, and neither it nor the ones after it appear
     assert _everything(tmp_path) == ["a.csv"]
@@ -216,7 +220,7 @@ def test_discarded_files_never_appear(tmp_path: Path) -> None:
     sink = LocalDirectory(tmp_path)
     with OpenFiles() as files:
         for name in ("a.csv", "b.csv", "c.csv"):
-            files.open_csv(sink, name, ["header"]).write(["value"])
+            files.open_csv(sink, name, ["header"]).write_encoded(b"value\r\n")
 
         # When the run turns out not to need them, and its block ends normally
         files.discard()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -190,7 +191,8 @@ def test_each_alias_carries_its_value_into_the_validated_row(
     # Then the accepted row holds the value read from that column, normalised
     interaction = run.only_accepted()
     actual = getattr(interaction, field)
-    assert (actual.isoformat() if field == "called_at" else actual) == EXPECTED[field]
+    expected = datetime.fromisoformat(EXPECTED[field]) if field == "called_at" else EXPECTED[field]
+    assert actual == expected
 
 
 # Which dialer wrote the file

@@ -11,6 +11,7 @@ import pytest
 from conftest import EVENTS
 from transform_helpers import (
     SEED_002_HEADER,
+    as_parts,
     dialer_csv,
     interaction,
     organizer_file_problems,
@@ -104,7 +105,7 @@ def _transform(tmp_path: Path, config: PipelineConfig, efforts: list[str]) -> li
         for row, effort in enumerate(efforts, start=2)
     ]
     summary = transform_validated(
-        interactions, valid_report(len(interactions), config), config, LocalDirectory(tmp_path)
+        as_parts(interactions), valid_report(len(interactions), config), config, LocalDirectory(tmp_path)
     )
     files = output_files(tmp_path, "organizer")
     listed = [Path(file.location) for file in summary.files if file.system == "organizer"]

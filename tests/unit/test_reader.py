@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 from conftest import EVENTS
@@ -21,14 +22,29 @@ from phonebank.errors import (
     NotText,
     UndecodableFile,
 )
-from phonebank.reader import CsvStream, DataRow, Resume
+from phonebank.reader import CHUNK_BYTES, ExportReader
 
 LIMIT = 10_000_000
 
 
+class DataRow(NamedTuple):
+    """One row of the file as the reader hands it on: its spreadsheet row number and its cells."""
+
+    number: int
+    cells: list[str]
+
+
+def rows_of(reader: ExportReader) -> list[DataRow]:
+    return [
+        DataRow(chunk.first_row + offset, list(cells))
+        for chunk in reader.chunks()
+        for offset, cells in enumerate(chunk.cells.rows())
+    ]
+
+
 def read(data: bytes, max_bytes: int = LIMIT) -> tuple[list[str], list[DataRow]]:
-    stream = CsvStream(io.BytesIO(data), max_bytes, len(data))
-    return stream.header, list(stream.rows())
+    reader = ExportReader(io.BytesIO(data), max_bytes, len(data))
+    return reader.header, rows_of(reader)
 
 
 # Encodings and BOM
@@ -86,12 +102,12 @@ def test_delimiter_is_detected_from_the_header(delimiter: str) -> None:
     data = csv_bytes(["Profile ID", "Caller", "Phone"], [["OP-1", value, "2022013344"]], delimiter=delimiter)
 
     # When it is read
-    stream = CsvStream(io.BytesIO(data), LIMIT)
-    rows = list(stream.rows())
+    reader = ExportReader(io.BytesIO(data), LIMIT)
+    rows = rows_of(reader)
 
     # Then the columns split on that delimiter only
-    assert stream.delimiter == delimiter
-    assert stream.header == ["Profile ID", "Caller", "Phone"]
+    assert reader.delimiter == delimiter
+    assert reader.header == ["Profile ID", "Caller", "Phone"]
     assert rows == [DataRow(2, ["OP-1", value, "2022013344"])]
 
 
@@ -166,7 +182,7 @@ def test_blank_rows_keep_their_numbers() -> None:
     # Then the row after the blank one is row 4, as in a spreadsheet
     assert [(row.number, row.cells) for row in rows] == [
         (2, ["OP-1", "2022013344"]),
-        (3, []),
+        (3, ["", ""]),
         (4, ["OP-2", "2022013345"]),
     ]
 
@@ -198,24 +214,26 @@ def test_rows_are_streamed_in_constant_memory() -> None:
     # Given a 100 MB export that only exists as it is read
     source = MadeUpExport()
 
-    # When the header and the first two rows are read
-    stream = CsvStream(source, LIMIT * 100)  # type: ignore[arg-type]
-    rows = stream.rows()
-    first, second = next(rows), next(rows)
+    # When the header and the first chunk of rows are read
+    reader = ExportReader(source, LIMIT * 100)  # type: ignore[arg-type]
+    chunk = next(reader.chunks())
+    first, second = chunk.cells.row(0), chunk.cells.row(1)
 
-    # Then they are right, and only a small buffer's worth of the file was read to get them
-    assert stream.header == ["Profile ID", "Phone"]
-    assert (first.number, first.cells, second.number) == (2, ["OP-000000000", "2022013344"], 3)
-    assert source.served <= 2 * 1024 * 1024
+    # Then they are right, and only a chunk's worth of the file was read to get them
+    assert reader.header == ["Profile ID", "Phone"]
+    assert (chunk.first_row, first, second) == (
+        2,
+        ("OP-000000000", "2022013344"),
+        ("OP-000000001", "2022013344"),
+    )
+    assert source.served <= 2 * CHUNK_BYTES
 
 
 # Whole-file failures raised by the reader
 
 
 def _rows_of(data: bytes, max_bytes: int = LIMIT, *, size_hint: bool = True) -> None:
-    stream = CsvStream(io.BytesIO(data), max_bytes, len(data) if size_hint else None)
-    for _ in stream.rows():
-        pass
+    rows_of(ExportReader(io.BytesIO(data), max_bytes, len(data) if size_hint else None))
 
 
 GOOD = csv_bytes(IMPACTIVE_HEADER, [impactive_row()])
@@ -256,7 +274,7 @@ def test_a_file_over_the_limit_fails_before_any_byte_is_read() -> None:
     # When the stream is opened with that size
     # Then it fails at once, naming the limit
     with pytest.raises(FileTooLarge, match="1,000 bytes"):
-        CsvStream(Unreadable(), 1_000, 1_001)  # type: ignore[arg-type]
+        ExportReader(Unreadable(), 1_000, 1_001)  # type: ignore[arg-type]
 
 
 def test_a_file_over_the_limit_without_a_size_fails_while_streaming() -> None:
@@ -328,36 +346,43 @@ def test_upload_over_the_size_limit_is_failed(known_size: bool, tmp_path: Path) 
     assert list(tmp_path.rglob("*.*")) == []
 
 
-# The file is read a block of lines at a time: what a block's edges must not change
+# The file is read a chunk at a time: what a chunk's edges must not change
 
 
-@pytest.mark.parametrize("block_bytes", [1, 7, 64])
-def test_tiny_blocks_read_the_same_rows(block_bytes: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    # Given a file mixing UTF-8 and Windows-1252 lines, a BOM, quoted line breaks and blank lines
+@pytest.mark.parametrize("chunk_bytes", [1, 7, 64])
+def test_tiny_chunks_read_the_same_rows(chunk_bytes: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a file mixing UTF-8 and Windows-1252 lines, a BOM, quoted line breaks, blank lines and
+    # a quote inside an unquoted cell
     data = (
         BOM
         + (
-            'Profile ID,Notes,Phone\r\nOP-1,"Zoë\r\nNúñez",2022013344\r\n\r\nOP-2,plain,2022013345\r\n'
+            'Profile ID,Notes,Phone\r\nOP-1,"Zoë\r\nNúñez",2022013344\r\n\r\nOP-2,5" tall,2022013345\r\n'
         ).encode()
         + "OP-3,café,2022013346\r\nOP-4,last".encode("cp1252")
     )
     expected = read(data)
-    # When it is read in blocks of a few bytes each
-    monkeypatch.setattr("phonebank.reader._BLOCK_BYTES", block_bytes)
-    # Then it reads exactly as in large blocks
+    # When it is read in chunks of a few bytes each
+    monkeypatch.setattr("phonebank.reader.CHUNK_BYTES", chunk_bytes)
+    # Then it reads exactly as in large chunks, and as Python's csv reads it
     assert read(data) == expected
-    assert expected[1][-2:] == [DataRow(5, ["OP-3", "café", "2022013346"]), DataRow(6, ["OP-4", "last"])]
+    assert expected[1] == [
+        DataRow(2, ["OP-1", "Zoë\r\nNúñez", "2022013344"]),
+        DataRow(3, ["", "", ""]),
+        DataRow(4, ["OP-2", '5" tall', "2022013345"]),
+        DataRow(5, ["OP-3", "café", "2022013346"]),
+        DataRow(6, ["OP-4", "last", ""]),
+    ]
 
 
 @pytest.mark.parametrize(
     ("bad_line", "error", "says"),
     [(b"OP-9,,\x81\x8d\x8f\r\n", UndecodableFile, "Line 42 "), (b"OP-9,\x00\r\n", NotText, "Line 42 ")],
 )
-def test_a_bad_line_in_a_later_block_is_named_by_its_line(
+def test_a_bad_line_in_a_later_chunk_is_named_by_its_line(
     bad_line: bytes, error: type[Exception], says: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Given a bad line 42, well past the first block
-    monkeypatch.setattr("phonebank.reader._BLOCK_BYTES", 100)
+    # Given a bad line 42, well past the first chunk
+    monkeypatch.setattr("phonebank.reader.CHUNK_BYTES", 100)
     data = b"Profile ID,Phone\r\n" + b"OP-1,2022013344\r\n" * 40 + bad_line + b"OP-2,2022013345\r\n"
     # When the file is read
     # Then the failure names line 42
@@ -365,67 +390,13 @@ def test_a_bad_line_in_a_later_block_is_named_by_its_line(
         _rows_of(data)
 
 
-# Parts of a file, for a second process (phonebank.halves)
-
-
-def test_batches_stop_before_a_row_and_go_on_from_there() -> None:
-    # Given a file of ten rows
-    data = csv_bytes(["Profile ID"], [[f"OP-{n}"] for n in range(10)])
-    stream = CsvStream(io.BytesIO(data), LIMIT, len(data))
-
-    # When batches are asked for up to row 6, then for the rest
-    before = [batch.first for batch in stream.batches(3, before=6)]
-    after = [batch.first for batch in stream.batches(3)]
-
-    # Then the first stop ahead of row 6 and the rest start there, with every row read once
-    assert (before, after) == ([2, 5], [6, 9])
-    assert stream.one_line_per_row()
-
-
-def test_a_boundary_moved_while_reading_stops_the_batches_where_it_now_is() -> None:
-    # Given a file of twenty rows, and a boundary at row 18 that moves back to row 9 once a batch
-    # ending after row 8 has been asked for
-    data = csv_bytes(["Profile ID"], [[f"OP-{n}"] for n in range(20)])
-    stream = CsvStream(io.BytesIO(data), LIMIT, len(data))
-    asked: list[int] = []
-    stop = 18
-
-    def boundary(end: int) -> int:
-        nonlocal stop
-        asked.append(end)
-        allowed = min(end, stop)
-        if end > 8:
-            stop = 9
-        return allowed
-
-    # When batches are read up to the boundary, then the rest
-    before = [(batch.first, len(batch.rows)) for batch in stream.batches(3, before=boundary)]
-    after = [batch.first for batch in stream.batches(3)]
-
-    # Then the batch already granted is read whole, none after it, and the rest start where it ended
-    assert before == [(2, 3), (5, 3), (8, 3)]
-    assert asked == [5, 8, 11, 14]
-    assert after == [11, 14, 17, 20]
-
-
-def test_a_quoted_line_break_means_rows_are_no_longer_counted_by_lines() -> None:
-    # Given a file whose second row holds a line break inside quotes
-    data = csv_bytes(["Profile ID", "Note"], [["OP-1", "one"], ["OP-2", "two\nlines"], ["OP-3", "x"]])
-    stream = CsvStream(io.BytesIO(data), LIMIT, len(data))
-
-    # When the rows are read one batch at a time
-    # Then the rows match lines until that row, and not after it
-    assert next(stream.batches(1)).rows == [["OP-1", "one"]] and stream.one_line_per_row()
-    assert next(stream.batches(1)).rows == [["OP-2", "two\nlines"]] and not stream.one_line_per_row()
-
-
-def test_a_later_part_of_a_file_reads_with_the_header_given_and_numbered_on() -> None:
-    # Given the lines after row 3 of a semicolon file, Windows-1252 among them
-    part = "OP-3;Zoë\r\nOP-4;x\r\n".encode("cp1252")
-
-    # When they are read as a part that starts at row 4
-    stream = CsvStream(io.BytesIO(part), LIMIT, resume=Resume(["Profile ID", "Name"], ";", 4))
-
-    # Then its rows carry on the file's numbers, cut with its delimiter
-    assert list(stream.rows()) == [DataRow(4, ["OP-3", "Zoë"]), DataRow(5, ["OP-4", "x"])]
-    assert stream.header == ["Profile ID", "Name"] and stream.one_line_per_row()
+def test_a_record_still_open_past_a_mebibyte_fails_the_file_naming_its_row(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a quote in row 3 that never closes, and more than a MiB of lines after it
+    monkeypatch.setattr("phonebank.reader.CHUNK_BYTES", 1 << 16)
+    data = GOOD + b'OP-2,"never closed\r\n' + b"OP-3,x\r\n" * 200_000
+    # When the file is read
+    # Then it fails naming row 3, before the rest of the file is held in memory
+    with pytest.raises(MalformedCsv, match="Row 3 "):
+        _rows_of(data)

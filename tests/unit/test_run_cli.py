@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from functools import partial
 from pathlib import Path
-from typing import Any
 
 import pytest
 from conftest import EVENTS
@@ -14,9 +12,7 @@ from transform_helpers import dialer_csv, output_files, read_rows, run_pipeline
 
 from phonebank.cli import main
 from phonebank.config import PipelineConfig, build_config
-from phonebank.halves import ForkedLaterRows, TwoProcesses
 from phonebank.notify import render
-from phonebank.reader import Boundary
 
 HEADER = ["Profile ID", "VAN ID", "Phone", "Date/Time", "Call Result", "Effort"]
 
@@ -357,34 +353,3 @@ def test_outputs_are_readable_by_the_group_like_any_file_the_user_creates(tmp_pa
 
     # Then they are not owner-only (a temporary file's 0600 would surprise whoever shares the folder)
     assert (tmp_path / "summary.json").stat().st_mode & 0o044 == 0o044
-
-
-@pytest.mark.parametrize("one_process", [False, True], ids=["two-processes", "one-process"])
-def test_run_splits_a_large_file_across_two_processes_unless_told_not_to(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, one_process: bool
-) -> None:
-    # Given a machine with two cores, and the size from which a file is split lowered to any file
-    monkeypatch.setattr("phonebank.cli.cores", lambda: 2)
-    monkeypatch.setattr("phonebank.cli.TwoProcesses", partial(TwoProcesses, min_bytes=0))
-    started: list[Boundary | None] = []
-    start = ForkedLaterRows.start
-
-    def spy(self: ForkedLaterRows, *args: Any) -> Boundary | None:
-        started.append(start(self, *args))
-        return started[-1]
-
-    monkeypatch.setattr(ForkedLaterRows, "start", spy)
-    sample = str(EVENTS / "impactive-sample.csv")
-
-    # When `phonebank run` runs on the sample, with --one-process or without, and with it for reference
-    code = main(["run", sample, "--out", str(tmp_path / "run"), *(["--one-process"] if one_process else [])])
-    main(["run", sample, "--out", str(tmp_path / "reference"), "--one-process"])
-
-    # Then a second process took the later rows unless told not to, and the files are the same
-    assert code == 0
-    assert [row is not None for row in started] == ([] if one_process else [True])
-    for name in _all_files(tmp_path / "reference"):
-        if name != "summary.json":
-            assert (tmp_path / "run" / name).read_bytes() == (tmp_path / "reference" / name).read_bytes(), (
-                name
-            )

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
+import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -20,14 +21,13 @@ from test_transform_mapping import RESULT_IDS
 from transform_helpers import valid_report
 
 from phonebank.config import PipelineConfig, build_config, bundled_defaults
-from phonebank.models.interaction import Call, Interaction
+from phonebank.models.interaction import Interaction
 from phonebank.models.organizer import OrganizerRow
 from phonebank.models.output import Cells, OutputRow
 from phonebank.models.van import VanBulkRow, VanNamesRow
 from phonebank.phones import national_and_country, national_or_e164
-from phonebank.sinks import CsvFile, LocalDirectory, OpenFiles
+from phonebank.sinks import CsvFile, LocalDirectory, OpenFiles, encode_row
 from phonebank.transform import (
-    BATCH_ROWS,
     ORGANIZER_FILE,
     VAN_BULK_FILE,
     VAN_NAMES_FILE,
@@ -84,10 +84,20 @@ def configs(draw: st.DrawFn) -> PipelineConfig:
     )
 
 
+def call(*fields: Any) -> Interaction:
+    """An accepted call from its fields in `Interaction`'s order."""
+    return Interaction.model_construct(**dict(zip(Interaction.model_fields, fields, strict=True)))
+
+
+def parts(calls: list[Interaction], size: int = 100) -> list[pl.DataFrame]:
+    """The calls as the validator's parts of `size` rows would hold them."""
+    return [Interaction.frame(calls[start : start + size]) for start in range(0, len(calls), size)]
+
+
 @st.composite
 def calls(draw: st.DrawFn) -> list[Any]:
-    """Accepted calls as the validator hands them on, as Call tuples or Interaction models; their
-    instants often share an hour, a minute or the very instant, as a real export's do."""
+    """Accepted calls as the validator hands them on; their instants often share an hour, a minute or
+    the very instant, as a real export's do."""
     starts = draw(
         st.lists(
             st.datetimes(datetime(2023, 1, 1), datetime(2025, 12, 31), timezones=CALL_CLOCKS),
@@ -98,7 +108,7 @@ def calls(draw: st.DrawFn) -> list[Any]:
     made = []
     for row in range(2, 2 + draw(st.integers(1, 40))):
         profile_id = draw(st.sampled_from(["", f"OP-{row}"]) | NAME_TEXT)
-        call = Call(
+        made.append(Interaction(
             row=row,
             profile_id=profile_id or None,
             van_id=draw(st.sampled_from([None, str(100_000 + row), "7"])),
@@ -109,8 +119,7 @@ def calls(draw: st.DrawFn) -> list[Any]:
             service=draw(NAME_TEXT),
             call_type=draw(st.sampled_from(["Computer", "Phone Dial"])),
             duration=draw(st.sampled_from([None, 0, 75, 3600])),
-        )
-        made.append(Interaction(**call._asdict()) if draw(st.booleans()) else call)
+        ))  # fmt: skip
     return made
 
 
@@ -222,7 +231,7 @@ def test_the_files_hold_exactly_the_rows_the_models_give_one_call_at_a_time(
         with OpenFiles() as files:
             imports = ImportFiles(config, LocalDirectory(out), files)
             for batch in batches:
-                imports.add(batch)
+                imports.add(Interaction.frame(batch))
         summary = imports.summary(valid_report(len(calls), config))
 
         # Then every file is, byte for byte, the rows the models give one call at a time, split
@@ -239,7 +248,7 @@ def test_a_batch_that_would_overfill_a_file_splits_it_where_one_row_at_a_time_wo
     # file, fed in batches
     config = build_config({"limits": {"organizer_max_file_bytes": 1024, "organizer_max_efforts_per_file": 2}})
     calls = [
-        Call(row, f"OP-{row}", None, "+12025550142", datetime(2024, 10, 1, 18, tzinfo=UTC), "Completed",
+        call(row, f"OP-{row}", None, "+12025550142", datetime(2024, 10, 1, 18, tzinfo=UTC), "Completed",
              f"Effort {row % 3}", "Impactive", "Computer", row)
         for row in range(2, 202)
     ]  # fmt: skip
@@ -248,7 +257,7 @@ def test_a_batch_that_would_overfill_a_file_splits_it_where_one_row_at_a_time_wo
     with OpenFiles() as files:
         imports = ImportFiles(config, LocalDirectory(tmp_path), files)
         for start in range(0, len(calls), batch_rows):
-            imports.add(calls[start : start + batch_rows])
+            imports.add(Interaction.frame(calls[start : start + batch_rows]))
 
     # Then the files are those one row at a time gives, byte for byte, names and all
     assert _files_in(tmp_path) == _expected_files(calls, config)
@@ -277,56 +286,56 @@ def test_calls_around_a_clock_change_keep_their_own_local_time(
     # of the campaign's zone, or is a fraction of an hour off it
     config = build_config({"campaign_timezone": campaign_zone, "van": {"result_ids": RESULT_IDS}})
     calls = [
-        Call(row, f"OP-{row}", str(row), "+12025550142", start + timedelta(seconds=30 * row), "Completed",
+        call(row, f"OP-{row}", str(row), "+12025550142", start + timedelta(seconds=30 * row), "Completed",
              "E", "Impactive", "Computer", None)
         for row in range(2, 122)
     ]  # fmt: skip
 
     # When they are transformed
-    transform_validated(calls, valid_report(len(calls), config), config, LocalDirectory(tmp_path))
+    transform_validated(parts(calls), valid_report(len(calls), config), config, LocalDirectory(tmp_path))
 
     # Then every date and time is the instant's own in the campaign's zone
     assert _files_in(tmp_path) == _expected_files(calls, config)
 
 
-def _bad_van_id(calls: list[Call], monkeypatch: pytest.MonkeyPatch) -> list[Call]:
-    return [*calls[:-1], calls[-1]._replace(van_id="12a")]
+def _bad_van_id(calls: list[Interaction], monkeypatch: pytest.MonkeyPatch) -> list[Interaction]:
+    return [*calls[:-1], calls[-1].model_copy(update={"van_id": "12a"})]
 
 
-def _negative_duration(calls: list[Call], monkeypatch: pytest.MonkeyPatch) -> list[Call]:
-    return [*calls[:-1], calls[-1]._replace(duration=-5)]
+def _negative_duration(calls: list[Interaction], monkeypatch: pytest.MonkeyPatch) -> list[Interaction]:
+    return [*calls[:-1], calls[-1].model_copy(update={"duration": -5})]
 
 
-def _no_effort(calls: list[Call], monkeypatch: pytest.MonkeyPatch) -> list[Call]:
-    return [*calls[:-1], calls[-1]._replace(effort=None)]
+def _no_effort(calls: list[Interaction], monkeypatch: pytest.MonkeyPatch) -> list[Interaction]:
+    return [*calls[:-1], calls[-1].model_copy(update={"effort": None})]
 
 
-def _country_not_iso(calls: list[Call], monkeypatch: pytest.MonkeyPatch) -> list[Call]:
+def _country_not_iso(calls: list[Interaction], monkeypatch: pytest.MonkeyPatch) -> list[Interaction]:
     def wrong_for_one(e164: str) -> tuple[str, str]:
         national, country = national_and_country(e164)
         return (national, "can") if e164 == "+14165550199" else (national, country)
 
     monkeypatch.setattr("phonebank.transform.national_and_country", wrong_for_one)
-    return [*calls[:-1], calls[-1]._replace(phone="+14165550199")]
+    return [*calls[:-1], calls[-1].model_copy(update={"phone": "+14165550199"})]
 
 
 @pytest.mark.parametrize("break_last_call", [_bad_van_id, _negative_duration, _no_effort, _country_not_iso])
 def test_a_row_the_models_refuse_fails_the_run_and_leaves_no_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, break_last_call: Any
 ) -> None:
-    # Given more calls than one batch, the last of which (a bug upstream) makes a row the output
-    # models refuse, after a whole batch has been written
+    # Given more calls than one part, the last of which (a bug upstream) makes a row the output
+    # models refuse, after a whole part has been written
     config = build_config({"van": {"result_ids": RESULT_IDS}})
     good = [
-        Call(row, f"OP-{row}", str(row), "+12025550142", datetime(2024, 10, 1, 18, tzinfo=UTC), "Completed",
+        call(row, f"OP-{row}", str(row), "+12025550142", datetime(2024, 10, 1, 18, tzinfo=UTC), "Completed",
              "E", "Impactive", "Computer", 60)
-        for row in range(2, BATCH_ROWS + 12)
+        for row in range(2, 112)
     ]  # fmt: skip
     calls = break_last_call(good, monkeypatch)
 
     # When they are transformed
     with pytest.raises(ValidationError):
-        transform_validated(calls, valid_report(len(calls), config), config, LocalDirectory(tmp_path))
+        transform_validated(parts(calls), valid_report(len(calls), config), config, LocalDirectory(tmp_path))
 
     # Then the run fails, and no file is left, nor part of one
     assert [path for path in tmp_path.rglob("*") if path.is_file()] == []
@@ -342,7 +351,7 @@ COLUMN_VALUES: dict[type[OutputRow], list[list[Any]]] = {
         ["Impactive", ""],
         ["Computer", "Phone Dial", "Dialer"],
         ["Answered", "Opt Out", "Voicemail"],
-        ["", "0", "75", "075", "-5", "7.5", 75],
+        ["", "0", "75", "075", "-5", "7.5"],
     ],
     VanNamesRow: [
         ["101", "12a", ""],
@@ -353,7 +362,7 @@ COLUMN_VALUES: dict[type[OutputRow], list[list[Any]]] = {
     ],
     VanBulkRow: [
         ["101", "x"],
-        ["19", "", 19],
+        ["19", ""],
         ["14", "-1"],
         ["2024-10-01T14:03:00-04:00", "2024-10-01T14:03:00", "2024-10-01 14:03:00-04:00"],
         ["", "4242", "None"],
@@ -365,26 +374,29 @@ COLUMN_VALUES: dict[type[OutputRow], list[list[Any]]] = {
 
 @settings(max_examples=300, deadline=None)
 @given(data=st.data())
-def test_a_batch_check_refuses_exactly_what_the_model_refuses(data: st.DataObject) -> None:
+def test_a_table_check_refuses_exactly_what_the_model_refuses(data: st.DataObject) -> None:
     # Given a row of cells, each valid or not for its column
     model = data.draw(st.sampled_from(list(COLUMN_VALUES)))
     cells = tuple(data.draw(st.sampled_from(values)) for values in COLUMN_VALUES[model])
 
-    # When the model is built from it, and when the batch check reads it
+    # When the model is built from it, and when the column rules read it in a table
     try:
-        built: Cells | None = model(**dict(zip(model.model_fields, cells, strict=True))).to_cells()
+        model(**dict(zip(model.model_fields, cells, strict=True)))
+        built = True
     except ValidationError:
-        built = None
+        built = False
+    table = pl.DataFrame([cells], schema=dict.fromkeys(model.model_fields, pl.String), orient="row")
     try:
-        checked: Cells | None = model.checked([cells])[0]
+        model.check_frame(table)
+        checked = True
     except ValidationError:
-        checked = None
+        checked = False
 
-    # Then both accept it, with the same cells, or both refuse it
+    # Then both accept it or both refuse it
     assert checked == built
 
 
-def test_a_model_with_its_own_validators_cannot_check_a_batch() -> None:
+def test_a_model_with_its_own_validators_cannot_check_a_table() -> None:
     # Given an output model whose rule lives in a validator method, not in a field's type
     class Shouting(OutputRow):
         HEADER: ClassVar[list[str]] = ["text"]
@@ -397,28 +409,33 @@ def test_a_model_with_its_own_validators_cannot_check_a_batch() -> None:
                 raise ValueError("not upper case")
             return value
 
-    # When a batch is checked against it
-    # Then it refuses, rather than let the batch skip that rule
+    # When a table is checked against it
+    # Then it refuses, rather than let the table skip that rule
     with pytest.raises(TypeError, match="validators"):
-        Shouting.checked([("quiet",)])
+        Shouting.check_frame(pl.DataFrame({"text": ["quiet"]}))
 
 
-ROWS = st.lists(st.lists(AWKWARD_TEXT, max_size=4), max_size=6)
+ROWS = st.integers(2, 4).flatmap(
+    lambda width: st.lists(st.lists(AWKWARD_TEXT, min_size=width, max_size=width), max_size=6)
+)
+"""Every file we write has two columns or more: errors.csv's row and errors, then the input's."""
 
 
 @settings(max_examples=300, deadline=None)
 @given(rows=ROWS)
 def test_rows_are_encoded_as_csv_writer_writes_them(rows: list[list[str]]) -> None:
-    # Given rows whose cells may need quoting, or be empty, or whose row may be one empty cell
+    # Given rows whose cells may need quoting, or be empty
     expected = io.StringIO(newline="")
     csv.writer(expected).writerows(rows)
 
-    # When a file encodes and writes them at once
+    # When a file encodes and writes them as a table, and each of them alone
     stream = io.BytesIO()
     csv_file = CsvFile(stream, ["a", "b"])
     header_bytes = csv_file.bytes_written
-    csv_file.write_rows(rows)
+    if rows:
+        csv_file.write_frame(pl.DataFrame(rows, orient="row", schema=[str(n) for n in range(len(rows[0]))]))
 
-    # Then they are csv.writer's bytes, and the file counts them exactly
+    # Then they are csv.writer's bytes, row by row alike, and the file counts them exactly
     assert stream.getvalue()[header_bytes:] == expected.getvalue().encode("utf-8")
+    assert b"".join(map(encode_row, rows)) == expected.getvalue().encode("utf-8")
     assert (csv_file.records, csv_file.bytes_written) == (len(rows), len(stream.getvalue()))

@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_transform_mapping import RESULT_IDS, SPEC_TABLE
 from transform_helpers import (
+    as_parts,
     dialer_csv,
     interaction,
     organizer_file_problems,
@@ -234,7 +235,7 @@ def test_every_date_written_is_the_calls_eastern_date(instants: list[datetime]) 
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder)
         # When they are transformed
-        transform_validated(calls, valid_report(len(calls), config), config, LocalDirectory(out))
+        transform_validated(as_parts(calls), valid_report(len(calls), config), config, LocalDirectory(out))
 
         # Then Organizer's minute, VAN's date and the bulk file's instant are the Eastern ones
         organizer = read_rows(out / "organizer" / "organizer-phone-interactions-01.csv")

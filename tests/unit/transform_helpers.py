@@ -6,24 +6,18 @@ from __future__ import annotations
 import csv
 import io
 import re
-import tempfile
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import polars as pl
+
 from phonebank.config import PipelineConfig
-from phonebank.halves import TwoProcesses
 from phonebank.models.interaction import Interaction
 from phonebank.models.steps import ValidationReport
 from phonebank.models.summary import RowCounts, Summary
-from phonebank.pipeline import (
-    VALIDATED_ROWS_FILE,
-    InputFile,
-    transform_step,
-    validate_and_transform,
-    validate_step,
-)
+from phonebank.pipeline import InputFile, run_both_steps
 from phonebank.sinks import LocalDirectory
 
 NOW = datetime(2025, 1, 15, 12, 0, tzinfo=UTC)
@@ -117,49 +111,10 @@ def run_pipeline(
     effort: str | None = None,
     now: datetime = NOW,
 ) -> Summary:
-    """Validate, then transform into `out` when the file may go on: what `phonebank run` does."""
-    reports = LocalDirectory(out)
-    with tempfile.TemporaryDirectory() as work_dir:
-        upload = InputFile(name=name, stream=io.BytesIO(data), size=len(data), folder_effort=effort)
-        report = validate_step(upload, config, reports, LocalDirectory(Path(work_dir)), now)
-        if report.status != "VALID":
-            return report.as_summary()
-        with (Path(work_dir) / VALIDATED_ROWS_FILE).open("rb") as validated:
-            return transform_step(validated, report, config, reports)
-
-
-def run_in_one_pass(
-    data: bytes,
-    out: Path,
-    config: PipelineConfig,
-    *,
-    name: str = "upload.csv",
-    effort: str | None = None,
-    now: datetime = NOW,
-) -> Summary:
-    """As `run_pipeline`, in the one pass `phonebank run` makes over the file."""
+    """Validate, then transform into `out` when the file may go on: what `phonebank run` and the
+    Lambdas do."""
     upload = InputFile(name=name, stream=io.BytesIO(data), size=len(data), folder_effort=effort)
-    return validate_and_transform(upload, config, LocalDirectory(out), now)
-
-
-def run_in_two_processes(
-    data: bytes,
-    out: Path,
-    config: PipelineConfig,
-    *,
-    name: str = "upload.csv",
-    effort: str | None = None,
-    now: datetime = NOW,
-) -> Summary:
-    """As `run_in_one_pass`, with a second process taking the file's later rows, however small."""
-    with tempfile.TemporaryDirectory() as input_dir:
-        path = Path(input_dir) / "upload.csv"
-        path.write_bytes(data)
-        with path.open("rb") as stream:
-            upload = InputFile(name=name, stream=stream, size=len(data), folder_effort=effort)
-            return validate_and_transform(
-                upload, config, LocalDirectory(out), now, two_processes=TwoProcesses(path, min_bytes=0)
-            )
+    return run_both_steps(upload, config, LocalDirectory(out), now)
 
 
 def read_rows(path: Path) -> list[dict[str, str]]:
@@ -187,6 +142,13 @@ def interaction(row: int, **fields: Any) -> Interaction:
         "duration": 60,
     }
     return Interaction(**{**values, **fields})
+
+
+def as_parts(interactions: list[Interaction], size: int = 16) -> list[pl.DataFrame]:
+    """Accepted interactions as the validator hands them on: Parquet parts' tables of `size` rows."""
+    return [
+        Interaction.frame(interactions[start : start + size]) for start in range(0, len(interactions), size)
+    ]
 
 
 def valid_report(accepted: int, config: PipelineConfig) -> ValidationReport:

@@ -10,11 +10,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import polars as pl
+
 from phonebank.config import PipelineConfig
 from phonebank.models.interaction import Interaction
 from phonebank.models.steps import ValidationReport
 from phonebank.sinks import LocalDirectory
-from phonebank.validate import ERRORS_FILE, VALIDATED_ROWS_FILE, InputFile, validate_upload
+from phonebank.validate import ERRORS_FILE, InputFile, validate_upload
 
 NOW = datetime(2024, 11, 20, 12, 0, tzinfo=UTC)
 """Every validation test's clock: after every call in the samples and in the built files."""
@@ -95,9 +97,9 @@ class Run:
         return by_row
 
     def accepted(self) -> list[Interaction]:
-        text = (self.work / VALIDATED_ROWS_FILE).read_text(encoding="utf-8")
-        _, *rows = csv.reader(io.StringIO(text, newline=""))
-        return [Interaction.from_cells(cells) for cells in rows]
+        parts = sorted(self.work.glob("validated-rows/part-*.parquet"))
+        assert len(parts) == self.report.validated_parts
+        return [row for part in parts for row in Interaction.from_frame(pl.read_parquet(part))]
 
     def only_accepted(self) -> Interaction:
         accepted = self.accepted()

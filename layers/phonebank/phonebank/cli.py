@@ -10,13 +10,12 @@ from typing import BinaryIO
 
 from phonebank.config import PipelineConfig, load_config
 from phonebank.errors import PhonebankError
-from phonebank.halves import TwoProcesses, cores
 from phonebank.models.summary import Summary
 from phonebank.notify import render
 from phonebank.pipeline import (
     OUTPUT_PATTERNS,
     InputFile,
-    validate_and_transform,
+    run_both_steps,
     validate_step,
     write_summary,
 )
@@ -37,10 +36,6 @@ class _Progress:
         self._done += len(data)
         self._draw(self._done * 100 // self._total, finished=not data)
         return data
-
-    def finish(self) -> None:
-        """Draw the bar full: a second process may have read the end of the file (phonebank.halves)."""
-        self._draw(100, finished=True)
 
     def _draw(self, percent: int, *, finished: bool) -> None:
         if percent != self._shown or (finished and not self._ended):
@@ -83,10 +78,7 @@ def _run(args: argparse.Namespace, config: PipelineConfig) -> int:
     out = _output_folder(args.out)
     upload, stream = _open_input(args.file, args.effort)
     with stream:
-        two_processes = None if args.one_process or cores() < 2 else TwoProcesses(args.file)
-        summary = validate_and_transform(upload, config, out, datetime.now(UTC), two_processes=two_processes)
-    if isinstance(upload.stream, _Progress):
-        upload.stream.finish()
+        summary = run_both_steps(upload, config, out, datetime.now(UTC))
     print(render(summary))
     if summary.status == "FAILED":
         return _failed(summary)
@@ -131,12 +123,6 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument(
             "--effort", help="the effort name for rows that have none (like incoming/<effort>/)"
         )
-        if name == "run":
-            command.add_argument(
-                "--one-process",
-                action="store_true",
-                help="check the whole file in this process, even a large file on a machine with two cores",
-            )
     return parser
 
 

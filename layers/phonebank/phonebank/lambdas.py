@@ -21,7 +21,7 @@ from phonebank.models.payloads import (
     ValidateRequest,
 )
 from phonebank.notify import notification_for
-from phonebank.pipeline import VALIDATED_ROWS_FILE, InputFile, transform_step, validate_step
+from phonebank.pipeline import InputFile, transform_step, validate_step
 from phonebank.storage import ObjectRef, S3Storage
 
 INCOMING, ARCHIVE, FAILED, RUNS, WORK = "incoming/", "archive/", "failed/", "runs/", "work/"
@@ -115,9 +115,9 @@ def validate(request: ValidateRequest, runtime: Runtime) -> StepResult:
 
 def transform(request: TransformRequest, runtime: Runtime) -> StepResult:
     run = request.run
-    validated_rows = runtime.storage.folder(run.bucket, run.work_prefix).open(VALIDATED_ROWS_FILE)
+    work = runtime.storage.folder(run.bucket, run.work_prefix)
     folder = runtime.storage.folder(run.bucket, run.prefix)
-    summary = transform_step(validated_rows, request.report, runtime.config, folder)
+    summary = transform_step(work, request.report, runtime.config, folder)
     return StepResult(
         status=summary.status,
         run=request.run,

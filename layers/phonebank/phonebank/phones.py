@@ -1,18 +1,13 @@
 """Phone numbers: any common written form in, E.164 out, through Google's phonenumbers.
 
-phonenumbers costs ~60 us a number (parse, then is_valid_number trying each North American region's
-patterns through its own regex cache). Most dialer exports hold clean 10-digit North American
-numbers, so those take a fast path that asks the very same metadata patterns, compiled once, the
-very same questions: `tests/unit/test_phones_fast_path.py` holds it to phonenumbers' answer over
-every area code and a property test. `us_e164_column` asks the US's patterns of a whole column at
-once, and `us_numbers_among` of numbers already in E.164 (`tests/unit/test_column_paths.py` holds them
-to `to_e164`).
+phonenumbers costs ~60 us a number. Most dialer exports hold clean 10-digit US numbers: a column's
+vector form (`phonebank.columnar`) decides those with the very patterns phonenumbers' metadata holds
+(`us_patterns`), and `tests/unit/test_vector_forms.py` holds it to `to_e164` over every area code.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -85,7 +80,8 @@ def _nanp_regions() -> tuple[_Region, ...]:
 
 
 @cache
-def _fast_path_applies(region: str) -> bool:
+def fast_path_applies(region: str) -> bool:
+    """Whether a 10-digit number may be read as North American: the region is one of the NANP's."""
     return phonenumbers.country_code_for_region(region) == NANP_COUNTRY_CODE
 
 
@@ -103,16 +99,6 @@ def nanp_region(national: str) -> str | None:
 
 def to_e164(raw: str, region: str) -> str:
     """The number in E.164 ('+12025550142'), or InvalidPhone with what a user should write instead."""
-    if _fast_path_applies(region):
-        clean = _CLEAN_NANP.fullmatch(raw)
-        if clean is not None:
-            national = (clean["area_in_parens"] or clean["area"]) + clean["exchange"] + clean["line"]
-            if nanp_region(national) is not None:
-                return f"+1{national}"
-    return _to_e164_with_phonenumbers(raw, region)
-
-
-def _to_e164_with_phonenumbers(raw: str, region: str) -> str:
     try:
         number = phonenumbers.parse(raw, region)
     except NumberParseException as exc:
@@ -133,48 +119,14 @@ def _to_e164_with_phonenumbers(raw: str, region: str) -> str:
 
 
 @cache
-def _us_column_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
-    """`_CLEAN_NANP`, then the US region's `has_type`, each over a column of cells held one a line:
-    every line matches, giving its groups when clean (valid) and empty strings when not."""
+def us_patterns() -> tuple[str, str, str]:
+    """For vector forms (Rust's regex, no look-around): `_CLEAN_NANP` with its groups named, then the US
+    region's general and any-type patterns for 10 digits, each matched whole. A number both match is
+    valid, and its region is the US: the first region `nanp_region` asks."""
     us = _nanp_regions()[0]
     assert us.code == "US" and us.leading_digits is None and us.general and us.any_type
-    clean_lines = re.compile(f"^(?:{_CLEAN_NANP.pattern}|.*)$", re.MULTILINE | re.ASCII)
-    us_lines = re.compile(
-        f"^(?:((?=(?:{us.general.pattern})$)(?:{us.any_type.pattern}))|.*)$", re.MULTILINE | re.ASCII
-    )
-    return clean_lines, us_lines
-
-
-def prepare() -> None:
-    """Compile the column patterns now (~0.05 s) rather than on the first column: before a fork, so
-    that the child has them too."""
-    _us_column_patterns()
-
-
-def us_e164_column(cells: Sequence[str], region: str) -> list[str | None]:
-    """`to_e164` for each cell that is a clean, valid US number, None for every other cell.
-
-    Two regular-expression passes over the whole column replace ~10 Python calls a number. The US is
-    the first region `nanp_region` asks, so a number valid there is valid, whatever the others say.
-    """
-    text = "\n".join(cells)
-    if not _fast_path_applies(region) or text.count("\n") != len(cells) - 1:
-        return [None] * len(cells)
-    clean_lines, us_lines = _us_column_patterns()
-    nationals = list(map("".join, clean_lines.findall(text)))
-    valid = us_lines.findall("\n".join(nationals))
-    assert len(valid) == len(cells), "one match a line"
-    return [f"+1{national}" if national else None for national in valid]
-
-
-def us_numbers_among(e164s: Sequence[str]) -> list[str | None]:
-    """Of numbers already in E.164, each that is a US number (itself), None for any other: what
-    `us_e164_column` answers for them, without its pass over written forms."""
-    if not e164s:
-        return []  # no line at all, where findall would match the one empty line
-    _, us_lines = _us_column_patterns()
-    nationals = [e164[2:] if e164[:2] == "+1" else "" for e164 in e164s]
-    return [f"+1{national}" if national else None for national in us_lines.findall("\n".join(nationals))]
+    clean = _CLEAN_NANP.pattern.replace(r"\d", "[0-9]")
+    return f"^(?:{clean})$", f"^(?:{us.general.pattern})$", f"^(?:{us.any_type.pattern})$"
 
 
 def is_nanp(e164: str) -> bool:

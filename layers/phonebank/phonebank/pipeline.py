@@ -2,27 +2,19 @@
 
 from __future__ import annotations
 
-import contextlib
-import csv
-import io
+import tempfile
 from collections.abc import Iterator
 from datetime import datetime
-from typing import BinaryIO
+from pathlib import Path
+
+import polars as pl
 
 from phonebank.config import PipelineConfig
-from phonebank.halves import ForkedLaterRows, TwoProcesses
-from phonebank.models.interaction import Call
 from phonebank.models.steps import ValidationReport
 from phonebank.models.summary import Summary
-from phonebank.sinks import OpenFiles, OutputSink
-from phonebank.transform import (
-    ORGANIZER_FILE,
-    VAN_BULK_FILE,
-    VAN_NAMES_FILE,
-    ImportFiles,
-    transform_validated,
-)
-from phonebank.validate import DUPLICATES_FILE, ERRORS_FILE, VALIDATED_ROWS_FILE, InputFile, validate_upload
+from phonebank.sinks import LocalDirectory, OutputSink
+from phonebank.transform import ORGANIZER_FILE, VAN_BULK_FILE, VAN_NAMES_FILE, transform_validated
+from phonebank.validate import DUPLICATES_FILE, ERRORS_FILE, VALIDATED_PART, InputFile, validate_upload
 
 SUMMARY_FILE = "summary.json"
 OUTPUT_PATTERNS = (
@@ -38,10 +30,9 @@ OUTPUT_PATTERNS = (
 __all__ = [
     "OUTPUT_PATTERNS",
     "SUMMARY_FILE",
-    "VALIDATED_ROWS_FILE",
     "InputFile",
+    "run_both_steps",
     "transform_step",
-    "validate_and_transform",
     "validate_step",
     "write_summary",
 ]
@@ -63,44 +54,29 @@ def validate_step(
 
 
 def transform_step(
-    validated_rows: BinaryIO, report: ValidationReport, config: PipelineConfig, sink: OutputSink
+    work: OutputSink, report: ValidationReport, config: PipelineConfig, sink: OutputSink
 ) -> Summary:
     """Build the import files from the validator's accepted rows and write the final summary."""
-    summary = transform_validated(read_validated(validated_rows), report, config, sink)
+    summary = transform_validated(validated_parts(work, report), report, config, sink)
     write_summary(sink, summary)
     return summary
 
 
-def validate_and_transform(
-    upload: InputFile,
-    config: PipelineConfig,
-    out: OutputSink,
-    now: datetime,
-    *,
-    two_processes: TwoProcesses | None = None,
-) -> Summary:
-    """Both steps in one pass over the file, for `phonebank run`: the import files are written as rows
-    are accepted, and dropped unwritten unless the file turns out VALID, as the two steps would.
-    `two_processes`: a second process takes the later rows of a large file (`phonebank.halves`)."""
-    with OpenFiles() as files, contextlib.ExitStack() as halves:
-        imports = ImportFiles(config, out, files)
-        later_rows = None
-        if two_processes is not None:
-            later_rows = halves.enter_context(ForkedLaterRows(two_processes, config, imports))
-        report = validate_upload(upload, config, out, None, now, accept=imports.add, later_rows=later_rows)
+def run_both_steps(upload: InputFile, config: PipelineConfig, out: OutputSink, now: datetime) -> Summary:
+    """`phonebank run`: the Lambdas' two steps, the validated rows handed over in a temporary folder."""
+    with tempfile.TemporaryDirectory(prefix="phonebank-work-") as work_dir:
+        work = LocalDirectory(Path(work_dir))
+        report = validate_step(upload, config, out, work, now)
         if report.status != "VALID":
-            files.discard()
-    summary = imports.summary(report) if report.status == "VALID" else report.as_summary().check_accounting()
-    write_summary(out, summary)
-    return summary
+            return report.as_summary()
+        return transform_step(work, report, config, out)
 
 
-def read_validated(stream: BinaryIO) -> Iterator[Call]:
-    records = csv.reader(io.TextIOWrapper(stream, encoding="utf-8", newline=""))
-    header = next(records)
-    assert tuple(header) == Call._fields, f"unexpected validated-rows header {header}"
-    for cells in records:
-        yield Call.from_own_cells(cells)
+def validated_parts(work: OutputSink, report: ValidationReport) -> Iterator[pl.DataFrame]:
+    """The accepted rows, one validator's part at a time, in input order."""
+    for number in range(1, report.validated_parts + 1):
+        with work.open(VALIDATED_PART.format(number)) as stream:
+            yield pl.read_parquet(stream.read())
 
 
 def write_summary(sink: OutputSink, summary: Summary) -> None:

@@ -1,184 +1,231 @@
-"""Stream a dialer export: bytes in, one list of cells per spreadsheet row out, in constant memory."""
+"""Stream a dialer export: bytes in, its header, then its rows a chunk at a time as a table of text.
+
+polars parses each chunk; the chunks are cut at record ends by counting quotes, so that memory stays
+bounded however long the file. Where polars refuses a chunk (a quote inside an unquoted cell, as in
+`5" tall`) or the quotes cannot say where a record ends, Python's csv module reads that chunk the
+way it reads any CSV: a malformed file is still read the way a spreadsheet would, only slower.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
-import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
+
+import polars as pl
 
 from phonebank.errors import EmptyFile, FileTooLarge, MalformedCsv, NotText, UndecodableFile
 
 _BOM = b"\xef\xbb\xbf"
-_BLOCK_BYTES = 1 << 18
+CHUNK_BYTES = 8 << 20
+"""About 70,000 rows of a typical export: large enough that per-chunk work vanishes per row."""
+MAX_RECORD_BYTES = 1 << 20
+"""A record still open after this many bytes is a quote that never closes, or no CSV at all."""
+_RECORD_ENDS_TRIED = 64
+"""Line ends tried, from a block's last backwards, for one outside quotes before asking Python's csv."""
 _DELIMITERS = (",", "\t", ";")
+_SIGNATURE_BYTES = 8
+"""Enough of the file's start to tell a BOM, a workbook or a PDF."""
 _BINARY_SIGNATURES = {
     b"PK\x03\x04": "an Excel workbook or a zip archive",
     b"\xd0\xcf\x11\xe0": "an old Excel workbook (.xls)",
     b"%PDF": "a PDF",
 }
+_END = "\x00end\x00"
+"""A line appended to text parsed with Python's csv: it comes back alone only if every record before
+it closed (no input line holds a NUL: the reader refuses those)."""
 
 
 @dataclass(frozen=True)
-class DataRow:
-    """One row of the file: its spreadsheet row number (the header is row 1) and its cells."""
+class Chunk:
+    """Consecutive rows of the file: the spreadsheet row number of the first (the header is row 1),
+    and every row's cells, blank rows included, one text column per header column (`column_names`):
+    a short row's missing cells are empty, a long row's extra cells are dropped."""
 
-    number: int
-    cells: list[str]
-
-
-@dataclass(frozen=True)
-class Resume:
-    """Where a later part of a file starts: its header and delimiter, and its first row's number."""
-
-    header: list[str]
-    delimiter: str
     first_row: int
+    cells: pl.DataFrame
 
 
-Boundary = Callable[[int], int]
-"""Asked before each batch with the row it would end before: the row it must end before instead (or
-the same row). Another process may move it while the rows are read (`phonebank.halves`)."""
+def column_names(width: int) -> list[str]:
+    return [f"column_{position + 1}" for position in range(width)]
 
 
-@dataclass(frozen=True)
-class RowBatch:
-    """Consecutive rows of the file: the spreadsheet row number of the first, and each row's cells."""
-
-    first: int
-    rows: list[list[str]]
-
-
-class CsvStream:
-    """The header and then the data rows of one CSV file, in constant memory.
+class ExportReader:
+    """The header and then the data rows of one CSV file, in bounded memory.
 
     Each line is UTF-8 unless it is not, then Windows-1252 (what Excel writes): a file is one or the
-    other, and ASCII lines read the same in both, so deciding per line never needs a second pass. A
-    block of lines that is all UTF-8 is decoded at once; only a block that is not goes line by line.
+    other, and ASCII lines read the same in both, so deciding per line never needs a second pass.
     """
 
-    def __init__(
-        self, source: BinaryIO, max_bytes: int, size_hint: int | None = None, *, resume: Resume | None = None
-    ) -> None:
-        """`resume`: `source` is a file's later part, from the start of a line, whose header was read
-        elsewhere; its rows are numbered from `resume.first_row`."""
+    def __init__(self, source: BinaryIO, max_bytes: int, size_hint: int | None = None) -> None:
         if size_hint is not None and size_hint > max_bytes:
             raise FileTooLarge(_too_large(max_bytes))
-        self._max_bytes = max_bytes
-        if resume is not None:
-            self._lines = self._decoded_lines(source, start_line=resume.first_row, first_block=False)
-            self.delimiter, self.header = resume.delimiter, resume.header
-            self._records = csv.reader(self._lines, delimiter=self.delimiter)
-            self._next_row = self._first_row = resume.first_row
-            self._lines_before_rows = 0
-            return
-        self._lines = self._decoded_lines(source, start_line=1, first_block=True)
-        first = next(self._lines, None)
-        if first is None:
+        self._source, self._max_bytes = source, max_bytes
+        self._bytes_read = 0
+        self._at_end = False
+        self._lines_before = 0  # lines of the file before `_pending`
+        self._pending = b""
+        while len(self._pending) < _SIGNATURE_BYTES and not self._at_end:
+            self._pending += self._read()
+        _refuse_binary(self._pending)
+        self._pending = self._pending.removeprefix(_BOM)
+        if not self._pending:
             raise EmptyFile("The file is empty. Export the call results again and upload the CSV.")
-        self.delimiter = _delimiter_of(first)
-        self._records = csv.reader(itertools.chain([first], self._lines), delimiter=self.delimiter)
-        try:
-            self.header = [cell.strip() for cell in next(self._records)]
-        except csv.Error as exc:
-            raise MalformedCsv(_malformed(1, exc)) from exc
-        self._next_row = self._first_row = 2
-        self._lines_before_rows = 1  # the header's, if it took one line
+        self.delimiter = _delimiter_of(_decode(self._pending.split(b"\n", 1)[0], 1))
+        self._next_row = 1
+        while not (header := self._python_records(limit=1)) and not self._at_end:
+            self._pending += self._read()
+        self.header = [cell.strip() for cell in header[0]] if header else []
+        self._next_row = 2
+        self._names = column_names(len(self.header))
 
-    def one_line_per_row(self) -> bool:
-        """Whether every row read so far took one line (no quoted line break): only then are the
-        rows that follow numbered by counting line ends."""
-        return self._records.line_num == self._lines_before_rows + self._next_row - self._first_row
-
-    def rows(self) -> Iterator[DataRow]:
+    def chunks(self) -> Iterator[Chunk]:
         """Every row after the header, blank ones included, so that numbers match a spreadsheet's."""
-        for batch in self.batches():
-            for number, cells in enumerate(batch.rows, start=batch.first):
-                yield DataRow(number, cells)
-
-    def batches(self, size: int = 4096, *, before: int | Boundary | None = None) -> Iterator[RowBatch]:
-        """The rows of `rows()` a few thousand at a time: a caller can work on a column at once.
-
-        `before`: stop ahead of that row, or of the row a `Boundary` gives for each batch; asking for
-        batches again goes on from there."""
         while True:
-            end = self._next_row + size
-            if before is not None:
-                end = min(end, before if isinstance(before, int) else before(end))
-            wanted = end - self._next_row
-            if wanted <= 0:
+            if not self._at_end and len(self._pending) < CHUNK_BYTES:
+                self._pending += self._read()
+                continue
+            if not self._pending:
                 return
-            rows: list[list[str]] = []
-            try:
-                for cells in itertools.islice(self._records, wanted):
-                    rows.append(cells)
-            except csv.Error as exc:
-                raise MalformedCsv(_malformed(self._next_row + len(rows), exc)) from exc
-            if not rows:
-                return
-            first = self._next_row
-            self._next_row += len(rows)
-            yield RowBatch(first, rows)
+            cells = self._polars_records()
+            if cells is None:
+                rows = self._python_records()
+                if not rows:
+                    self._pending += self._read()  # one record is longer than what was read so far
+                    continue
+                cells = _frame(rows, self._names)
+            chunk = Chunk(self._next_row, cells)
+            self._next_row += cells.height
+            yield chunk
 
-    def _decoded_lines(self, source: BinaryIO, *, start_line: int, first_block: bool) -> Iterator[str]:
-        # Decoded a block at a time and split by C code: a Python step per line costs more than csv's.
-        blocks = self._decoded_blocks(source, start_line=start_line, first_block=first_block)
-        return itertools.chain.from_iterable(map(_lines_of_text, blocks))
+    def has_rows_after_a_blank_header(self) -> bool:
+        """Whether anything but blank lines follows (for a file whose first line is blank)."""
+        while self._pending:
+            if self._pending.translate(None, b' \t\r\n"' + self.delimiter.encode()):
+                return True
+            self._pending = self._read()
+        return False
 
-    def _decoded_blocks(self, source: BinaryIO, *, start_line: int, first_block: bool) -> Iterator[str]:
-        blocks = self._blocks(source)
-        if first_block:
-            first = next(blocks, b"")
-            _refuse_binary(first)
-            blocks = itertools.chain([first.removeprefix(_BOM)], blocks)
-        lines_before = start_line - 1
-        for block in blocks:
-            yield _decode_block(block, lines_before)
-            lines_before += block.count(b"\n")
+    def _read(self) -> bytes:
+        data = self._source.read(CHUNK_BYTES)
+        self._bytes_read += len(data)
+        if self._bytes_read > self._max_bytes:
+            raise FileTooLarge(_too_large(self._max_bytes))
+        self._at_end = not data
+        return data
 
-    def _blocks(self, source: BinaryIO) -> Iterator[bytes]:
-        return line_blocks(source, _BLOCK_BYTES, self._max_bytes)
+    def _polars_records(self) -> pl.DataFrame | None:
+        """The pending records up to the last that surely ends, as polars reads them, taken off what is
+        pending; None where polars cannot be trusted or refuses: Python's csv reads those."""
+        data = self._pending
+        cut = _record_end(data, at_end=self._at_end)
+        if cut is None or data.count(b"\r", 0, cut) != data.count(b"\r\n", 0, cut):
+            return None  # polars would keep a carriage return alone inside a cell
+        text = _text(data[:cut], self._lines_before)
+        try:
+            cells = pl.read_csv(
+                text,
+                has_header=False,
+                separator=self.delimiter,
+                schema=dict.fromkeys(self._names, pl.String),
+                missing_columns="insert",
+                extra_columns="ignore",
+                truncate_ragged_lines=True,
+                empty_string_is_null=False,
+                raise_if_empty=False,
+            )
+        except pl.exceptions.PolarsError:
+            return None
+        self._pending = data[cut:]
+        self._lines_before += data.count(b"\n", 0, cut)
+        return cells.with_columns(pl.all().fill_null(""))
+
+    def _python_records(self, limit: int | None = None) -> list[list[str]]:
+        """The pending records that end before the bytes read so far do (at most `limit`), as Python's
+        csv reads them, taken off what is pending; at the file's end, MalformedCsv for one that never
+        ends."""
+        data = self._pending
+        # Until the file ends, a last line without its line end may go on in the bytes not read yet.
+        lines = _lines(data if self._at_end else data[: data.rfind(b"\n") + 1])
+        text = _text(b"".join(lines), self._lines_before).decode("utf-8")
+        text += _END if not text or text.endswith("\n") else "\n" + _END
+        parsed = csv.reader(io.StringIO(text, newline="\n"), delimiter=self.delimiter)
+        rows: list[list[str]] = []
+        lines_taken = 0
+        try:
+            for cells in parsed:
+                if parsed.line_num > len(lines):  # this record holds the line added at the end
+                    open_bytes = len(data) - sum(map(len, lines[:lines_taken]))
+                    if cells != [_END] and (self._at_end or open_bytes > MAX_RECORD_BYTES):
+                        raise MalformedCsv(_never_closes(self._next_row + len(rows)))
+                    break
+                rows.append(cells)
+                lines_taken = parsed.line_num
+                if len(rows) == limit:
+                    break
+        except csv.Error as exc:
+            raise MalformedCsv(_unreadable_row(self._next_row + len(rows), exc)) from exc
+        taken = sum(map(len, lines[:lines_taken]))
+        self._pending = data[taken:]
+        self._lines_before += lines_taken
+        return rows
 
 
-def line_blocks(source: BinaryIO, size: int, max_bytes: int | None = None) -> Iterator[bytes]:
-    """Whole lines ending in b"\n", about `size` bytes at a time (the last may have no line end);
-    FileTooLarge once more than `max_bytes` have been read."""
-    pending = b""
-    bytes_read = 0
-    while data := source.read(size):
-        bytes_read += len(data)
-        if max_bytes is not None and bytes_read > max_bytes:
-            raise FileTooLarge(_too_large(max_bytes))
-        cut = data.rfind(b"\n") + 1
-        if cut:
-            yield pending + data[:cut]
-            pending = data[cut:]
-        else:
-            pending += data
-    if pending:
-        yield pending
+def _lines(data: bytes) -> list[bytes]:
+    """`data`'s lines, each with its line end: a line ends at "\n" alone, as Python's csv reads them."""
+    lines = [line + b"\n" for line in data.split(b"\n")]
+    lines[-1] = lines[-1][:-1]
+    return lines if lines[-1] else lines[:-1]
 
 
-def _lines_of_text(text: str) -> io.StringIO:
-    """Lines end at "\n" alone, as a CSV's do: a bare carriage return stays inside its line."""
-    return io.StringIO(text, newline="\n")
+def _record_end(data: bytes, *, at_end: bool) -> int | None:
+    """Where the last record of `data` that surely ends does: after the last line end with an even
+    number of quotes before it (inside quotes, a quote is doubled); at the file's end, the end if its
+    quotes are even. None when that is not found."""
+    quotes = data.count(b'"')
+    if at_end:
+        return len(data) if quotes % 2 == 0 else None
+    cut = len(data)
+    for _ in range(_RECORD_ENDS_TRIED):
+        line_end = data.rfind(b"\n", 0, cut)
+        if line_end < 0:
+            return None
+        quotes -= data.count(b'"', line_end + 1, cut)
+        if quotes % 2 == 0:
+            return line_end + 1
+        cut = line_end
+    return None
 
 
-def _decode_block(block: bytes, lines_before: int) -> str:
-    nul = block.find(b"\x00")
+def _frame(rows: list[list[str]], names: list[str]) -> pl.DataFrame:
+    width = len(names)
+    columns = list(zip(*((cells + [""] * width)[:width] for cells in rows), strict=True)) if rows else []
+    return pl.DataFrame(
+        {name: list(column) for name, column in zip(names, columns, strict=True)} if columns else {},
+        schema=dict.fromkeys(names, pl.String),
+    )
+
+
+def _text(data: bytes, lines_before: int) -> bytes:
+    """`data` as UTF-8, line by line from Windows-1252 where a line is not UTF-8; NotText for NUL bytes."""
+    nul = data.find(b"\x00")
     if nul >= 0:
-        line_number = lines_before + block.count(b"\n", 0, nul) + 1
+        line_number = lines_before + data.count(b"\n", 0, nul) + 1
         raise NotText(
             f"Line {line_number} holds binary data (NUL bytes): this is not a CSV text file. "
             'Save it from your spreadsheet as "CSV UTF-8" and upload it again.'
         )
+    if data.isascii():
+        return data
     try:
-        return block.decode("utf-8")
+        data.decode("utf-8")
+        return data
     except UnicodeDecodeError:
-        lines = io.BytesIO(block)
-        return "".join(_decode(line, number) for number, line in enumerate(lines, start=lines_before + 1))
+        lines = io.BytesIO(data)
+        decoded = (_decode(line, number) for number, line in enumerate(lines, start=lines_before + 1))
+        return "".join(decoded).encode("utf-8")
 
 
 def _decode(line: bytes, line_number: int) -> str:
@@ -195,11 +242,11 @@ def _decode(line: bytes, line_number: int) -> str:
         ) from exc
 
 
-def _refuse_binary(first_line: bytes) -> None:
+def _refuse_binary(first_block: bytes) -> None:
     for signature, what in _BINARY_SIGNATURES.items():
-        if first_line.startswith(signature):
+        if first_block.startswith(signature):
             raise NotText(f'The file is {what}, not a CSV. Save it as "CSV UTF-8" and upload that.')
-    if first_line.startswith((b"\xff\xfe", b"\xfe\xff")):
+    if first_block.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise NotText('The file is UTF-16 text (Excel\'s "Unicode Text"). Save it as "CSV UTF-8" instead.')
 
 
@@ -210,16 +257,20 @@ def _delimiter_of(header_line: str) -> str:
     return best if counts[best] else ","
 
 
-def _malformed(row: int, exc: csv.Error) -> str:
+def _never_closes(row: int) -> str:
+    return (
+        f"Row {row} opens a quoted value that never closes, so the rest of the file reads as one cell. "
+        'Fix the stray quote (") in that row and upload the file again.'
+    )
+
+
+def _unreadable_row(row: int, exc: csv.Error) -> str:
     if "new-line" in str(exc):
         return (
             f"Row {row} holds a line break outside quotes: the file's lines end in a bare carriage return "
             '(old Mac CSV). Save it as "CSV UTF-8" and upload it again.'
         )
-    return (
-        f"Row {row} opens a quoted value that never closes, so the rest of the file reads as one cell. "
-        'Fix the stray quote (") in that row and upload the file again.'
-    )
+    return f"Row {row} cannot be read as CSV ({exc}). Fix that row and upload the file again."
 
 
 def _too_large(max_bytes: int) -> str:

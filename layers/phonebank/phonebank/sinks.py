@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import io
 import os
 import uuid
-from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO, Protocol
+
+import polars as pl
 
 
 class OutputSink(Protocol):
@@ -23,6 +25,10 @@ class OutputSink(Protocol):
 
     def location(self, name: str) -> str:
         """Where `name` is, as a person would look for it: a path or an s3:// URI."""
+        ...
+
+    def open(self, name: str) -> BinaryIO:
+        """A file written before (the validated rows, for the transform), to read."""
         ...
 
 
@@ -47,6 +53,9 @@ class LocalDirectory:
     def location(self, name: str) -> str:
         return str(self.root / name)
 
+    def open(self, name: str) -> BinaryIO:
+        return (self.root / name).open("rb")
+
     def remove(self, patterns: Iterable[str]) -> None:
         """Delete earlier outputs matching `patterns`, so that no stale file sits beside a new summary."""
         for pattern in patterns:
@@ -54,102 +63,47 @@ class LocalDirectory:
                 path.unlink()
 
 
-_COPY_BYTES = 1 << 20
-
-
-def read_numbers(stream: BinaryIO, count: int, typecode: str = "I") -> array[int]:
-    """Up to `count` numbers that `array.tofile` wrote (of `typecode`): fewer at the stream's end."""
-    numbers = array(typecode)
-    with contextlib.suppress(EOFError):  # the last read is short: fromfile keeps what there was
-        numbers.fromfile(stream, count)
-    return numbers
-
-
-class _Lines:
-    """Where csv.writer writes: text held until taken, so that its size is known before it lands."""
-
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-        self.write = self.lines.append
-
-    def take(self) -> str:
-        text = "".join(self.lines)
-        self.lines.clear()
-        return text
-
-
-def _joined_if_plain(rows: Sequence[Sequence[str]]) -> str | None:
-    """The rows as csv.writer writes them, if no cell needs quoting; else None.
-
-    csv.writer quotes a cell holding a comma, a quote or a line end, and writes a row of one empty
-    cell as "". Joining costs a fifth of what csv.writer does; the counts prove that no cell holds
-    any of those (`test_transform_batches.py` holds it to csv.writer).
-    """
-    if not rows or min(map(len, rows)) < 2:
-        return None
-    text = "\r\n".join(map(",".join, rows)) + "\r\n"
-    commas = sum(map(len, rows)) - len(rows)
-    if text.count(",") != commas or text.count("\r") != len(rows) or text.count("\n") != len(rows):
-        return None
-    return None if '"' in text else text
-
-
 class CsvFile:
-    """Rows to a binary stream as UTF-8 CSV, counting records and bytes exactly."""
+    """Rows to a binary stream as UTF-8 CSV, as Python's csv.writer writes them, counting records and
+    bytes exactly."""
 
-    def __init__(self, stream: BinaryIO, header: Sequence[str] | None, *, bom: bool = False) -> None:
-        """`header` None: the rows alone, to be appended to a file that has them (`append`)."""
+    def __init__(self, stream: BinaryIO, header: Sequence[str], *, bom: bool = False) -> None:
         self._stream = stream
-        self._out = _Lines()
-        self._format = csv.writer(self._out)
         self.records = 0
         self.bytes_written = 0
-        if header is not None:
-            if bom:
-                self._put(b"\xef\xbb\xbf")
-            self._put(self.encode(header))
+        if bom:
+            self._put(b"\xef\xbb\xbf")
+        self._put(encode_row(header))
 
-    def encode(self, cells: Sequence[str]) -> bytes:
-        self._format.writerow(cells)
-        return self._out.take().encode("utf-8")
-
-    def encode_rows(self, rows: Sequence[Sequence[str]]) -> bytes:
-        text = _joined_if_plain(rows)
-        if text is None:
-            self._format.writerows(rows)
-            text = self._out.take()
-        return text.encode("utf-8")
-
-    def encode_measured(self, rows: Sequence[Sequence[str]]) -> tuple[bytes, list[int]]:
-        """`encode_rows`, and each row's length in bytes: where another process can cut them apart."""
-        text = _joined_if_plain(rows)
-        if text is None:
-            lines = list(map(self.encode, rows))
-            return b"".join(lines), list(map(len, lines))
-        data = text.encode("utf-8")
-        # Plain rows hold no line end of their own: each ends at its CRLF.
-        return data, [len(line) + 2 for line in data.split(b"\r\n")[:-1]]
-
-    def write(self, cells: Sequence[str]) -> None:
-        self.write_encoded(self.encode(cells))
-
-    def write_rows(self, rows: Sequence[Sequence[str]]) -> None:
-        self.write_encoded(self.encode_rows(rows), records=len(rows))
+    def write_frame(self, rows: pl.DataFrame) -> None:
+        """Every row of `rows`, its columns in order, each cell text."""
+        if rows.height:
+            self.write_encoded(encode_frame(rows), records=rows.height)
 
     def write_encoded(self, data: bytes, *, records: int = 1) -> None:
-        """`data` as `encode` or `encode_rows` gave it, holding `records` rows."""
+        """`data` as `encode_frame` or `encode_row` gave it, holding `records` rows."""
         self._put(data)
-        self.records += records
-
-    def append(self, rows: BinaryIO, records: int) -> None:
-        """The rows another CsvFile wrote without a header: `records` of them, copied as they are."""
-        while data := rows.read(_COPY_BYTES):
-            self._put(data)
         self.records += records
 
     def _put(self, data: bytes) -> None:
         self._stream.write(data)
         self.bytes_written += len(data)
+
+
+def encode_frame(rows: pl.DataFrame) -> bytes:
+    """The rows as csv.writer writes them: quoted only where a cell holds a comma, a quote or a line
+    end, CRLF after each row; an empty cell is written empty, where polars alone would write ""."""
+    data = io.BytesIO()
+    rows.with_columns(pl.all().replace("", None)).write_csv(
+        data, include_header=False, line_terminator="\r\n", quote_style="necessary"
+    )
+    return data.getvalue()
+
+
+def encode_row(cells: Sequence[str]) -> bytes:
+    text = io.StringIO()
+    csv.writer(text).writerow(cells)
+    return text.getvalue().encode("utf-8")
 
 
 class OpenFiles:
@@ -158,22 +112,24 @@ class OpenFiles:
     Organizer file split by size) waits with the others, so that no import file ever appears without
     its run's summary, nor for a run that turns out REJECTED.
 
-    `headers=False`: rows only, for a part of a run that another appends to its own files."""
+    """
 
-    def __init__(self, *, headers: bool = True) -> None:
-        self._open: dict[str, tuple[AbstractContextManager[BinaryIO], CsvFile]] = {}
-        self._headers = headers
+    def __init__(self) -> None:
+        self._open: dict[str, AbstractContextManager[BinaryIO]] = {}
+
+    def open_binary(self, sink: OutputSink, name: str) -> BinaryIO:
+        opener = sink.create(name)
+        stream = opener.__enter__()
+        self._open[name] = opener
+        return stream
 
     def open_csv(self, sink: OutputSink, name: str, header: Sequence[str], *, bom: bool = False) -> CsvFile:
-        opener = sink.create(name)
-        csv_file = CsvFile(opener.__enter__(), header if self._headers else None, bom=bom)
-        self._open[name] = (opener, csv_file)
-        return csv_file
+        return CsvFile(self.open_binary(sink, name), header, bom=bom)
 
     def discard(self) -> None:
         """Drop every file, for a run that turns out not to need them."""
         pending, self._open = list(self._open.values()), {}
-        _discard([opener for opener, _ in pending], _NotNeeded())
+        _discard(pending, _NotNeeded())
 
     def __enter__(self) -> OpenFiles:
         return self
@@ -185,13 +141,13 @@ class OpenFiles:
         traceback: TracebackType | None,
     ) -> None:
         pending, self._open = list(self._open.values()), {}
-        for index, (opener, _) in enumerate(pending):
+        for index, opener in enumerate(pending):
             if failure is None:
                 try:
                     opener.__exit__(None, None, None)
                 except BaseException as commit_failure:
                     # Committing one file failed, so the run fails: the rest must not be committed either.
-                    _discard([rest for rest, _ in pending[index + 1 :]], commit_failure)
+                    _discard(pending[index + 1 :], commit_failure)
                     raise
             else:
                 _discard([opener], failure)

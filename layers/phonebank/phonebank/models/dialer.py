@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from operator import add
+from datetime import datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -14,7 +13,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationInfo
 from pydantic_core import PydanticCustomError
 
 from phonebank.config import CallType, PipelineConfig, match_key
-from phonebank.phones import InvalidPhone, to_e164, us_e164_column
+from phonebank.phones import InvalidPhone, to_e164
 from phonebank.times import InvalidTimestamp, parse_call_time
 
 
@@ -51,8 +50,8 @@ def _required(value: Any, what: str) -> str:
     return text
 
 
-# Each field's rule takes the row's context directly, so that `DialerRow.fields_of` can apply the
-# rules to a clean row without pydantic's machinery; the model wraps the same functions.
+# Each field's rule takes the row's context directly, so that a whole column can ask it of each
+# distinct cell (`phonebank.columnar`); the model wraps the same functions.
 
 
 def _phone(value: Any, context: RowContext) -> str:
@@ -192,117 +191,6 @@ class DialerRow(BaseModel):
     call_type: DialerCallType
     duration: DurationSeconds
 
-    @classmethod
-    def fields_of(cls, values: dict[str, str], context: RowContext) -> dict[str, Any] | None:
-        """The row's fields by the model's own rules, without its machinery: None when any rule
-        refuses, and then `model_validate` reports every problem. Most rows are clean, and pydantic's
-        per-field overhead would cost more than the rules themselves."""
-        try:
-            return {name: rule(values[name], context) for name, rule in FIELD_RULES.items()}
-        except PydanticCustomError:
-            return None
-
-
-class _AskTheCellRule:
-    """A column rule's answer for a cell it cannot decide alone."""
-
-
-ASK_THE_CELL_RULE = _AskTheCellRule()
-
-ColumnRule = Callable[[Sequence[str], RowContext, dict[str, Any]], list[Any] | None]
-"""cells, the run's context, and a dict the rule may keep answers in for the rest of the run."""
-
-
-def _profile_id_column(cells: Sequence[str], context: RowContext, memo: dict[str, Any]) -> list[Any] | None:
-    return [text or None for text in map(str.strip, cells)]
-
-
-def _van_id_column(cells: Sequence[str], context: RowContext, memo: dict[str, Any]) -> list[Any] | None:
-    texts = list(map(str.strip, cells))
-    # One check of the joined column says whether every cell is digits or empty.
-    joined = "".join(texts)
-    if joined.isascii() and (joined.isdigit() or not joined):
-        return [text or None for text in texts]
-    return None
-
-
-def _phone_column(cells: Sequence[str], context: RowContext, memo: dict[str, Any]) -> list[Any] | None:
-    e164s = us_e164_column(list(map(str.strip, cells)), context.config.phone_region)
-    return [ASK_THE_CELL_RULE if e164 is None else e164 for e164 in e164s]
-
-
-# A date and a time of day, no offset: the hour as the cell writes it, its minutes and seconds, and
-# AM or PM if the cell says. The column is matched as one text, a cell a line: space before AM/PM
-# never takes a line end, which would read the next cell as this one's AM or PM.
-_WITH_A_TIME = re.compile(
-    r"^(?:(\d{1,2}/\d{1,2}/\d{4} \d{1,2}|\d{4}-\d{2}-\d{2}[ T]\d{2})"
-    r":([0-5]\d)(?::([0-5]\d))?([^\S\n]*[AaPp]\.?[Mm]\.?)?|.*)$",
-    re.MULTILINE | re.ASCII,
-)
-_INTO_THE_HOUR = {
-    (f"{minute:02d}", seconds): timedelta(minutes=minute, seconds=int(seconds or 0))
-    for minute in range(60)
-    for seconds in ["", *(f"{second:02d}" for second in range(60))]
-}
-_LAST_SECOND = timedelta(minutes=59, seconds=59)
-_SAMPLE = 8
-
-
-def _called_at_column(cells: Sequence[str], context: RowContext, memo: dict[str, Any]) -> list[Any] | None:
-    """Most calls in a file are in a few hours: a cell's instant is its hour's, plus its minutes and
-    seconds, wherever the rule takes the whole hour alike."""
-    # The column's pass costs ~2 us a cell that it does not answer: a few cells say if it would pay.
-    if not any(map(_with_a_time, cells[:_SAMPLE])):
-        return None
-    text = "\n".join(map(str.strip, cells))
-    if text.count("\n") != len(cells) - 1:
-        return None
-    found = _WITH_A_TIME.findall(text)
-    if found.count(("", "", "", "")) == len(found):
-        return None
-    hours, minutes, seconds, halves = zip(*found, strict=True)
-    keys = list(map(add, hours, halves))
-    if new := set(keys).difference(memo):
-        parts = dict(zip(keys, zip(hours, halves, strict=True), strict=True))
-        for key in new:
-            hour, half = parts[key]
-            memo[key] = _start_of_even_hour(hour, half, context) if hour else None
-    starts = list(map(memo.__getitem__, keys))
-    into_the_hour = map(_INTO_THE_HOUR.get, zip(minutes, seconds, strict=True))
-    if None not in starts:  # every cell answered: map() adds in C
-        return list(map(add, starts, into_the_hour))
-    return [
-        ASK_THE_CELL_RULE if start is None else start + offset
-        for start, offset in zip(starts, into_the_hour, strict=True)
-    ]
-
-
-def _with_a_time(cell: str) -> bool:
-    match = _WITH_A_TIME.fullmatch(cell.strip())
-    return bool(match and match[1])
-
-
-def _start_of_even_hour(hour: str, half: str, context: RowContext) -> datetime | None:
-    """The instant of `hour`:00:00 when the rule takes :00:00 and :59:59 alike, that far apart: then
-    no second of the hour is in the future or before the earliest date, and none falls on a clock
-    change (an offset changes at most once within an hour, as far as the zone database reaches). None
-    otherwise: each cell asks the rule."""
-    try:
-        start = _call_instant(f"{hour}:00{half}", context)
-        end = _call_instant(f"{hour}:59:59{half}", context)
-    except PydanticCustomError:
-        return None
-    return start if end - start == _LAST_SECOND else None
-
-
-COLUMN_RULES: dict[str, ColumnRule] = {
-    "profile_id": _profile_id_column,
-    "van_id": _van_id_column,
-    "phone": _phone_column,
-    "called_at": _called_at_column,
-}
-"""A whole column's answers at once, for rules with a cheaper form than one call a cell: None when
-every cell needs its own rule, ASK_THE_CELL_RULE where one does (the rule then says what is wrong)."""
 
 FIELD_RULES: dict[str, FieldRule] = {
     "profile_id": _profile_id, "van_id": _van_id, "phone": _phone, "called_at": _call_instant,

@@ -25,6 +25,8 @@ class ValidationReport(BaseModel):
     by_effort: dict[str, int] = {}
     files: list[OutputFile] = []
     failure: str | None = None
+    validated_parts: int = 0
+    """How many Parquet parts of accepted rows the transformer reads (`validate.VALIDATED_PART`)."""
 
     def as_summary(self) -> Summary:
         """The final summary of a run that stops here (REJECTED or FAILED), or the start of one."""

@@ -1,0 +1,229 @@
+"""Each field's rule over a whole column of cells at once.
+
+The rule (`models.dialer.FIELD_RULES`) stays the one definition of a field: plain Python on one value,
+with its error's wording. A vector form may decide the clean, common values of a column (a 10-digit
+US number, a timestamp in a strict ASCII form, digits); every other distinct value is asked of the
+rule once. `tests/unit/test_vector_forms.py` holds each vector form to its rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any
+
+import polars as pl
+from pydantic_core import PydanticCustomError
+
+from phonebank.models.dialer import FIELD_RULES, RowContext
+from phonebank.models.interaction import INSTANT, Interaction
+from phonebank.phones import fast_path_applies, us_patterns
+
+CELL, VALUE, DECIDED, REFUSAL = "cell", "value", "decided", "refusal"
+
+FIELD_TYPES = {field: Interaction.SCHEMA[field] for field in FIELD_RULES}
+"""The column type of each field's answers, as the validated rows hand them to the transformer."""
+
+VectorForm = Callable[[pl.DataFrame, RowContext], pl.DataFrame]
+"""A column of cells (CELL) -> whether the vector form decides each (DECIDED) and its answer where it
+does (VALUE), row for row."""
+
+
+@dataclass(frozen=True)
+class Answers:
+    """A column's answers: each cell's value by its field's rule (null for the rule's None), and why
+    the rule refused a cell (null where it did not)."""
+
+    values: pl.Series
+    refusals: pl.Series
+
+
+def answer_column(field: str, cells: pl.Series, context: RowContext) -> Answers:
+    """`FIELD_RULES[field]` for every cell: decided by the field's vector form where it can, by the
+    rule itself once per other distinct value.
+
+    Fields whose values repeat (`_REPEATING`) are answered once per distinct value, then spread back."""
+    dtype = FIELD_TYPES[field]
+    column = pl.DataFrame({CELL: cells.unique() if field in _REPEATING else cells})
+    vector = VECTOR_FORMS.get(field)
+    if vector is None:
+        column = column.with_columns(pl.lit(False).alias(DECIDED), pl.lit(None, dtype).alias(VALUE))
+    else:
+        decided = vector(column, context).select(pl.col(DECIDED).fill_null(False), pl.col(VALUE).cast(dtype))
+        column = column.with_columns(decided)
+    undecided = column.filter(~pl.col(DECIDED))[CELL].unique(maintain_order=True)
+    asked = ask_rule(field, undecided.to_list(), context)
+    answered = column.join(asked, on=CELL, how="left", maintain_order="left").select(
+        CELL,
+        pl.when(pl.col(DECIDED)).then(pl.col(VALUE)).otherwise(pl.col("asked")).alias(VALUE),
+        pl.col(REFUSAL),
+    )
+    if field in _REPEATING:
+        answered = cells.to_frame(CELL).join(answered, on=CELL, how="left", maintain_order="left")
+    return Answers(answered[VALUE], answered[REFUSAL])
+
+
+_REPEATING = frozenset(FIELD_RULES) - {"profile_id", "van_id", "phone"}
+"""Fields with far fewer distinct values than rows: a call's time is to the minute, outcomes and
+efforts are a handful."""
+
+
+def ask_rule(field: str, cells: list[str], context: RowContext) -> pl.DataFrame:
+    """The rule's answer for each cell: (cell, asked, refusal)."""
+    rule = FIELD_RULES[field]
+    values: list[Any] = []
+    refusals: list[str | None] = []
+    for cell in cells:
+        try:
+            values.append(rule(cell, context))
+            refusals.append(None)
+        except PydanticCustomError as refusal:
+            values.append(None)
+            refusals.append(refusal.message())
+    if field == "called_at":
+        values = [None if value is None else value.astimezone(UTC) for value in values]
+    return pl.DataFrame(
+        {CELL: cells, "asked": values, REFUSAL: refusals},
+        schema={CELL: pl.String(), "asked": FIELD_TYPES[field], REFUSAL: pl.String()},
+    )
+
+
+def map_distinct(cells: pl.Series, function: Callable[[str], Any], dtype: pl.DataType) -> pl.Series:
+    """`function` of each cell, asked once per distinct cell."""
+    distinct = cells.unique(maintain_order=True)
+    answers = pl.Series(VALUE, list(map(function, distinct.to_list())), dtype)
+    table = pl.DataFrame({CELL: distinct, VALUE: answers})
+    return cells.to_frame(CELL).join(table, on=CELL, how="left", maintain_order="left")[VALUE]
+
+
+def _empty_is_none(column: pl.DataFrame, decided: pl.Expr) -> pl.DataFrame:
+    cell = pl.col(CELL)
+    return column.with_columns(
+        (decided | (cell == "")).alias(DECIDED), pl.when(cell == "").then(None).otherwise(cell).alias(VALUE)
+    )
+
+
+_PLAIN_TEXT = r"^[0-9A-Za-z](?:[ -~]*[!-~])?$"
+"""Printable ASCII that starts with a letter or digit and ends without a space: the rule keeps it as it is."""
+
+
+def _plain_text(column: pl.DataFrame, context: RowContext) -> pl.DataFrame:
+    return _empty_is_none(column, pl.col(CELL).str.contains(_PLAIN_TEXT))
+
+
+def _digits(column: pl.DataFrame, context: RowContext) -> pl.DataFrame:
+    return _empty_is_none(column, pl.col(CELL).str.contains(r"^[0-9]+$"))
+
+
+def _us_phone(column: pl.DataFrame, context: RowContext) -> pl.DataFrame:
+    if not fast_path_applies(context.config.phone_region):
+        return column.with_columns(pl.lit(False).alias(DECIDED), pl.lit(None, pl.String()).alias(VALUE))
+    clean, general, any_type = us_patterns()
+    parts = pl.col("parts")
+    national = pl.col("national")
+    return (
+        column.with_columns(pl.col(CELL).str.extract_groups(clean).alias("parts"))
+        .with_columns(
+            pl.concat_str(
+                pl.coalesce(parts.struct.field("area_in_parens"), parts.struct.field("area")),
+                parts.struct.field("exchange"),
+                parts.struct.field("line"),
+            ).alias("national")
+        )
+        .select(
+            (national.str.contains(general) & national.str.contains(any_type)).alias(DECIDED),
+            pl.concat_str(pl.lit("+1"), national).alias(VALUE),
+        )
+    )
+
+
+_US_TIMESTAMP = (
+    r"^(?P<month>[0-9]{1,2})/(?P<day>[0-9]{1,2})/(?P<year>[0-9]{4}) (?P<hour>[0-9]{1,2}):(?P<minute>[0-9]{2})"
+    r"(?::(?P<second>[0-9]{2}))?(?: ?(?P<half>[AaPp])[Mm])?$"
+)
+_ISO_TIMESTAMP = (
+    r"^(?P<year>[0-9]{4})-(?P<month>[0-9]{2})-(?P<day>[0-9]{2})[ T](?P<hour>[0-9]{2}):(?P<minute>[0-9]{2})"
+    r"(?::(?P<second>[0-9]{2}))?$"
+)
+_PARTS = ("year", "month", "day", "hour", "minute", "second")
+
+
+def _call_instant(column: pl.DataFrame, context: RowContext) -> pl.DataFrame:
+    """A date and time of day in one of two strict forms, no zone, read in the source zone."""
+    us, iso = pl.col("us"), pl.col("iso")
+    parts = column.with_columns(
+        pl.col(CELL).str.extract_groups(_US_TIMESTAMP).alias("us"),
+        pl.col(CELL).str.extract_groups(_ISO_TIMESTAMP).alias("iso"),
+    ).select(
+        *(
+            pl.coalesce(us.struct.field(name), iso.struct.field(name))
+            .cast(pl.Int32, strict=False)
+            .alias(name)
+            for name in _PARTS
+        ),
+        us.struct.field("half").str.to_uppercase().alias("half"),
+    )
+    year, month, day, hour, minute, half = map(pl.col, ("year", "month", "day", "hour", "minute", "half"))
+    second = pl.col("second").fill_null(0)
+    twelve_hour = half.is_not_null()
+    real = (
+        (year >= 1)
+        & month.is_between(1, 12)
+        & day.is_between(1, 31)
+        & pl.when(twelve_hour).then(hour.is_between(1, 12)).otherwise(hour.is_between(0, 23))
+        & (minute <= 59)
+        & (second <= 59)
+    ).fill_null(False)
+    checked = parts.with_columns(real.alias("real")).with_columns(
+        *(pl.when("real").then(pl.col(name)).otherwise(1).alias(name) for name in ("year", "month", "day")),
+        pl.when(~pl.col("real")).then(0)
+        .when(~twelve_hour).then(hour)
+        .when(half == "A").then(hour % 12)
+        .otherwise(hour % 12 + 12).alias("hour"),
+        pl.when("real").then(minute).otherwise(0).alias("minute"),
+        pl.when("real").then(second).otherwise(0).alias("second"),
+    )  # fmt: skip
+    naive = checked.with_columns(
+        (pl.col("real") & (day <= pl.date(year, month, 1).dt.month_end().dt.day())).alias("real")
+    ).select(
+        "real",
+        pl.when("real").then(pl.datetime(year, month, day, hour, minute, second)).alias("naive"),
+    )
+    # The earlier instant of a repeated hour, as the rule; a skipped one is left to the rule.
+    instant = (
+        pl.col("naive")
+        .dt.replace_time_zone(context.source_zone.key, ambiguous="earliest", non_existent="null")
+        .dt.convert_time_zone("UTC")
+    )
+    earliest = datetime.combine(context.config.earliest_call_date, datetime.min.time())
+    return naive.with_columns(instant.alias(VALUE)).select(
+        (
+            pl.col("real")
+            & pl.col(VALUE).is_not_null()
+            & (pl.col(VALUE) <= _utc(context.now))
+            & (pl.col("naive") >= earliest)
+        )
+        .fill_null(False)
+        .alias(DECIDED),
+        VALUE,
+    )
+
+
+def _utc(moment: datetime) -> pl.Expr:
+    return pl.lit(moment.astimezone(UTC), INSTANT)
+
+
+VECTOR_FORMS: dict[str, VectorForm] = {
+    "profile_id": _plain_text,
+    "van_id": _digits,
+    "phone": _us_phone,
+    "called_at": _call_instant,
+}
+
+
+@cache
+def python_whitespace() -> str:
+    """What Python's str.strip() strips: every character for which str.isspace() holds."""
+    return "".join(filter(str.isspace, map(chr, range(0x110000))))

@@ -1,0 +1,177 @@
+"""Each field's vector form (`phonebank.columnar`) gives its rule's very answer, or leaves the value to
+the rule: over every area code, every timestamp form, the clock changes, and any text at all."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import phonenumbers
+import polars as pl
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+from pydantic_core import PydanticCustomError
+
+from phonebank.columnar import CELL, DECIDED, VALUE, VECTOR_FORMS, answer_column
+from phonebank.config import PipelineConfig, build_config
+from phonebank.models.dialer import FIELD_RULES, RowContext
+from phonebank.phones import nanp_region, national_and_country
+
+NOW = datetime(2025, 1, 15, 12, 0, tzinfo=UTC)
+
+PHONE_FORMS = [
+    "({a}) {e}-{l}", "{a}.{e}.{l}", "{a}-{e}-{l}", "{a} {e} {l}", "{a}{e}{l}", "1{a}{e}{l}", "1-{a}-{e}-{l}",
+    "1 ({a}) {e}-{l}", "+1 {a} {e} {l}", "+1{a}{e}{l}", "+1 ({a}) {e}-{l}", "+1-{a}-{e}-{l}", "({a}){e}-{l}",
+    "({a} {e}-{l}", "{a}) {e}-{l}", "{a}  {e} {l}", "+ 1 {a} {e} {l}", "{a}/{e}-{l}", " {a}{e}{l}",
+]  # fmt: skip
+
+
+def context(config: PipelineConfig | None = None, zone: str = "America/New_York") -> RowContext:
+    config = config or build_config({"source_timezone": zone})
+    return RowContext(
+        config=config, source_zone=config.source_zone("canonical"), now=NOW, fallback_effort=None, service=""
+    )
+
+
+def rule_answer(field: str, cell: str, row_context: RowContext) -> Any:
+    try:
+        answer = FIELD_RULES[field](cell, row_context)
+    except PydanticCustomError:
+        return "refused"
+    return answer.astimezone(UTC) if isinstance(answer, datetime) else answer
+
+
+def vector_answers(field: str, cells: list[str], row_context: RowContext) -> list[tuple[bool, Any]]:
+    """What the vector form alone says of each cell: (decided, its answer)."""
+    decided = VECTOR_FORMS[field](pl.DataFrame({CELL: cells}, schema={CELL: pl.String}), row_context)
+    return list(zip(decided[DECIDED].fill_null(False).to_list(), decided[VALUE].to_list(), strict=True))
+
+
+def assert_vector_form_keeps_to_the_rule(field: str, cells: list[str], row_context: RowContext) -> int:
+    """Every cell the vector form decides gets the rule's answer; returns how many it decided."""
+    decided = 0
+    for cell, (is_decided, answer) in zip(cells, vector_answers(field, cells, row_context), strict=True):
+        if is_decided:
+            decided += 1
+            assert answer == rule_answer(field, cell, row_context), cell
+    return decided
+
+
+def test_every_area_code_in_every_form_gets_the_rules_answer() -> None:
+    # Given numbers in every area code 200-999, random exchanges and lines, written in many forms
+    sample = random.Random(20241001)
+    cells, nationals = [], []
+    for area in range(200, 1000):
+        for _ in range(4):
+            exchange, line = f"{sample.randrange(1000):03d}", f"{sample.randrange(10000):04d}"
+            cells.append(sample.choice(PHONE_FORMS).format(a=area, e=exchange, l=line))
+            nationals.append(f"{area}{exchange}{line}")
+    # When the vector form reads them all at once
+    # Then each number it decides is the rule's (phonenumbers') E.164, and it decides the US ones it can
+    assert assert_vector_form_keeps_to_the_rule("phone", cells, context()) > len(cells) // 5
+    # And the region the patterns give is phonenumbers' own
+    for national in nationals:
+        number = phonenumbers.PhoneNumber(country_code=1, national_number=int(national))
+        library = (
+            phonenumbers.region_code_for_number(number) if phonenumbers.is_valid_number(number) else None
+        )
+        assert nanp_region(national) == library, national
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    form=st.sampled_from(PHONE_FORMS),
+    area=st.integers(0, 999),
+    exchange=st.integers(0, 999),
+    line=st.integers(0, 9999),
+    region=st.sampled_from(["US", "CA", "PR", "GB"]),
+)
+def test_any_number_in_any_form_and_region_gets_the_rules_answer(
+    form: str, area: int, exchange: int, line: int, region: str
+) -> None:
+    cell = form.format(a=f"{area:03d}", e=f"{exchange:03d}", l=f"{line:04d}")
+    assert_vector_form_keeps_to_the_rule("phone", [cell], context(build_config({"phone_region": region})))
+
+
+def _timestamp_cells() -> st.SearchStrategy[str]:
+    number = st.integers(0, 99).map(str) | st.integers(0, 99).map("{:02d}".format)
+    year = st.sampled_from(["2024", "2023", "1999", "0000", "0001", "2025", "2099"])
+    half = st.sampled_from(["", " AM", " PM", "am", " pm", " Am", "PM", " A.M."])
+    seconds = st.sampled_from(["", ":00", ":59", ":60", ":7"])
+    us = st.tuples(number, number, year, number, number, seconds, half).map(
+        lambda p: f"{p[0]}/{p[1]}/{p[2]} {p[3]}:{p[4]}{p[5]}{p[6]}"
+    )
+    iso = st.tuples(year, number, number, st.sampled_from([" ", "T", "  "]), number, number, seconds).map(
+        lambda p: f"{p[0]}-{p[1]}-{p[2]}{p[3]}{p[4]}:{p[5]}{p[6]}"
+    )
+    return us | iso | st.text(alphabet="0123456789/:- APMT", max_size=22)
+
+
+def _clock_changes() -> list[str]:
+    """Every minute around New York's and Los Angeles' clock changes of 2024, in both forms."""
+    cells = []
+    for day in (date(2024, 3, 10), date(2024, 11, 3)):
+        start = datetime(day.year, day.month, day.day, 0, 0)
+        for minute in range(0, 5 * 60, 7):
+            moment = start + timedelta(minutes=minute)
+            cells += [
+                f"{moment:%m/%d/%Y %H:%M}",
+                f"{moment:%Y-%m-%d %H:%M:%S}",
+                f"{moment:%m/%d/%Y %I:%M %p}",
+            ]
+    return cells
+
+
+@pytest.mark.parametrize("zone", ["America/New_York", "America/Los_Angeles", "UTC", "Asia/Kolkata"])
+def test_timestamps_around_clock_changes_get_the_rules_instant(zone: str) -> None:
+    # Given every few minutes of the hours around both clock changes, in three forms
+    cells = _clock_changes()
+    # When the vector form reads them, in a zone with the changes and in zones without
+    # Then every instant it decides is the rule's (the earlier of a repeated hour), and it decides most
+    decided = assert_vector_form_keeps_to_the_rule("called_at", cells, context(zone=zone))
+    assert decided > len(cells) * 0.9
+
+
+@settings(max_examples=400, deadline=None)
+@given(cells=st.lists(_timestamp_cells(), min_size=1, max_size=8))
+@example(cells=["12/31/2024 11:59 PM", "1/15/2025 7:00 AM", "1/15/2025 7:01 AM", "02/29/2023 10:00"])
+@example(cells=["2000-01-01 00:00", "1999-12-31 23:59", "10/32/2024 6:15 PM", "13/01/2024 10:00"])
+def test_any_timestamp_gets_the_rules_instant_or_is_left_to_it(cells: list[str]) -> None:
+    assert_vector_form_keeps_to_the_rule("called_at", cells, context())
+
+
+@settings(max_examples=200, deadline=None)
+@given(cells=st.lists(st.text(max_size=12) | st.from_regex(r"[0-9A-Za-z][ -~]{0,8}", fullmatch=True)))
+def test_any_text_gets_the_ids_rules_answer(cells: list[str]) -> None:
+    for field in ("profile_id", "van_id"):
+        assert_vector_form_keeps_to_the_rule(field, cells, context())
+
+
+@settings(max_examples=100, deadline=None)
+@given(cells=st.lists(st.text(max_size=12), max_size=6), field=st.sampled_from(sorted(FIELD_RULES)))
+def test_a_whole_column_answers_as_the_rule_does_cell_by_cell(cells: list[str], field: str) -> None:
+    # Given any cells, repeated, in a column of any field
+    column = pl.Series(cells + cells, dtype=pl.String)
+    row_context = context()
+    # When the column is answered at once
+    answers = answer_column(field, column, row_context)
+    # Then each cell has the rule's value, or the rule's refusal in its words
+    for cell, value, refusal in zip(column, answers.values, answers.refusals, strict=True):
+        try:
+            expected = FIELD_RULES[field](cell, row_context)
+        except PydanticCustomError as exc:
+            assert (value, refusal) == (None, exc.message())
+        else:
+            assert refusal is None
+            assert value == (expected.astimezone(UTC) if isinstance(expected, datetime) else expected)
+
+
+@pytest.mark.parametrize(
+    ("e164", "expected"),
+    [("+12025550142", ("2025550142", "US")), ("+14165550142", ("4165550142", "CA")),
+     ("+17875550142", ("7875550142", "PR")), ("+442079460958", ("2079460958", "GB"))],
+)  # fmt: skip
+def test_van_phone_and_country_come_from_the_number(e164: str, expected: tuple[str, str]) -> None:
+    assert national_and_country(e164) == expected
