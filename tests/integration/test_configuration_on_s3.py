@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -11,6 +13,8 @@ from phonebank.errors import ConfigurationError
 from phonebank.lambdas import Runtime, Settings
 from phonebank.storage import S3Storage
 from phonebank_local.stack import BUCKET
+
+from .moto_helpers import Function, impactive_csv, load_event, upload
 
 
 def _runtime(s3: Any, key: str, body: str, **settings: Any) -> Runtime:
@@ -129,3 +133,40 @@ def test_a_bad_configuration_in_the_bucket_fails_naming_the_problem(
     # When a function builds its configuration, then it stops, saying what and where
     with pytest.raises(ConfigurationError, match=re.escape(says)):
         _ = runtime.config
+
+
+def test_the_validate_handler_logs_the_configuration_in_force_once_a_run(
+    s3: Any, monkeypatch: pytest.MonkeyPatch, function_logs: Callable[[], list[str]]
+) -> None:
+    # Given the validator deployed with a ConfigKey whose file sets the limit, under MaxRejectRate
+    s3.put_object(Bucket=BUCKET, Key="config/c.yaml", Body=b"limits:\n  max_reject_rate: 0.3\n")
+    monkeypatch.setenv("PHONEBANK_CONFIG_URI", f"s3://{BUCKET}/config/c.yaml")
+    validate = Function("ValidateFunction")
+    event = upload(s3, "incoming/calls.csv", impactive_csv(5, 0))
+
+    # When it validates an upload
+    validate({**load_event("validate-upload.json"), "event": event, "execution_id": "execution-1"})
+
+    # Then one JSON log line says which values were in force and where each came from
+    logged = [json.loads(line) for line in function_logs() if line.startswith("{")]
+    (in_force,) = [entry for entry in logged if entry.get("message") == "configuration in force"]
+    assert in_force["max_reject_rate"] == 0.3
+    assert in_force["max_reject_rate_from"] == "ConfigKey file"
+    assert in_force["campaign_timezone_from"] == "stack parameter"
+    assert in_force["config_version"] == s3.head_object(Bucket=BUCKET, Key="config/c.yaml")["VersionId"]
+
+
+def test_without_versioning_a_replaced_file_is_told_by_its_etag(s3: Any) -> None:
+    # Given a configuration in a bucket without versioning, read once by a warm runtime
+    s3.create_bucket(Bucket="unversioned")
+    s3.put_object(Bucket="unversioned", Key="c.yaml", Body=b"default_effort: Before\n")
+    runtime = Runtime(Settings(PHONEBANK_CONFIG_URI="s3://unversioned/c.yaml"), S3Storage(s3))
+    assert runtime.config.default_effort == "Before"
+
+    # When the object is replaced
+    s3.put_object(Bucket="unversioned", Key="c.yaml", Body=b"default_effort: After\n")
+
+    # Then the next run sees the new one, known by its ETag
+    assert runtime.config.default_effort == "After"
+    assert runtime.in_force is not None
+    assert runtime.in_force.version == s3.head_object(Bucket="unversioned", Key="c.yaml")["ETag"]
