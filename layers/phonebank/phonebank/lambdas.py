@@ -123,13 +123,9 @@ _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _NOT_A_NAME = frozenset({"", ".", ".."})
 
 
-def _name_parts(key: str) -> list[str]:
-    return [part for part in key.removeprefix(INCOMING).split("/") if part not in _NOT_A_NAME]
-
-
 def _run_name(key: str) -> str:
     """`incoming/<folders>/<file>.csv` -> `<folders>/<file>`, the name runs/, work/ and archive/ use."""
-    parts = _name_parts(key)
+    parts = [part for part in key.removeprefix(INCOMING).split("/") if part not in _NOT_A_NAME]
     return str(PurePosixPath(*parts).with_suffix("")) if parts else "unnamed"
 
 
