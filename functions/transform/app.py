@@ -11,7 +11,10 @@ from phonebank.models.payloads import TransformRequest
 from phonebank.observability import record_step, without_row_data_in_errors
 
 logger, tracer, metrics = Logger(), Tracer(), Metrics()
-runtime = Runtime(Settings.model_validate(dict(os.environ)))
+runtime = Runtime(
+    Settings.model_validate(dict(os.environ)),
+    on_config=lambda in_force: logger.info("configuration in force", extra=in_force.log_fields()),
+)
 
 
 @logger.inject_lambda_context(correlation_id_path="run.input_key")

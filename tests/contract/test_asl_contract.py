@@ -88,6 +88,7 @@ LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
 SNS_PUBLISH = "arn:aws:states:::sns:publish"
 TASK_RESOURCES = frozenset({LAMBDA_INVOKE, SNS_PUBLISH})
 DUPLICATE_DELIVERY_END = "Already Processed"
+NOT_A_FILE_END = "Not A File"
 # Where every failure ends up: if this publish fails too, nothing is left to tell anyone.
 LAST_RESORT_NOTIFICATION = "Notify Pipeline Error"
 
@@ -334,7 +335,7 @@ def test_every_task_but_the_last_resort_notification_catches_everything(
     assert "Subject" in states[LAST_RESORT_NOTIFICATION]["Parameters"], "a fixed subject SNS always accepts"
 
 
-def test_every_path_to_an_end_notifies_except_a_duplicate_delivery(
+def test_every_path_to_an_end_notifies_except_a_duplicate_delivery_or_no_file(
     asl: dict[str, Any], states: dict[str, dict[str, Any]]
 ) -> None:
     # Given every path from StartAt to a terminal state, through Choices and Catches alike
@@ -343,10 +344,52 @@ def test_every_path_to_an_end_notifies_except_a_duplicate_delivery(
     # When the paths without an SNS publish state are set apart
     silent = [path for path in paths if not any(states[name].get("Resource") == SNS_PUBLISH for name in path)]
 
-    # Then only the duplicate delivery ends silently, and it does end somewhere
+    # Then only the duplicate delivery and a folder marker or empty object end silently, and they succeed
     assert len(paths) > 5
-    assert {path[-1] for path in silent} == {DUPLICATE_DELIVERY_END}
+    assert {path[-1] for path in silent} == {DUPLICATE_DELIVERY_END, NOT_A_FILE_END}
     assert states[DUPLICATE_DELIVERY_END]["Type"] == "Succeed"
+    assert states[NOT_A_FILE_END]["Type"] == "Succeed"
+
+
+def test_folder_markers_and_empty_objects_end_before_any_lambda_runs(
+    asl: dict[str, Any], states: dict[str, dict[str, Any]]
+) -> None:
+    # Given the first state of the machine
+    first = states[asl["StartAt"]]
+
+    # Then it is a Choice that sends keys ending in / and objects of 0 bytes to the quiet end, the rest on
+    assert first["Type"] == "Choice"
+    assert {"Variable": "$.detail.object.key", "StringMatches": "*/", "Next": NOT_A_FILE_END} in first[
+        "Choices"
+    ]
+    empty = {
+        "And": [
+            {"Variable": "$.detail.object.size", "IsPresent": True},
+            {"Variable": "$.detail.object.size", "NumericEquals": 0},
+        ],
+        "Next": NOT_A_FILE_END,
+    }
+    assert empty in first["Choices"]
+    assert len(first["Choices"]) == 2
+    assert _is_lambda_task(states[first["Default"]])
+
+
+def test_a_throttled_lambda_waits_for_its_reserved_concurrency_to_free_up(
+    states: dict[str, dict[str, Any]],
+) -> None:
+    # Given each Lambda task's retrier for the Lambda service's throttling, as reserved concurrency causes
+    for name, state in states.items():
+        if not _is_lambda_task(state):
+            continue
+        (throttled,) = [r for r in state["Retry"] if "Lambda.TooManyRequestsException" in r["ErrorEquals"]]
+        # Then it is a retrier of its own, first, that waits minutes in all rather than seconds
+        assert state["Retry"][0] is throttled, name
+        assert throttled["ErrorEquals"] == ["Lambda.TooManyRequestsException"], name
+        waits = [
+            min(throttled["IntervalSeconds"] * throttled["BackoffRate"] ** n, throttled["MaxDelaySeconds"])
+            for n in range(throttled["MaxAttempts"])
+        ]
+        assert sum(waits) >= 15 * 60, name
 
 
 def test_the_functions_run_python_3_11_with_the_phonebank_layer(template: Template) -> None:
@@ -423,3 +466,5 @@ def test_the_rule_starts_the_pipeline_only_for_objects_created_under_incoming(te
     assert pattern["detail-type"] == ["Object Created"]
     assert pattern["detail"]["bucket"]["name"] == [{"Ref": "UploadBucket"}]
     assert pattern["detail"]["object"]["key"] == [{"prefix": "incoming/"}]
+    # And only for objects with bytes in them: folder markers and empty files start nothing
+    assert pattern["detail"]["object"]["size"] == [{"numeric": [">", 0]}]

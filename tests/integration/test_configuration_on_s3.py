@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -11,6 +13,8 @@ from phonebank.errors import ConfigurationError
 from phonebank.lambdas import Runtime, Settings
 from phonebank.storage import S3Storage
 from phonebank_local.stack import BUCKET
+
+from .moto_helpers import Function, impactive_csv, load_event, upload
 
 
 def _runtime(s3: Any, key: str, body: str, **settings: Any) -> Runtime:
@@ -35,11 +39,83 @@ def test_a_configuration_in_the_bucket_is_laid_over_the_defaults(s3: Any, key: s
     assert config.campaign_timezone == "America/New_York"
 
 
-def test_the_functions_environment_wins_over_the_file(s3: Any) -> None:
-    # Given a file and the MaxRejectRate parameter both setting the limit
-    runtime = _runtime(s3, "config/limit.yaml", "limits:\n  max_reject_rate: 0.2\n", MAX_REJECT_RATE=0.1)
-    # Then the stack's parameter decides
-    assert runtime.config.limits.max_reject_rate == 0.1
+def test_the_file_wins_over_the_stacks_parameters_which_are_defaults_under_it(s3: Any) -> None:
+    # Given a file setting the limit, and the MaxRejectRate and CampaignTimezone parameters both set
+    runtime = _runtime(
+        s3,
+        "config/limit.yaml",
+        "limits:\n  max_reject_rate: 0.2\n",
+        MAX_REJECT_RATE=0.1,
+        CAMPAIGN_TIMEZONE="America/Chicago",
+    )
+    # When a function builds its configuration
+    config = runtime.config
+    # Then the campaign's file decides the limit, and the parameter the zone the file does not name
+    assert config.limits.max_reject_rate == 0.2
+    assert config.campaign_timezone == "America/Chicago"
+    # And the values in force say where each came from
+    assert runtime.in_force is not None
+    fields = runtime.in_force.log_fields()
+    assert fields["max_reject_rate_from"] == "ConfigKey file"
+    assert fields["campaign_timezone_from"] == "stack parameter"
+
+
+def test_without_a_file_or_parameters_the_bundled_defaults_hold_and_say_so() -> None:
+    # Given no ConfigKey and no parameters
+    runtime = Runtime(Settings(), S3Storage(object()))
+    # When a function builds its configuration
+    config = runtime.config
+    # Then the defaults hold, and the log fields name them as the source
+    assert runtime.in_force is not None
+    assert runtime.in_force.log_fields() == {
+        "config_version": "(no ConfigKey)",
+        "campaign_timezone": config.campaign_timezone,
+        "campaign_timezone_from": "bundled defaults",
+        "max_reject_rate": config.limits.max_reject_rate,
+        "max_reject_rate_from": "bundled defaults",
+    }
+
+
+def test_a_replaced_configuration_takes_effect_on_the_next_run_of_a_warm_function(s3: Any) -> None:
+    # Given a warm function's runtime that has read the configuration once
+    key = "config/phonebank.yaml"
+    runtime = _runtime(s3, key, "default_effort: Before\n")
+    first = runtime.config
+    assert first.default_effort == "Before"
+    # And, read again with nothing changed, the same parsed configuration (no new parse)
+    assert runtime.config is first
+
+    # When the object is replaced in the bucket
+    s3.put_object(Bucket=BUCKET, Key=key, Body=b"default_effort: After\n")
+
+    # Then the same runtime's next run uses the new one
+    assert runtime.config.default_effort == "After"
+
+
+def test_each_run_logs_the_configuration_in_force(s3: Any) -> None:
+    # Given a runtime that reports each run's configuration, as the handlers' logger does
+    heard: list[dict[str, Any]] = []
+    s3.put_object(Bucket=BUCKET, Key="config/c.yaml", Body=b"campaign_timezone: America/Denver\n")
+    runtime = Runtime(
+        Settings(PHONEBANK_CONFIG_URI=f"s3://{BUCKET}/config/c.yaml", MAX_REJECT_RATE=0.1),
+        S3Storage(s3),
+        on_config=lambda in_force: heard.append(in_force.log_fields()),
+    )
+    version = s3.head_object(Bucket=BUCKET, Key="config/c.yaml")["VersionId"]
+
+    # When two runs read it
+    _ = runtime.config
+    _ = runtime.config
+
+    # Then each run reported the version and where each value came from
+    expected = {
+        "config_version": version,
+        "campaign_timezone": "America/Denver",
+        "campaign_timezone_from": "ConfigKey file",
+        "max_reject_rate": 0.1,
+        "max_reject_rate_from": "stack parameter",
+    }
+    assert heard == [expected, expected]
 
 
 @pytest.mark.parametrize(
@@ -57,3 +133,40 @@ def test_a_bad_configuration_in_the_bucket_fails_naming_the_problem(
     # When a function builds its configuration, then it stops, saying what and where
     with pytest.raises(ConfigurationError, match=re.escape(says)):
         _ = runtime.config
+
+
+def test_the_validate_handler_logs_the_configuration_in_force_once_a_run(
+    s3: Any, monkeypatch: pytest.MonkeyPatch, function_logs: Callable[[], list[str]]
+) -> None:
+    # Given the validator deployed with a ConfigKey whose file sets the limit, under MaxRejectRate
+    s3.put_object(Bucket=BUCKET, Key="config/c.yaml", Body=b"limits:\n  max_reject_rate: 0.3\n")
+    monkeypatch.setenv("PHONEBANK_CONFIG_URI", f"s3://{BUCKET}/config/c.yaml")
+    validate = Function("ValidateFunction")
+    event = upload(s3, "incoming/calls.csv", impactive_csv(5, 0))
+
+    # When it validates an upload
+    validate({**load_event("validate-upload.json"), "event": event, "execution_id": "execution-1"})
+
+    # Then one JSON log line says which values were in force and where each came from
+    logged = [json.loads(line) for line in function_logs() if line.startswith("{")]
+    (in_force,) = [entry for entry in logged if entry.get("message") == "configuration in force"]
+    assert in_force["max_reject_rate"] == 0.3
+    assert in_force["max_reject_rate_from"] == "ConfigKey file"
+    assert in_force["campaign_timezone_from"] == "stack parameter"
+    assert in_force["config_version"] == s3.head_object(Bucket=BUCKET, Key="config/c.yaml")["VersionId"]
+
+
+def test_without_versioning_a_replaced_file_is_told_by_its_etag(s3: Any) -> None:
+    # Given a configuration in a bucket without versioning, read once by a warm runtime
+    s3.create_bucket(Bucket="unversioned")
+    s3.put_object(Bucket="unversioned", Key="c.yaml", Body=b"default_effort: Before\n")
+    runtime = Runtime(Settings(PHONEBANK_CONFIG_URI="s3://unversioned/c.yaml"), S3Storage(s3))
+    assert runtime.config.default_effort == "Before"
+
+    # When the object is replaced
+    s3.put_object(Bucket="unversioned", Key="c.yaml", Body=b"default_effort: After\n")
+
+    # Then the next run sees the new one, known by its ETag
+    assert runtime.config.default_effort == "After"
+    assert runtime.in_force is not None
+    assert runtime.in_force.version == s3.head_object(Bucket="unversioned", Key="c.yaml")["ETag"]

@@ -7,8 +7,10 @@ from typing import Any
 
 import polars as pl
 import pytest
+from aws_lambda_powertools.utilities.parser.models import S3EventNotificationEventBridgeModel
 
 from phonebank.errors import StorageUnavailable
+from phonebank.lambdas import run_for
 from phonebank.models.payloads import ArchiveRequest, StepResult, TransformRequest, ValidateRequest
 from phonebank.sinks import OpenFiles
 from phonebank.storage import S3Storage, StorageError
@@ -158,25 +160,22 @@ def test_transform_writes_the_import_files_and_the_summary(s3: Any, functions: F
 @pytest.mark.parametrize(
     ("status", "folder"), [("SUCCEEDED", "archive/"), ("REJECTED", "failed/"), ("FAILED", "failed/")]
 )
-def test_archive_moves_the_input_and_keeps_the_uploaded_version(
+def test_archive_moves_the_uploaded_version_under_its_run(
     s3: Any, functions: Functions, status: str, folder: str
 ) -> None:
     # Given the sample uploaded to a versioned bucket
     event = upload(s3, SAMPLE_KEY, IMPACTIVE_SAMPLE.read_bytes())
-    version_id = event["detail"]["object"]["version-id"]
+    run_id = run_for(S3EventNotificationEventBridgeModel.model_validate(event)).run_id
 
     # When Move Input runs for a run that ended with `status`
     result = functions("ArchiveFunction")(_archive_request(event, status))
 
-    # Then the input is in archive/ or failed/ with the same bytes, and no longer in incoming/
-    assert result == {"archived_to": f"s3://{BUCKET}/{folder}impactive-sample.csv"}
-    assert read(s3, f"{folder}impactive-sample.csv") == IMPACTIVE_SAMPLE.read_bytes()
-    assert current_keys(s3, "incoming/") == set()
-    # And the uploaded version itself is still in the bucket, behind a delete marker
-    assert (SAMPLE_KEY, version_id, False) in object_versions(s3, "incoming/")
-    assert s3.get_object(Bucket=BUCKET, Key=SAMPLE_KEY, VersionId=version_id)["Body"].read() == (
-        IMPACTIVE_SAMPLE.read_bytes()
-    )
+    # Then the input is in archive/ or failed/ under the run's name, with the same bytes
+    moved = f"{folder}impactive-sample/{run_id}/impactive-sample.csv"
+    assert result == {"archived_to": f"s3://{BUCKET}/{moved}"}
+    assert read(s3, moved) == IMPACTIVE_SAMPLE.read_bytes()
+    # And incoming/ holds neither the version nor a delete marker: that version was moved, nothing hidden
+    assert object_versions(s3, "incoming/") == set()
 
 
 @pytest.mark.parametrize(
@@ -187,13 +186,15 @@ def test_archive_keeps_an_effort_folder_under_incoming(s3: Any, functions: Funct
     # it as stored or URL-encoded (as S3 notifications do)
     event = upload(s3, "incoming/GOTV Weekend 1/calls today.csv", impactive_csv(5, 0))
     event["detail"]["object"]["key"] = event_key
+    run_id = run_for(S3EventNotificationEventBridgeModel.model_validate(event)).run_id
 
     # When Move Input archives it
     result = functions("ArchiveFunction")(_archive_request(event, "SUCCEEDED"))
 
-    # Then it lands in the same folder under archive/
-    assert result["archived_to"] == f"s3://{BUCKET}/archive/GOTV Weekend 1/calls today.csv"
-    assert current_keys(s3) == {"archive/GOTV Weekend 1/calls today.csv"}
+    # Then it lands in the same folder under archive/, in its run's folder
+    moved = f"archive/GOTV Weekend 1/calls today/{run_id}/calls today.csv"
+    assert result["archived_to"] == f"s3://{BUCKET}/{moved}"
+    assert current_keys(s3) == {moved}
 
 
 def test_the_same_event_twice_runs_once(s3: Any, functions: Functions) -> None:

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cache
 from pathlib import PurePosixPath
 from typing import Annotated, Any
 
 from aws_lambda_powertools.utilities.parser.models import S3EventNotificationEventBridgeModel
 from pydantic import BaseModel, ConfigDict, Field
 
-from phonebank.config import PipelineConfig, config_from_text, load_config
+# _parse_mapping: the file's own keys are needed to lay it over the parameters and to say which set what.
+from phonebank.config import PipelineConfig, _parse_mapping, build_config
 from phonebank.models.payloads import (
     ArchiveRequest,
     ArchiveResult,
@@ -22,7 +24,7 @@ from phonebank.models.payloads import (
 )
 from phonebank.notify import notification_for
 from phonebank.pipeline import InputFile, transform_step, validate_step
-from phonebank.storage import ObjectRef, S3Storage
+from phonebank.storage import ObjectRef, S3Storage, StorageError, key_spellings
 
 INCOMING, ARCHIVE, FAILED, RUNS, WORK = "incoming/", "archive/", "failed/", "runs/", "work/"
 CLAIM_FILE = "_claim"
@@ -37,41 +39,103 @@ class Settings(BaseModel):
     max_reject_rate: Annotated[float | None, Field(alias="MAX_REJECT_RATE", ge=0, le=1)] = None
 
 
-class Runtime:
-    """The S3 client and the configuration, built once per Lambda container."""
+@dataclass(frozen=True)
+class ConfigurationInForce:
+    """A configuration, the ConfigKey object version it came from, and where its two parameters came from."""
 
-    def __init__(self, settings: Settings, storage: S3Storage | None = None) -> None:
+    config: PipelineConfig
+    version: str
+    sources: dict[str, str]
+
+    def log_fields(self) -> dict[str, Any]:
+        """What a log line may say of it: the values the parameters set, no row data, no personal data."""
+        return {
+            "config_version": self.version or "(no ConfigKey)",
+            "campaign_timezone": self.config.campaign_timezone,
+            "campaign_timezone_from": self.sources["campaign_timezone"],
+            "max_reject_rate": self.config.limits.max_reject_rate,
+            "max_reject_rate_from": self.sources["max_reject_rate"],
+        }
+
+
+class Runtime:
+    """The S3 client, built once per Lambda container, and the configuration, read again for each run."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        storage: S3Storage | None = None,
+        on_config: Callable[[ConfigurationInForce], None] | None = None,
+    ) -> None:
+        """`on_config` hears of the configuration each run uses: the handlers log it."""
         self.settings = settings
         self.storage = storage or S3Storage()
+        self.on_config = on_config
+        self.in_force: ConfigurationInForce | None = None
 
     @property
     def config(self) -> PipelineConfig:
-        return _configuration(self.settings, self.storage)
+        """The ConfigKey object as it is now: a warm container sees a replaced one on its next run, and
+        parses an unchanged one (the same version, or ETag where there is none) only once."""
+        source, version = self._config_object()
+        if self.in_force is None or self.in_force.version != version:
+            text = self.storage.read_text(source) if source else None
+            self.in_force = _configuration(self.settings, text, source.uri if source else "", version)
+        if self.on_config:
+            self.on_config(self.in_force)
+        return self.in_force.config
+
+    def _config_object(self) -> tuple[ObjectRef | None, str]:
+        if not self.settings.config_uri:
+            return None, ""
+        bucket, _, key = self.settings.config_uri.removeprefix("s3://").partition("/")
+        return self.storage.current(ObjectRef(bucket, key))
 
 
-@cache
-def _configuration(settings: Settings, storage: S3Storage) -> PipelineConfig:
-    overrides: dict[str, Any] = {
-        "campaign_timezone": settings.campaign_timezone,
-        "limits": {"max_reject_rate": settings.max_reject_rate}
-        if settings.max_reject_rate is not None
-        else None,
+FILE, PARAMETER, DEFAULT = "ConfigKey file", "stack parameter", "bundled defaults"
+
+
+def _configuration(settings: Settings, text: str | None, name: str, version: str) -> ConfigurationInForce:
+    """The stack's parameters are defaults under the campaign's ConfigKey file: the file is the campaign's
+    own, more specific choice, and `phonebank run --config` reads the same file the same way."""
+    parameters: dict[str, Any] = {}
+    if settings.campaign_timezone is not None:
+        parameters["campaign_timezone"] = settings.campaign_timezone
+    if settings.max_reject_rate is not None:
+        parameters["limits"] = {"max_reject_rate": settings.max_reject_rate}
+    from_file = _parse_mapping(text, name) if text is not None else {}
+    config = build_config(parameters, from_file)
+    file_limits = from_file.get("limits")
+    sources = {
+        "campaign_timezone": FILE
+        if "campaign_timezone" in from_file
+        else (PARAMETER if settings.campaign_timezone is not None else DEFAULT),
+        "max_reject_rate": FILE
+        if isinstance(file_limits, dict) and "max_reject_rate" in file_limits
+        else (PARAMETER if settings.max_reject_rate is not None else DEFAULT),
     }
-    if not settings.config_uri:
-        return load_config(**overrides)
-    bucket, _, key = settings.config_uri.removeprefix("s3://").partition("/")
-    source = ObjectRef(bucket, key)
-    return config_from_text(storage.read_text(source), source.uri, **overrides)
+    return ConfigurationInForce(config, version, sources)
 
 
-def _relative_to_incoming(key: str) -> PurePosixPath:
-    return PurePosixPath(key.removeprefix(INCOMING))
+# What a spreadsheet runs as a formula when a cell starts with it (OWASP's CSV injection list).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# S3 keys are not paths: these parts name no folder a person made.
+_NOT_A_NAME = frozenset({"", ".", ".."})
+
+
+def _run_name(key: str) -> str:
+    """`incoming/<folders>/<file>.csv` -> `<folders>/<file>`, the name runs/, work/ and archive/ use."""
+    parts = [part for part in key.removeprefix(INCOMING).split("/") if part not in _NOT_A_NAME]
+    return str(PurePosixPath(*parts).with_suffix("")) if parts else "unnamed"
 
 
 def effort_from_key(key: str) -> str | None:
-    """`incoming/<effort name>/file.csv` names the effort for rows that have none."""
-    parts = _relative_to_incoming(key).parts
-    return parts[0] if len(parts) > 1 else None
+    """`incoming/<effort name>/file.csv` names the effort for rows that have none; a folder that is no
+    name (`incoming//x.csv`, `incoming/../x.csv`) or would run as a formula in a spreadsheet names none."""
+    parts = key.removeprefix(INCOMING).split("/")
+    if len(parts) < 2 or parts[0] in _NOT_A_NAME or parts[0].startswith(_FORMULA_STARTS):
+        return None
+    return parts[0]
 
 
 def run_for(event: S3EventNotificationEventBridgeModel) -> Run:
@@ -80,7 +144,7 @@ def run_for(event: S3EventNotificationEventBridgeModel) -> Run:
     obj = detail.object
     identity = "\n".join([detail.bucket.name, obj.key, obj.version_id or "", obj.sequencer or obj.etag])
     run_id = hashlib.sha256(identity.encode()).hexdigest()[:16]
-    name = _relative_to_incoming(obj.key).with_suffix("")
+    name = _run_name(obj.key)
     return Run(
         bucket=detail.bucket.name,
         input_key=obj.key,
@@ -128,9 +192,26 @@ def transform(request: TransformRequest, runtime: Runtime) -> StepResult:
 
 
 def archive(request: ArchiveRequest, runtime: Runtime) -> ArchiveResult:
-    """Move the input out of incoming/: to archive/ once imported, else to failed/. Never deleted."""
+    """Move the uploaded version out of incoming/: to archive/ once imported, else to failed/.
+
+    Under the run's own name, as its outputs are under runs/: a newer upload of the same key, processed
+    by its own run, is never overwritten by an older one, nor hidden by the move.
+    """
     run = run_for(request.event)
-    source, _ = runtime.storage.resolve(ObjectRef(run.bucket, run.input_key, run.version_id))
+    storage = runtime.storage
     folder = ARCHIVE if request.status == "SUCCEEDED" else FAILED
-    moved = runtime.storage.move(source, folder + str(_relative_to_incoming(source.key)))
+    try:
+        source, _ = storage.resolve(ObjectRef(run.bucket, run.input_key, run.version_id))
+    except StorageError:
+        # A retried step whose first attempt moved the version finds the copy it made instead.
+        for key in key_spellings(run.input_key):
+            moved = ObjectRef(run.bucket, _moved_key(folder, key, run.run_id))
+            if storage.exists(moved):
+                return ArchiveResult(archived_to=moved.uri)
+        raise
+    moved = storage.move(source, _moved_key(folder, source.key, run.run_id))
     return ArchiveResult(archived_to=moved.uri)
+
+
+def _moved_key(folder: str, key: str, run_id: str) -> str:
+    return f"{folder}{_run_name(key)}/{run_id}/{PurePosixPath(key).name}"

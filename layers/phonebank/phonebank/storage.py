@@ -136,6 +136,12 @@ class S3Folder:
         return self._storage.open(ObjectRef(self.bucket, self.prefix + name))
 
 
+def key_spellings(key: str) -> list[str]:
+    """Event keys may arrive URL-encoded ('my+file.csv'): the key as written, then decoded if different."""
+    decoded = unquote_plus(key)
+    return [key] + ([decoded] if decoded != key else [])
+
+
 class S3Storage:
     def __init__(self, client: Any = None) -> None:
         self.client: Any = client or boto3.client("s3")
@@ -144,14 +150,19 @@ class S3Storage:
         return S3Folder(self, bucket, prefix)
 
     def resolve(self, ref: ObjectRef) -> tuple[ObjectRef, int]:
-        """The object and its size. Event keys may arrive URL-encoded ('my+file.csv'): try both."""
-        candidates = [ref.key] + ([unquote_plus(ref.key)] if unquote_plus(ref.key) != ref.key else [])
-        for key in candidates:
+        """The object and its size, under whichever of `key_spellings` it is stored."""
+        for key in key_spellings(ref.key):
             found = ObjectRef(ref.bucket, key, ref.version_id)
             head = self._head(found)
             if head is not None:
                 return found, int(head["ContentLength"])
         raise StorageError(f"the uploaded file {ref.uri} is no longer there", "NoSuchKey")
+
+    def exists(self, ref: ObjectRef) -> bool:
+        """Whether `ref`'s key has a current object, asked by listing: what the right to list allows."""
+        with _s3_errors(f"looking up {ref.uri}"):
+            listed = self.client.list_objects_v2(Bucket=ref.bucket, Prefix=ref.key, MaxKeys=1)
+        return any(item["Key"] == ref.key for item in listed.get("Contents", []))
 
     def _head(self, ref: ObjectRef) -> dict[str, Any] | None:
         try:
@@ -173,8 +184,19 @@ class S3Storage:
 
     def read_text(self, ref: ObjectRef) -> str:
         with _s3_errors(f"reading {ref.uri}"):
-            body: bytes = self.client.get_object(Bucket=ref.bucket, Key=ref.key)["Body"].read()
+            extra = {"VersionId": ref.version_id} if ref.version_id else {}
+            body: bytes = self.client.get_object(Bucket=ref.bucket, Key=ref.key, **extra)["Body"].read()
         return body.decode("utf-8")
+
+    def current(self, ref: ObjectRef) -> tuple[ObjectRef, str]:
+        """The object's current version, and what tells it from any other: its VersionId, else its ETag."""
+        head = self._head(ref)
+        if head is None:
+            raise StorageError(f"{ref.uri} is not there", "NoSuchKey")
+        version_id = head.get("VersionId")
+        if version_id and version_id != "null":
+            return ObjectRef(ref.bucket, ref.key, version_id), version_id
+        return ref, str(head["ETag"])
 
     def claim(self, ref: ObjectRef, owner: str) -> str:
         """Write `owner` to `ref` unless it exists; return whoever holds the claim now."""
@@ -188,11 +210,17 @@ class S3Storage:
         return self.read_text(ref)
 
     def move(self, source: ObjectRef, destination_key: str) -> ObjectRef:
-        """Copy (multipart for large files) then delete: in a versioned bucket the original version stays."""
-        copy_source = {"Bucket": source.bucket, "Key": source.key}
-        if source.version_id:
-            copy_source["VersionId"] = source.version_id
+        """Copy exactly `source`'s version (multipart for large files), then delete that version only.
+
+        Deleting the key without a version would put a delete marker over whatever is current, and a
+        newer upload of the same name would vanish from view; so an unversioned source is refused.
+        """
+        if not source.version_id:
+            raise StorageError(
+                f"{source.uri} has no version id: moving it could hide a newer upload", "NoVersion"
+            )
+        copy_source = {"Bucket": source.bucket, "Key": source.key, "VersionId": source.version_id}
         with _s3_errors(f"moving {source.uri}"):
             self.client.copy(copy_source, source.bucket, destination_key)
-            self.client.delete_object(Bucket=source.bucket, Key=source.key)
+            self.client.delete_object(Bucket=source.bucket, Key=source.key, VersionId=source.version_id)
         return ObjectRef(source.bucket, destination_key)
