@@ -73,7 +73,7 @@ def _check(args: argparse.Namespace, config: PipelineConfig) -> int:
     if report.status == "VALID":
         summary = summary.model_copy(update={"notes": ["Checked only: no import file was built."]})
         write_summary(out, summary)
-    print(render(summary))
+    print(render(summary, config))
     if report.status == "FAILED":
         return _failed(summary)
     return EXIT_REJECTED if report.counts.rejected else EXIT_OK
@@ -87,7 +87,7 @@ def _run(args: argparse.Namespace, config: PipelineConfig) -> int:
         summary = validate_and_transform(upload, config, out, datetime.now(UTC), two_processes=two_processes)
     if isinstance(upload.stream, _Progress):
         upload.stream.finish()
-    print(render(summary))
+    print(render(summary, config))
     if summary.status == "FAILED":
         return _failed(summary)
     return EXIT_REJECTED if summary.status == "REJECTED" else EXIT_OK
@@ -100,7 +100,7 @@ def _local(args: argparse.Namespace, config: PipelineConfig) -> int:
 
 
 def _failed(summary: Summary) -> int:
-    _complain(summary.failure)
+    _complain(summary.failure_reason)
     return EXIT_FAILED
 
 
