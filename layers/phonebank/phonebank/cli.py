@@ -96,7 +96,7 @@ def _run(args: argparse.Namespace, config: PipelineConfig) -> int:
 def _local(args: argparse.Namespace, config: PipelineConfig) -> int:
     from phonebank_local.demo import run_demo  # noqa: PLC0415  (moto is a development dependency)
 
-    return run_demo(args.file, args.out, effort=args.effort)
+    return run_demo(args.file, args.out, effort=args.effort, config=args.config)
 
 
 def _failed(summary: Summary) -> int:
