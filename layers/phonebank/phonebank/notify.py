@@ -20,6 +20,7 @@ from phonebank.validate import DUPLICATES_FILE, ERRORS_FILE
 
 _SUBJECT_LIMIT = 100
 _SYSTEM_NAMES: dict[System, str] = {"organizer": "Organizer", "van": "NGP VAN"}
+_SHORT_NAMES: dict[System, str] = {"organizer": "Organizer", "van": "VAN"}
 _ID_NAMES: dict[System, str] = {"organizer": "Profile ID", "van": "VAN ID"}
 
 
@@ -165,7 +166,7 @@ class _Email:
                 [] if self.config.van.last_called_at.enabled else [n for n, r in rules.items() if not r.van]
             )
         found = {name: n for name, n in self.summary.by_outcome.items() if name in outcomes and n}
-        label = f"no {_SYSTEM_NAMES[system]} instruction for"
+        label = f"no {_SHORT_NAMES[system]} instruction for"
         if sum(found.values()) == not_sent:
             return f"{label} {', '.join(f'{name} ({n:,})' for name, n in found.items())}"
         return (
@@ -191,10 +192,11 @@ class _Email:
     def files(self) -> Iterator[str]:
         for file in self.summary.files:
             unit = "record" if file.name in (VAN_NAMES_FILE, VAN_BULK_FILE) else "row"
-            yield f"  {file.name} ({_plural(file.records, unit)})"
-        if duplicates := self.file(DUPLICATES_FILE):
-            yield "  duplicates.csv: rows that repeat an earlier row, sent nowhere; nothing to do."
-            yield f"    {self.where(duplicates)}"
+            if file.name == DUPLICATES_FILE:
+                yield f"  {file.name} ({_plural(file.records, unit)}): repeats of earlier rows, sent nowhere"
+                yield f"    {self.where(file)}"
+            else:
+                yield f"  {file.name} ({_plural(file.records, unit)})"
 
     def text(self) -> str:
         summary, counts = self.summary, self.summary.counts
