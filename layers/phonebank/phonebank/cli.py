@@ -105,8 +105,7 @@ def _failed(summary: Summary) -> int:
 
 
 def _complain(problem: object) -> None:
-    # One stderr line, so that a script's log holds the whole problem: YAML errors and quoted header
-    # cells can hold line breaks.
+    # One stderr line, so that a script's log holds the whole problem: a YAML error can hold line breaks.
     print(f"phonebank: {' '.join(str(problem).split())}", file=sys.stderr)
 
 
