@@ -27,6 +27,8 @@ from phonebank_local.template import Resolver, Template
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 BUCKET = "phonebank-local-uploads"
+CONFIG_FOLDER = "config/"
+INTERPRETER_LOGGER = "moto.stepfunctions.parser"
 LOCAL_ENVIRONMENT = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -65,6 +67,11 @@ def _load_handler(spec_dir: Path, handler: str, unique_name: str) -> Handler:
     return loaded
 
 
+class _JsonLine(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return json.dumps({"level": record.levelname, "logger": record.name, "message": record.getMessage()})
+
+
 class LocalStack:
     """`with LocalStack() as stack:` the whole pipeline, as template.yaml declares it, on moto."""
 
@@ -73,10 +80,12 @@ class LocalStack:
         parameters: dict[str, str] | None = None,
         template: Template | None = None,
         log: TextIO | None = None,
+        config: Path | None = None,
     ) -> None:
         self.template = template or Template()
         self.parameters = parameters or {}
         self.log = log
+        self.config = config
         self.handlers: dict[str, Handler] = {}
         self._exit = ExitStack()
 
@@ -104,6 +113,11 @@ class LocalStack:
         physical = {"UploadBucket": self._create_bucket(), "NotificationTopic": self._create_topic()}
         resolver = Resolver(self.template, physical)
         resolver.parameters.update(self.parameters)
+        if self.config is not None:
+            # Where the deployed stack reads it: the ConfigKey object, named to the functions by the
+            # template's own PHONEBANK_CONFIG_URI.
+            resolver.parameters["ConfigKey"] = CONFIG_FOLDER + self.config.name
+            self.upload(CONFIG_FOLDER + self.config.name, self.config.read_bytes())
         for spec in self.template.functions():
             environment = {name: str(resolver(value)) for name, value in spec.environment.items()}
             arn = boto3.client("lambda", region_name=REGION).create_function(
@@ -120,6 +134,7 @@ class LocalStack:
                 spec.code_dir, spec.handler, f"phonebank_local_{spec.logical_id}_{id(self)}"
             )
         self._send_function_logs_to(self.log or sys.stdout)
+        self._send_interpreter_logs_to(self.log or sys.stdout)
         self.state_machine_arn = self._create_state_machine(resolver, role)
         self._exit.enter_context(local_lambdas_and_bridge(self.handlers))
 
@@ -130,6 +145,18 @@ class LocalStack:
         if isinstance(handler, logging.StreamHandler):
             previous, handler.stream = handler.stream, stream
             self._exit.callback(setattr, handler, "stream", previous)
+
+    def _send_interpreter_logs_to(self, stream: TextIO) -> None:
+        """moto's Step Functions interpreter logs every Fail state it runs (a REJECTED or FAILED file
+        ends in one) as an ERROR with about 1 KB of its own internals, and has no handler: Python's
+        last resort printed it on stderr. Keep it in this stack's log, one JSON line a record."""
+        interpreter = logging.getLogger(INTERPRETER_LOGGER)
+        handler = logging.StreamHandler(stream)
+        handler.setFormatter(_JsonLine())
+        interpreter.addHandler(handler)
+        propagate, interpreter.propagate = interpreter.propagate, False
+        self._exit.callback(setattr, interpreter, "propagate", propagate)
+        self._exit.callback(interpreter.removeHandler, handler)
 
     def _create_bucket(self) -> dict[str, str]:
         self.s3.create_bucket(Bucket=BUCKET)

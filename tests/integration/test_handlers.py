@@ -12,9 +12,11 @@ from aws_lambda_powertools.utilities.parser.models import S3EventNotificationEve
 from phonebank.errors import StorageUnavailable
 from phonebank.lambdas import run_for
 from phonebank.models.payloads import ArchiveRequest, StepResult, TransformRequest, ValidateRequest
+from phonebank.notify import console_link
 from phonebank.sinks import OpenFiles
 from phonebank.storage import S3Storage, StorageError
 from phonebank.validate import VALIDATED_PART
+from phonebank_local.stack import REGION
 
 from .moto_helpers import (
     BUCKET,
@@ -107,7 +109,7 @@ def test_validate_writes_the_reports_and_the_validated_rows_and_returns_the_coun
 @pytest.mark.parametrize(
     ("body", "status", "why"),
     [
-        (impactive_csv(20, 10), "REJECTED", "Too many rows have errors"),
+        (impactive_csv(20, 10), "REJECTED", "of the rows have errors, over the limit"),
         (b"PK\x03\x04\x14\x00\x06\x00 binary workbook", "FAILED", "not a CSV"),
         (b"", "FAILED", "empty"),
     ],
@@ -150,11 +152,12 @@ def test_transform_writes_the_import_files_and_the_summary(s3: Any, functions: F
     summary = read_json(s3, result["run"]["prefix"] + "summary.json")
     assert summary["status"] == "SUCCEEDED"
     assert summary["counts"]["accepted"] == 76
-    # And every file the summary lists is there, and the notification lists it
+    # And every file the summary lists is there, and the notification links it in the functions' region
     for listed in summary["files"]:
         assert listed["location"].removeprefix(f"s3://{BUCKET}/" + result["run"]["prefix"]) in files
-        assert listed["location"] in result["notification"]["message"]
-    assert result["notification"]["subject"] == "phonebank-sync SUCCEEDED: impactive-sample.csv"
+        assert console_link(listed["location"], REGION) in result["notification"]["message"]
+    subject = result["notification"]["subject"]
+    assert subject == "phonebank-sync SUCCEEDED, 4 rows to fix: impactive-sample.csv"
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,8 @@ from moto.sns.exceptions import InvalidParameterValue
 from moto.sns.models import SNSBackend
 
 from phonebank.errors import StorageUnavailable
-from phonebank_local.stack import LocalStack
+from phonebank.notify import console_link
+from phonebank_local.stack import REGION, LocalStack
 
 from .moto_helpers import BUCKET, IMPACTIVE_SAMPLE, impactive_csv, object_versions
 
@@ -91,8 +92,11 @@ def _assert_imported(stack: LocalStack, execution: dict[str, Any]) -> None:
         re.findall(r"^ +(read|accepted|rejected|duplicates|not dialed) +([\d,]+)", message, re.MULTILINE)
     )
     assert counts == {"read": "82", "accepted": "76", "rejected": "4", "duplicates": "1", "not dialed": "1"}
-    listed = {f"s3://{BUCKET}/{prefix}{name}" for name in files if name not in INTERNAL_FILES}
-    assert {location for location in listed if location in message} == listed
+    # And a link to each file it wrote, which opens the file's page in the S3 console
+    listed = {
+        console_link(f"s3://{BUCKET}/{prefix}{name}", REGION) for name in files if name not in INTERNAL_FILES
+    }
+    assert {link for link in listed if link in message} == listed
 
 
 def test_a_dialer_export_dropped_into_incoming_is_imported_and_notified(stack: LocalStack) -> None:
@@ -126,7 +130,7 @@ def test_a_file_with_too_many_bad_rows_is_rejected_without_import_files(stack: L
     assert notification["subject"] == "phonebank-sync REJECTED: half-bad.csv"
     assert "Call Outcome: is not an outcome we know" in notification["message"]
     assert "50.0%" in notification["message"]
-    assert "Too many rows have errors" in notification["message"]
+    assert "Nothing was imported: 50.0% of the rows have errors" in notification["message"]
 
 
 @pytest.mark.parametrize(

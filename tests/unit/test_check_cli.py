@@ -132,18 +132,18 @@ def test_file_level_failure_exits_2_with_one_line_on_stderr(
     # When it is checked
     code, out = check(tmp_path, data)
 
-    # Then it exits 2, prints one line on stderr naming the problem (no traceback),
-    # and writes only summary.json, with status FAILED
+    # Then it exits 2, prints one line on stderr naming the problem in words (no traceback, no error
+    # name in front), and writes only summary.json, with status FAILED and the error's name for scripts
     assert code == EXIT_FAILED
     err = capsys.readouterr().err
     assert err.endswith("\n")
     assert len(err.splitlines()) == 1
-    assert err.startswith("phonebank: ")
-    assert error in err
-    assert "Traceback" not in err
     summary = summary_of(out)
     assert summary["status"] == "FAILED"
-    assert summary["failure"].startswith(error)
+    assert summary["failure"].startswith(f"{error}: ")
+    assert err == f"phonebank: {' '.join(summary['failure'].removeprefix(f'{error}: ').split())}\n"
+    assert error not in err
+    assert "Traceback" not in err
     assert sorted(path.name for path in out.iterdir()) == ["summary.json"]
 
 

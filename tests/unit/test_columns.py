@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from validation_helpers import IMPACTIVE_HEADER, csv_bytes, impactive_row, validate_bytes
 
-from phonebank.columns import ALIASES, Field, map_columns, normalise_header
+from phonebank.columns import ALIASES, Field, column_letter, map_columns, normalise_header
 from phonebank.config import PipelineConfig, build_config
 from phonebank.errors import DuplicateColumn, MissingColumn, NoHeaderRow
 
@@ -281,26 +281,44 @@ def test_thrutalk_time_without_its_date_column_is_missing_a_column() -> None:
 
 
 @pytest.mark.parametrize(
-    ("first", "second"),
-    [("VAN ID", "van_id"), ("Notes", "NOTES"), ("Effort Name", "effort-name"), ("Caller", "Volunteer")],
+    ("first", "second", "named"),
+    [
+        ("VAN ID", "van_id", ['"VAN ID"']),
+        ("Notes", "NOTES", []),
+        ("Effort Name", "effort-name", ['"Effort Name"']),
+        ("Caller", "Volunteer", ['"Caller"', '"Volunteer"']),
+    ],
     ids=["case-and-punctuation", "unknown-column", "known-column", "two-aliases-of-one-field"],
 )
-def test_two_headers_for_one_name_fail_naming_both(
-    first: str, second: str, tmp_path: Path, config: PipelineConfig
+def test_two_headers_for_one_name_fail_naming_both_by_column_letter(
+    first: str, second: str, named: list[str], tmp_path: Path, config: PipelineConfig
 ) -> None:
-    # Given two headers that are one name once normalised (or two aliases of one field)
+    # Given two headers that are one name once normalised (or two aliases of one field), after column D
     header = [*MINIMAL.values(), first, second]
+    letters = (column_letter(len(MINIMAL)), column_letter(len(MINIMAL) + 1))
 
     # When the columns are mapped, and when a file with them is validated
     with pytest.raises(DuplicateColumn) as raised:
         map_columns(header)
     failure = _failure(csv_bytes(header, [["x"] * len(header)]), tmp_path, config)
 
-    # Then both headers are named, as the user wrote them
+    # Then both columns are named as a spreadsheet labels them, and a header only when it is an alias we know
     for message in (str(raised.value), failure):
-        assert f'"{first}"' in message
-        assert f'"{second}"' in message
+        assert f"Columns {letters[0]} " in message
+        assert f" {letters[1]} " in message
+        for alias in named:
+            assert alias in message
+        if not named:
+            assert first not in message and second not in message
     assert failure.startswith("DuplicateColumn: ")
+
+
+@pytest.mark.parametrize(
+    ("position", "letter"),
+    [(0, "A"), (2, "C"), (25, "Z"), (26, "AA"), (51, "AZ"), (52, "BA"), (701, "ZZ"), (702, "AAA")],
+)
+def test_a_column_is_named_by_its_spreadsheet_letter(position: int, letter: str) -> None:
+    assert column_letter(position) == letter
 
 
 def test_several_unnamed_columns_are_not_duplicates() -> None:

@@ -90,7 +90,7 @@ def test_without_every_result_id_no_bulk_file_and_the_summary_says_why(
     assert "van.result_ids" in note
     for name in RESULT_IDS:
         assert (name in note) == (name in missing), name
-    assert note in render(summary)
+    assert note in render(summary, config)
 
 
 def test_canvassed_by_is_empty_when_not_configured(tmp_path: Path) -> None:

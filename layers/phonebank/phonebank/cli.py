@@ -68,7 +68,7 @@ def _check(args: argparse.Namespace, config: PipelineConfig) -> int:
     if report.status == "VALID":
         summary = summary.model_copy(update={"notes": ["Checked only: no import file was built."]})
         write_summary(out, summary)
-    print(render(summary))
+    print(render(summary, config))
     if report.status == "FAILED":
         return _failed(summary)
     return EXIT_REJECTED if report.counts.rejected else EXIT_OK
@@ -79,7 +79,7 @@ def _run(args: argparse.Namespace, config: PipelineConfig) -> int:
     upload, stream = _open_input(args.file, args.effort)
     with stream:
         summary = run_both_steps(upload, config, out, datetime.now(UTC))
-    print(render(summary))
+    print(render(summary, config))
     if summary.status == "FAILED":
         return _failed(summary)
     return EXIT_REJECTED if summary.status == "REJECTED" else EXIT_OK
@@ -88,17 +88,16 @@ def _run(args: argparse.Namespace, config: PipelineConfig) -> int:
 def _local(args: argparse.Namespace, config: PipelineConfig) -> int:
     from phonebank_local.demo import run_demo  # noqa: PLC0415  (moto is a development dependency)
 
-    return run_demo(args.file, args.out, effort=args.effort)
+    return run_demo(args.file, args.out, effort=args.effort, config=args.config)
 
 
 def _failed(summary: Summary) -> int:
-    _complain(summary.failure)
+    _complain(summary.failure_reason)
     return EXIT_FAILED
 
 
 def _complain(problem: object) -> None:
-    # One stderr line, so that a script's log holds the whole problem: YAML errors and quoted header
-    # cells can hold line breaks.
+    # One stderr line, so that a script's log holds the whole problem: a YAML error can hold line breaks.
     print(f"phonebank: {' '.join(str(problem).split())}", file=sys.stderr)
 
 

@@ -55,6 +55,9 @@ def normalise_header(header: str) -> str:
 _FIELD_BY_HEADER: dict[str, Field] = {
     normalise_header(alias): field for field, aliases in ALIASES.items() for alias in aliases
 }
+_ALIAS_BY_HEADER: dict[str, str] = {
+    normalise_header(alias): alias for aliases in ALIASES.values() for alias in reversed(aliases)
+}
 
 
 @dataclass(frozen=True)
@@ -73,13 +76,29 @@ class ColumnMap:
         return DIALER_NAMES[self.dialer]
 
 
+def column_letter(position: int) -> str:
+    """A column as a spreadsheet labels it (0 -> "A", 26 -> "AA"): a header cell may be a phone
+    number or a name when the file has no header row, so a failure never quotes one we do not know."""
+    letters = ""
+    number = position + 1
+    while number:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
+def _known_as(name: str) -> str:
+    alias = _ALIAS_BY_HEADER.get(name)
+    return f' (both "{alias}")' if alias else ""
+
+
 def _accepted(field: Field) -> str:
     return ", ".join(f'"{alias}"' for alias in ALIASES[field])
 
 
 def map_columns(headers: Sequence[str]) -> ColumnMap:
     """Find every known field's column; raise for what makes the whole file unusable."""
-    seen: dict[str, str] = {}
+    seen: dict[str, int] = {}
     index: dict[Field, int] = {}
     for position, header in enumerate(headers):
         name = normalise_header(header)
@@ -87,17 +106,19 @@ def map_columns(headers: Sequence[str]) -> ColumnMap:
             continue
         if name in seen:
             raise DuplicateColumn(
-                f'Columns "{seen[name]}" and "{header}" are the same name once case, spaces and punctuation '
-                "are ignored. Rename or remove one of them."
+                f"Columns {column_letter(seen[name])} and {column_letter(position)} have the same name once "
+                f"case, spaces and punctuation are ignored{_known_as(name)}. Rename or remove one of them."
             )
-        seen[name] = header
+        seen[name] = position
         field = _FIELD_BY_HEADER.get(name)
         if field is None:
             continue
         if field in index:
+            first = normalise_header(headers[index[field]])
             raise DuplicateColumn(
-                f'Columns "{headers[index[field]]}" and "{header}" both give the {field.replace("_", " ")}. '
-                "Keep the one you mean and rename or remove the other."
+                f'Columns {column_letter(index[field])} ("{_ALIAS_BY_HEADER[first]}") and '
+                f'{column_letter(position)} ("{_ALIAS_BY_HEADER[name]}") both give the '
+                f"{field.replace('_', ' ')}. Keep the one you mean and rename or remove the other."
             )
         index[field] = position
     if not index:
@@ -110,7 +131,7 @@ def map_columns(headers: Sequence[str]) -> ColumnMap:
     return ColumnMap(headers=tuple(headers), index=index, dialer=_dialer_of(index, seen))
 
 
-def _dialer_of(index: dict[Field, int], seen: dict[str, str]) -> Dialer:
+def _dialer_of(index: dict[Field, int], seen: dict[str, int]) -> Dialer:
     if "date_called" in index or "voter_id_type" in index:
         return "thrutalk"
     if normalise_header("Last Called At") in seen or normalise_header("Call Outcome") in seen:

@@ -37,6 +37,8 @@ class Settings(BaseModel):
     config_uri: Annotated[str, Field(alias="PHONEBANK_CONFIG_URI")] = ""
     campaign_timezone: Annotated[str | None, Field(alias="CAMPAIGN_TIMEZONE")] = None
     max_reject_rate: Annotated[float | None, Field(alias="MAX_REJECT_RATE", ge=0, le=1)] = None
+    region: Annotated[str | None, Field(alias="AWS_REGION")] = None
+    """The functions' own region, which Lambda sets: the bucket's, for the email's console links."""
 
 
 @dataclass(frozen=True)
@@ -173,7 +175,11 @@ def validate(request: ValidateRequest, runtime: Runtime) -> StepResult:
         return StepResult(status="VALID", run=run, report=report)
     summary = report.as_summary()
     return StepResult(
-        status=report.status, run=run, report=report, summary=summary, notification=notification_for(summary)
+        status=report.status,
+        run=run,
+        report=report,
+        summary=summary,
+        notification=notification_for(summary, runtime.config, runtime.settings.region),
     )
 
 
@@ -187,7 +193,7 @@ def transform(request: TransformRequest, runtime: Runtime) -> StepResult:
         run=request.run,
         report=request.report,
         summary=summary,
-        notification=notification_for(summary),
+        notification=notification_for(summary, runtime.config, runtime.settings.region),
     )
 
 

@@ -1,24 +1,27 @@
-"""The result as a person reads it: the email's subject and body, and the command line's output."""
+"""The result as a person reads it: the email's subject and body, and the command line's output.
+
+The body leads with what to do, in the order to do it, then the counts behind it. What to upload
+again follows from whether anything was exported (spec section 4): if not, the whole corrected
+file; if so, errors.csv alone, so that no row is imported twice and none is left out.
+"""
 
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterator
+from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict
 
-from phonebank.models.summary import Summary
+from phonebank.config import PipelineConfig
+from phonebank.models.summary import OutputFile, Summary, System
+from phonebank.transform import VAN_BULK_FILE, VAN_NAMES_FILE
+from phonebank.validate import DUPLICATES_FILE, ERRORS_FILE
 
-_WHAT_TO_DO = {
-    "SUCCEEDED": "Review the files below, then import them into Organizer and NGP VAN.",
-    "REJECTED": (
-        "Too many rows have errors, so no import file was built. Open errors.csv, fix the values in the "
-        "listed rows (keep the columns), and upload the fixed file to incoming/ again."
-    ),
-    "FAILED": (
-        "The file could not be read. Fix the problem named above and upload the file to incoming/ again."
-    ),
-}
 _SUBJECT_LIMIT = 100
+_SYSTEM_NAMES: dict[System, str] = {"organizer": "Organizer", "van": "NGP VAN"}
+_SHORT_NAMES: dict[System, str] = {"organizer": "Organizer", "van": "VAN"}
+_ID_NAMES: dict[System, str] = {"organizer": "Profile ID", "van": "VAN ID"}
 
 
 class Notification(BaseModel):
@@ -32,65 +35,224 @@ def _file_name(input_name: str) -> str:
     return input_name.rsplit("/", 1)[-1]
 
 
+def _plural(count: int, one: str, many: str | None = None) -> str:
+    return f"{count:,} {one if count == 1 else (many or one + 's')}"
+
+
 def subject_for(summary: Summary) -> str:
     """SNS takes a subject of printable ASCII under 100 characters, and refuses the whole email otherwise."""
     name = unicodedata.normalize("NFKD", _file_name(summary.input)).encode("ascii", "ignore").decode()
-    subject = "".join(ch for ch in f"phonebank-sync {summary.status}: {name}" if ch.isprintable())
+    to_fix = summary.counts.rejected if summary.status == "SUCCEEDED" else 0
+    status = f"{summary.status}, {_plural(to_fix, 'row')} to fix" if to_fix else summary.status
+    subject = "".join(ch for ch in f"phonebank-sync {status}: {name}" if ch.isprintable())
     return subject if len(subject) < _SUBJECT_LIMIT else subject[: _SUBJECT_LIMIT - 4] + "..."
 
 
-def render(summary: Summary) -> str:
-    """Plain text that reads well in an email client and a terminal alike."""
-    counts = summary.counts
-    lines = [
-        f"Status: {summary.status}",
-        f"File: {summary.input}",
-        *([f"Dialer: {summary.dialer}"] if summary.dialer else []),
-        "",
-    ]
-    if summary.failure:
-        lines += ["What went wrong:", f"  {summary.failure}", ""]
-    if counts.rows_read:
-        lines += [
-            "Rows",
-            f"  read        {counts.rows_read:>9,}",
-            f"  accepted    {counts.accepted:>9,}",
-            f"  rejected    {counts.rejected:>9,}   ({summary.reject_rate:.1%}; the limit is "
-            f"{summary.max_reject_rate:.1%})",
-            f"  duplicates  {counts.duplicates:>9,}",
-            f"  not dialed  {counts.not_dialed:>9,}",
-            "",
-        ]
-    for system, system_counts in summary.systems.items():
-        label = "Organizer" if system == "organizer" else "NGP VAN"
-        lines.append(
-            f"{label}: {system_counts.written:,} written, {system_counts.not_sent_no_id:,} not sent (no ID), "
-            f"{system_counts.not_sent_no_instruction:,} not sent (no instruction for the outcome)"
+def console_link(location: str, region: str | None) -> str:
+    """The S3 console's page of an object: it opens only for someone signed in to the account, where a
+    presigned or public link would hand the rows to whoever holds the email."""
+    if region is None or not location.startswith("s3://"):
+        return location
+    bucket, _, key = location.removeprefix("s3://").partition("/")
+    return (
+        f"https://{region}.console.aws.amazon.com/s3/object/{quote(bucket)}"
+        f"?region={quote(region)}&prefix={quote(key, safe='')}"
+    )
+
+
+class _Email:
+    """One summary's text: the steps first, then the counts."""
+
+    def __init__(self, summary: Summary, config: PipelineConfig, region: str | None) -> None:
+        self.summary, self.config, self.region = summary, config, region
+        self.exported = summary.status == "SUCCEEDED" and bool(summary.systems)
+
+    def file(self, name: str) -> OutputFile | None:
+        return next((file for file in self.summary.files if file.name == name), None)
+
+    def where(self, file: OutputFile) -> str:
+        return console_link(file.location, self.region)
+
+    def send_again(self, what: str) -> str:
+        """Into the upload's own folder on S3, which names its effort; on the command line, the command."""
+        if self.summary.input.startswith("s3://"):
+            folder = self.summary.input.removeprefix("s3://").partition("/")[2].rpartition("/")[0]
+            return f"upload {what} to {folder}/"
+        return f"run phonebank on {what}"
+
+    def steps(self) -> Iterator[tuple[str, OutputFile | None]]:
+        summary = self.summary
+        errors = self.file(ERRORS_FILE)
+        if summary.status == "FAILED":
+            yield "Nothing was imported, and no file but summary.json was written.", None
+            yield (
+                f'Fix what "What went wrong" names in {_file_name(summary.input)}, then '
+                f"{self.send_again('the whole file')} again.",
+                None,
+            )
+            return
+        if not self.exported:
+            if summary.status == "REJECTED":
+                yield (
+                    f"Nothing was imported: {summary.reject_rate:.1%} of the rows have errors, over the "
+                    f"limit of {summary.max_reject_rate:.1%}, so no import file was built.",
+                    None,
+                )
+            else:
+                yield "Nothing was imported: the file was checked only.", None
+            if summary.counts.rejected and errors:
+                yield (
+                    "Open errors.csv: it lists each row with an error (by its row number) and what is wrong.",
+                    errors,
+                )
+                yield (
+                    f"Fix those rows in {_file_name(summary.input)} itself, not in errors.csv, then "
+                    f"{self.send_again('the whole corrected file')}: all its rows are checked again. "
+                    "errors.csv alone would import only the fixed rows.",
+                    None,
+                )
+            return
+        yield from self.import_steps()
+        if summary.counts.rejected and errors:
+            yield (
+                f"Fix the {_plural(summary.counts.rejected, 'row')} in errors.csv itself (keep its columns), "
+                f"then {self.send_again('errors.csv')}: those rows only. Not the whole export: its other "
+                "rows are in the files above.",
+                errors,
+            )
+
+    def import_steps(self) -> Iterator[tuple[str, OutputFile | None]]:
+        organizer = [file for file in self.summary.files if file.system == "organizer"]
+        by_name, bulk = self.file(VAN_NAMES_FILE), self.file(VAN_BULK_FILE)
+        if not organizer and not by_name:
+            yield (
+                "No import file was written: no accepted call had an ID and an instruction for either "
+                "system.",
+                None,
+            )
+            return
+        yield (
+            "Review the counts below, above all the results that change a phone's consent or a person's "
+            "record: an import cannot be undone.",
+            None,
         )
-    if summary.systems:
-        lines.append("")
-    consent = [
-        f"  {system}: {result} {n:,}"
-        for system, results in summary.consent_changing.items()
-        for result, n in results.items()
-    ]
-    if consent:
-        lines += [
-            "Results that change a phone's consent or a person's record (cannot be undone):",
-            *consent,
+        for file in organizer:
+            yield (
+                f"In Organizer's phone-interaction import, import {file.name} "
+                f"({_plural(file.records, 'row')}).",
+                file,
+            )
+        if by_name:
+            yield (
+                f"In NGP VAN's Bulk Upload wizard, upload {by_name.name} "
+                f"({_plural(by_name.records, 'record')}).",
+                by_name,
+            )
+        if bulk:
+            yield (
+                f"Or, instead of the wizard, give {bulk.name} to VAN's bulk-import API: the same results "
+                "with VAN's IDs. Not both.",
+                bulk,
+            )
+
+    def no_instruction(self, system: System, not_sent: int) -> str:
+        """Which outcomes had no instruction: by_outcome counts accepted calls, and a call without the
+        system's ID is counted under "no ID" before its outcome is asked."""
+        rules = self.config.outcomes
+        if system == "organizer":
+            outcomes = [name for name, rule in rules.items() if rule.organizer is None]
+        else:
+            outcomes = (
+                [] if self.config.van.last_called_at.enabled else [n for n, r in rules.items() if not r.van]
+            )
+        found = {name: n for name, n in self.summary.by_outcome.items() if name in outcomes and n}
+        label = f"no {_SHORT_NAMES[system]} instruction for"
+        if sum(found.values()) == not_sent:
+            return f"{label} {', '.join(f'{name} ({n:,})' for name, n in found.items())}"
+        return (
+            f"{label} {' or '.join(found)} ({_plural(sum(found.values()), 'call')} of these outcomes in "
+            f"all; the rest had no {_ID_NAMES[system]})"
+        )
+
+    def systems(self) -> Iterator[str]:
+        for system, counts in self.summary.systems.items():
+            written = f"{_SYSTEM_NAMES[system]}: {_plural(counts.written, 'call')} written"
+            by_name = self.file(VAN_NAMES_FILE)
+            if system == "van" and by_name:
+                written += f", as {_plural(by_name.records, 'record')} in the by-name file"
+            yield written
+            if counts.not_sent_no_id:
+                yield f"  {counts.not_sent_no_id:,} not sent: no {_ID_NAMES[system]}"
+            if counts.not_sent_no_instruction:
+                yield (
+                    f"  {counts.not_sent_no_instruction:,} not sent: "
+                    f"{self.no_instruction(system, counts.not_sent_no_instruction)}"
+                )
+
+    def files(self) -> Iterator[str]:
+        for file in self.summary.files:
+            unit = "record" if file.name in (VAN_NAMES_FILE, VAN_BULK_FILE) else "row"
+            if file.name == DUPLICATES_FILE:
+                yield f"  {file.name} ({_plural(file.records, unit)}): repeats of earlier rows, sent nowhere"
+                yield f"    {self.where(file)}"
+            else:
+                yield f"  {file.name} ({_plural(file.records, unit)})"
+
+    def text(self) -> str:
+        summary, counts = self.summary, self.summary.counts
+        lines = [
+            f"Status: {summary.status}",
+            f"File: {summary.input}",
+            *([f"Dialer: {summary.dialer}"] if summary.dialer else []),
             "",
         ]
-    if summary.top_errors:
-        lines.append("Top error reasons")
-        lines += [f"  {reason.count:>7,}  {reason.reason}" for reason in summary.top_errors]
+        if summary.failure_reason:
+            lines += ["What went wrong:", f"  {summary.failure_reason}", ""]
+        lines.append("What to do")
+        for number, (step, file) in enumerate(self.steps(), start=1):
+            lines += [f"  {number}. {step}", *([f"     {self.where(file)}"] if file else [])]
         lines.append("")
-    if summary.files:
-        lines.append("Files")
-        lines += [f"  {file.location}  ({file.records:,} rows)" for file in summary.files]
-        lines += ["  and summary.json beside errors.csv, with every count", ""]
-    lines += [*summary.notes, *([""] if summary.notes else []), _WHAT_TO_DO[summary.status]]
-    return "\n".join(lines)
+        if counts.rows_read:
+            lines += [
+                "Rows",
+                f"  read        {counts.rows_read:>9,}",
+                f"  accepted    {counts.accepted:>9,}",
+                f"  rejected    {counts.rejected:>9,}   ({summary.reject_rate:.1%}; the limit is "
+                f"{summary.max_reject_rate:.1%})",
+                f"  duplicates  {counts.duplicates:>9,}",
+                f"  not dialed  {counts.not_dialed:>9,}",
+                "",
+            ]
+        systems = list(self.systems())
+        lines += [*systems, *([""] if systems else [])]
+        consent = [
+            f"  {system}: {result} {n:,}"
+            for system, results in summary.consent_changing.items()
+            for result, n in results.items()
+        ]
+        if consent:
+            lines += [
+                "Results that change a phone's consent or a person's record (cannot be undone):",
+                *consent,
+                "",
+            ]
+        if summary.top_errors:
+            lines.append("Top error reasons")
+            lines += [f"  {reason.count:>7,}  {reason.reason}" for reason in summary.top_errors]
+            lines.append("")
+        if summary.files:
+            lines += ["Files", *self.files(), "  and summary.json beside errors.csv, with every count", ""]
+        lines += summary.notes
+        return "\n".join(lines).rstrip("\n")
 
 
-def notification_for(summary: Summary) -> Notification:
-    return Notification(subject=subject_for(summary), message=render(summary), status=summary.status)
+def render(summary: Summary, config: PipelineConfig, region: str | None = None) -> str:
+    """Plain text that reads well in an email client and a terminal alike. With the bucket's `region`,
+    each file on S3 is a link to its page in the S3 console."""
+    return _Email(summary, config, region).text()
+
+
+def notification_for(summary: Summary, config: PipelineConfig, region: str | None = None) -> Notification:
+    return Notification(
+        subject=subject_for(summary), message=render(summary, config, region), status=summary.status
+    )

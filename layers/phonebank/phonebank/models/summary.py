@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from phonebank.errors import AccountingMismatch
+from phonebank.errors import AccountingMismatch, InputFileError
 
 Count = Annotated[int, Field(ge=0)]
 """A number of rows or records."""
@@ -15,6 +15,7 @@ Status = Literal["SUCCEEDED", "REJECTED", "FAILED"]
 System = Literal["organizer", "van"]
 
 CONSENT_CHANGING_RESULTS = ("Wrong Number", "Number Disconnected", "Opt Out", "Deceased", "Moved")
+_INPUT_FILE_ERRORS = frozenset(error.__name__ for error in InputFileError.__subclasses__())
 
 
 class _Model(BaseModel):
@@ -85,6 +86,24 @@ class Summary(_Model):
     @property
     def reject_rate(self) -> float:
         return self.counts.reject_rate
+
+    @property
+    def failure_type(self) -> str | None:
+        """The failure's error name (EmptyFile, DuplicateColumn, ...), which `failure` begins with."""
+        return self._failure_parts()[0]
+
+    @property
+    def failure_reason(self) -> str | None:
+        """The failure as a person reads it: the sentence, without the error name in front."""
+        return self._failure_parts()[1]
+
+    def _failure_parts(self) -> tuple[str | None, str | None]:
+        # The validator reports "EmptyFile: The file is empty..." and scripts may match the name in
+        # summary.json; a person is shown only the sentence.
+        if not self.failure:
+            return None, None
+        name, _, text = self.failure.partition(": ")
+        return (name, text) if name in _INPUT_FILE_ERRORS else (None, self.failure)
 
     def check_accounting(self) -> Summary:
         """Raise AccountingMismatch unless every row and every accepted row per system is counted once."""
