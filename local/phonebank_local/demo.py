@@ -15,6 +15,13 @@ EXIT_CODES = {"SUCCEEDED": 0, "REJECTED": 1}
 
 
 def run_demo(file: Path, out: Path, effort: str | None = None, config: Path | None = None) -> int:
+    if file.stat().st_size == 0:
+        # The stack's rule, as the deployed one, takes only objects with bytes (a folder marker has none).
+        print(
+            "phonebank: the file is empty: an empty upload starts no run. Export the calls again.",
+            file=sys.stderr,
+        )
+        return 2
     key = f"incoming/{effort + '/' if effort else ''}{file.name}"
     started = time.monotonic()
     out.mkdir(parents=True, exist_ok=True)

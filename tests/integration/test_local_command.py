@@ -60,13 +60,13 @@ def test_the_configuration_given_is_the_one_the_functions_read(
 
 @pytest.mark.parametrize(
     ("body", "code", "status"),
-    [(impactive_csv(20, 10), 1, "REJECTED"), (b"", 2, "FAILED")],
-    ids=["rejected", "empty"],
+    [(impactive_csv(20, 10), 1, "REJECTED"), (b"\r\n\r\n", 2, "FAILED")],
+    ids=["rejected", "blank lines only"],
 )
 def test_a_rejected_or_unreadable_file_prints_one_line_on_stderr(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], body: bytes, code: int, status: str
 ) -> None:
-    # Given a file with too many bad rows, or an empty one
+    # Given a file with too many bad rows, or one of blank lines only
     source = tmp_path / "calls.csv"
     source.write_bytes(body)
 
@@ -81,6 +81,22 @@ def test_a_rejected_or_unreadable_file_prints_one_line_on_stderr(
     # And the interpreter's record of the Fail state is in the stack's log instead
     logs = (tmp_path / "out" / "lambda-logs.jsonl").read_text(encoding="utf-8").splitlines()
     assert any(json.loads(line).get("logger", "").startswith("moto.stepfunctions") for line in logs)
+
+
+def test_an_empty_file_is_refused_before_it_is_uploaded(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given an empty file, which starts no run on AWS (the rule only takes objects with bytes)
+    source = tmp_path / "calls.csv"
+    source.write_bytes(b"")
+
+    # When it is run on the local stack
+    exit_code = _local(source, tmp_path / "out")
+
+    # Then one line says why nothing runs, at once, rather than a wait for a run that never starts
+    err = capsys.readouterr().err
+    assert exit_code == 2
+    assert err == "phonebank: the file is empty: an empty upload starts no run. Export the calls again.\n"
 
 
 def test_a_second_run_of_a_file_replaces_the_first(
