@@ -45,7 +45,7 @@ DATE_FORMS = (
 )
 ACCEPTED_FORMS = (
     "MM/DD/YYYY HH:MM, MM-DD-YYYY, MM/DD/YY or YYYY-MM-DD HH:MM, with seconds, AM/PM or a zone such as "
-    "EST if you like, ISO 8601, or a date alone (the day first with date_order: DMY)"
+    "EST if you like, ISO 8601, a date alone, or DD/MM/YYYY with date_order: DMY"
 )
 
 
