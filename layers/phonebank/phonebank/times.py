@@ -90,8 +90,7 @@ def only_in_other_order(raw: str, date_order: DateOrder) -> bool:
     """Whether `raw` is a date with the year last that is no real date in `date_order` and a real one
     in the other order (`14/10/2024` under MDY): the file then writes its dates the other way, and
     none of its dates can be read without guessing."""
-    text = raw.strip()
-    match = _YEAR_LAST.fullmatch(text) if len(text) <= _LONGEST_FORM else None
+    match = _year_last(raw.strip())
     if match is None:
         return False
     return _real_date(match, date_order) is None and _real_date(match, _other(date_order)) is not None
@@ -100,7 +99,7 @@ def only_in_other_order(raw: str, date_order: DateOrder) -> bool:
 def date_order_failure(row: int, raw: str, date_order: DateOrder) -> str:
     """The reason a file fails when `only_in_other_order(raw, date_order)`: it quotes the date, and
     no other cell."""
-    match = _YEAR_LAST.fullmatch(raw.strip())
+    match = _year_last(raw.strip())
     assert match is not None and only_in_other_order(raw, date_order), "a date only in the other order"
     other = _other(date_order)
     read = _real_date(match, other)
@@ -149,9 +148,16 @@ def _real_date(match: re.Match[str], date_order: DateOrder) -> date | None:
         return None
 
 
-def _parse_year_last(text: str, date_order: DateOrder) -> datetime | date | None:
-    match = _YEAR_LAST.fullmatch(text)
+def _year_last(text: str) -> re.Match[str] | None:
+    match = _YEAR_LAST.fullmatch(text) if len(text) <= _LONGEST_FORM else None
     if match is None or (match["separator"] == "-" and len(match["year"]) == 2):
+        return None
+    return match
+
+
+def _parse_year_last(text: str, date_order: DateOrder) -> datetime | date | None:
+    match = _year_last(text)
+    if match is None:
         return None
     day = _real_date(match, date_order)
     if day is None:
