@@ -122,7 +122,7 @@ def _call_type(value: Any, context: RowContext) -> CallType:
     return call_type
 
 
-_LONGEST_CALL = 86_400
+LONGEST_CALL = 86_400
 _DURATION_FORMS = "write whole seconds such as 75, or minutes:seconds such as 1:15"
 
 
@@ -142,13 +142,13 @@ def _duration(value: Any, context: RowContext) -> int | None:
     # int() of thousands of digits raises, leading zeros included: more than 6 others is over a day.
     significant = [part.lstrip("0") or "0" for part in parts]
     if any(len(part) > 6 for part in significant):
-        raise _problem("duration", f"is longer than a day, {_LONGEST_CALL:,} seconds ({_DURATION_FORMS})")
+        raise _problem("duration", f"is longer than a day, {LONGEST_CALL:,} seconds ({_DURATION_FORMS})")
     hours, minutes, seconds = (0,) * (3 - len(parts)) + tuple(map(int, significant))
     if len(parts) > 1 and (seconds >= 60 or (len(parts) == 3 and minutes >= 60)):
         raise _problem("duration", "has 60 or more seconds after the colon (write 1:15 or 75)")
     total = hours * 3600 + minutes * 60 + seconds
-    if total > _LONGEST_CALL:
-        raise _problem("duration", f"is longer than a day, {_LONGEST_CALL:,} seconds ({_DURATION_FORMS})")
+    if total > LONGEST_CALL:
+        raise _problem("duration", f"is longer than a day, {LONGEST_CALL:,} seconds ({_DURATION_FORMS})")
     return total
 
 
