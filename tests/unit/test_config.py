@@ -8,8 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
-from phonebank.config import build_config, load_config
+from phonebank.columns import normalise_header
+from phonebank.config import build_config, load_config, match_key
 from phonebank.errors import ConfigurationError
 
 # Spec section 1, "Canonical outcomes and default mappings", written out: synonyms, Organizer, VAN.
@@ -279,3 +282,14 @@ def test_no_two_bundled_spellings_meet_once_punctuation_is_ignored() -> None:
     # Then each one is a key of its own, so none means two things
     assert len(config.outcome_index) == len(outcome_spellings)
     assert len(config.call_type_index) == len(call_type_spellings)
+
+
+@given(st.text())
+@example("Not Home/No Contact")
+@example("NO_ANSWER")
+@example("İ Busy")
+def test_values_are_matched_as_headers_are(value: str) -> None:
+    # Given any text
+    # When its outcome key and its header name are taken
+    # Then they are the same: case, spaces and punctuation count in neither
+    assert match_key(value) == normalise_header(value)

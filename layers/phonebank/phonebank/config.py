@@ -104,7 +104,9 @@ FreeText = Annotated[str, AfterValidator(_no_formula)]
 def match_key(value: str) -> str:
     """How outcomes and call types are compared: case, spaces and punctuation do not count, as in
     headers (`NO_ANSWER` is `No Answer`)."""
-    return normalise_header(value)
+    joined = "".join(value.split())
+    # Most values are words and spaces: only the others pay for the pattern (~0.6 us a row).
+    return joined.casefold() if joined.isalnum() else normalise_header(joined)
 
 
 class _Strict(BaseModel):
