@@ -100,6 +100,15 @@ def test_clean_id_columns_are_answered_at_once() -> None:
     assert COLUMN_RULES["profile_id"](["OP-1 ", " "], CONTEXT, {}) == ["OP-1", None]
 
 
+def test_a_profile_id_that_begins_like_a_formula_is_left_to_the_cell_rule() -> None:
+    # Given a Profile ID column with cells a spreadsheet would run, once trimmed
+    cells = ["OP-1", "=1+1", " +1", "-1", "@A1", "O=1"]
+    # When the column rule reads it
+    answers = COLUMN_RULES["profile_id"](cells, CONTEXT, {})
+    # Then those cells are the cell rule's to refuse, and the others are answered
+    assert answers == ["OP-1", *[ASK_THE_CELL_RULE] * 4, "O=1"]
+
+
 def test_times_of_day_are_their_hour_plus_minutes_and_seconds_and_the_rest_left_to_the_cell_rule() -> None:
     # Given calls with a time of day in several forms, and cells the column cannot decide (among them
     # an hour whose last seconds are after the clock's now, 2025-01-01 00:00 UTC)

@@ -807,6 +807,30 @@ def test_effort_comes_from_the_row_then_the_folder_then_the_configuration(tmp_pa
     assert [i.effort for i in without_folder.accepted()] == ["Row Effort", "Configured Effort"]
 
 
+def test_a_file_with_formula_leading_cells_rejects_those_rows_only(
+    tmp_path: Path, config: PipelineConfig
+) -> None:
+    # Given a file whose Profile IDs mostly are clean and two begin like a formula (the column at once
+    # answers the clean ones), and one row whose effort does
+    rows = [
+        *(impactive_row(profile_id=f"OP-{n}", van_id=str(100 + n)) for n in range(10)),
+        impactive_row(profile_id="=HYPERLINK(1)", van_id="201"),
+        impactive_row(profile_id=" @SUM(A1)", van_id="202"),
+        impactive_row(profile_id="OP-99", van_id="203", effort_name="-GOTV"),
+    ]
+
+    # When the file is validated
+    run = _impactive(rows, tmp_path, config)
+
+    # Then exactly those three rows are rejected, each under its column, saying why
+    errors = run.errors_by_row()
+    assert sorted(errors) == [12, 13, 14]
+    assert errors[12].startswith("Profile ID: begins with =, +, -, @, a tab or a carriage return")
+    assert errors[13].startswith("Profile ID: begins with =, +, -, @")
+    assert errors[14].startswith("Effort Name: begins with =, +, -, @")
+    assert run.report.counts.accepted == 10
+
+
 def test_organizer_row_without_any_effort_is_an_error(tmp_path: Path, config: PipelineConfig) -> None:
     # Given no folder effort, no configured effort, an Organizer row and a VAN-only row without one
     rows = [impactive_row(profile_id="OP-1", effort_name=""), impactive_row(profile_id="", effort_name="")]
