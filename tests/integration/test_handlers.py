@@ -84,8 +84,8 @@ def test_validate_writes_the_reports_and_the_validated_rows_and_returns_the_coun
     assert result["status"] == "VALID"
     assert result["report"]["counts"] == {
         "rows_read": 82,
-        "accepted": 76,
-        "rejected": 4,
+        "accepted": 77,
+        "rejected": 3,
         "duplicates": 1,
         "not_dialed": 1,
     }
@@ -93,14 +93,14 @@ def test_validate_writes_the_reports_and_the_validated_rows_and_returns_the_coun
     assert result["run"]["work_prefix"] == f"work/impactive-sample/{result['run']['run_id']}/"
     assert result["run"]["version_id"] == event["detail"]["object"]["version-id"]
     assert result["notification"] is None
-    # And it wrote errors.csv (4 rows) and the duplicates for people, no import file yet, and the 76
+    # And it wrote errors.csv (3 rows) and the duplicates for people, no import file yet, and the 77
     # validated rows under work/, which the bucket expires
     assert _run_files(s3, result) == {"_claim", "errors.csv", "duplicates.csv"}
     prefix = result["run"]["prefix"]
-    assert len(read(s3, prefix + "errors.csv").decode("utf-8").splitlines()) == 1 + 4
+    assert len(read(s3, prefix + "errors.csv").decode("utf-8").splitlines()) == 1 + 3
     assert result["report"]["validated_parts"] == 1
     validated = read(s3, result["run"]["work_prefix"] + VALIDATED_PART.format(1))
-    assert pl.read_parquet(validated).height == 76
+    assert pl.read_parquet(validated).height == 77
     assert {file["name"] for file in result["report"]["files"]} == {"errors.csv", "duplicates.csv"}
     # And the result is what the state machine's next step accepts
     StepResult.model_validate(result)
@@ -151,13 +151,13 @@ def test_transform_writes_the_import_files_and_the_summary(s3: Any, functions: F
     assert any(name.startswith("van/") for name in files)
     summary = read_json(s3, result["run"]["prefix"] + "summary.json")
     assert summary["status"] == "SUCCEEDED"
-    assert summary["counts"]["accepted"] == 76
+    assert summary["counts"]["accepted"] == 77
     # And every file the summary lists is there, and the notification links it in the functions' region
     for listed in summary["files"]:
         assert listed["location"].removeprefix(f"s3://{BUCKET}/" + result["run"]["prefix"]) in files
         assert console_link(listed["location"], REGION) in result["notification"]["message"]
     subject = result["notification"]["subject"]
-    assert subject == "phonebank-sync SUCCEEDED, 4 rows to fix: impactive-sample.csv"
+    assert subject == "phonebank-sync SUCCEEDED, 3 rows to fix: impactive-sample.csv"
 
 
 @pytest.mark.parametrize(

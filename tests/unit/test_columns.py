@@ -20,7 +20,9 @@ SPEC_ALIASES: list[tuple[Field, str]] = [
     ("van_id", "VAN ID"),
     ("van_id", "VANID"),
     ("van_id", "VanID"),
+    ("van_id", "VAN_ID"),
     ("van_id", "MyVoters VAN ID"),
+    ("van_id", "MyVoter VAN ID"),
     ("van_id", "MyCampaign VAN ID"),
     ("van_id", "Voter ID"),
     ("phone", "Phone Number Called"),
@@ -28,17 +30,24 @@ SPEC_ALIASES: list[tuple[Field, str]] = [
     ("phone", "Phone"),
     ("phone", "Voter Phone"),
     ("phone", "Number Called"),
+    ("phone", "Cell"),
     ("called_at", "Date/Time"),
     ("called_at", "Date"),
     ("called_at", "Date or Date/Time"),
     ("called_at", "Last Called At"),
     ("called_at", "Called At"),
+    ("called_at", "Date Contacted"),
+    ("called_at", "Date Canvassed"),
+    ("called_at", "Call Date"),
     ("date_called", "Date Called"),
     ("time_called", "Time Called (EST)"),
     ("outcome", "Call Outcome"),
     ("outcome", "Call Result"),
     ("outcome", "Result"),
     ("outcome", "Disposition"),
+    ("outcome", "Call Disposition"),
+    ("outcome", "Canvass Result"),
+    ("outcome", "Contact Result"),
     ("effort", "Effort Name"),
     ("effort", "Effort"),
     ("effort", "Phone Bank"),
@@ -52,6 +61,10 @@ SPEC_ALIASES: list[tuple[Field, str]] = [
     ("caller", "Volunteer"),
     ("voter_id_type", "Voter ID Type"),
 ]
+
+# The one name the code knows beyond the table: without it a file headed "Time Called" would have its
+# times ignored and its calls put at noon.
+BEYOND_THE_SPEC: list[tuple[Field, str]] = [("time_called", "Time Called")]
 
 CODE_ALIASES: list[tuple[Field, str]] = [
     (field, alias) for field, aliases in ALIASES.items() for alias in aliases
@@ -112,6 +125,13 @@ def test_every_spec_alias_finds_its_field(field: Field, alias: str) -> None:
 
     # Then the alias gives the spec's field
     assert columns.index[field] == header.index(alias)
+
+
+def test_the_codes_aliases_are_the_specs_table() -> None:
+    # Given both tables
+    # When they are compared name by name
+    # Then the code's are exactly the spec's, and the one name beyond it
+    assert sorted(CODE_ALIASES) == sorted(SPEC_ALIASES + BEYOND_THE_SPEC)
 
 
 def test_the_code_knows_no_alias_the_spec_does_not_list_for_another_field() -> None:
@@ -193,6 +213,40 @@ def test_each_alias_carries_its_value_into_the_validated_row(
     actual = getattr(interaction, field)
     expected = datetime.fromisoformat(EXPECTED[field]) if field == "called_at" else EXPECTED[field]
     assert actual == expected
+
+
+# A campaign's own column names (`columns:` in the configuration)
+
+
+def test_configured_names_find_their_field_beside_the_built_in_ones() -> None:
+    # Given a configuration that adds "Mobile Dialed" to the phone and "Dispo Code" to the outcome
+    config = build_config({"columns": {"phone": ["Mobile Dialed"], "outcome": ["Dispo Code"]}})
+
+    # When a header using the new names, and one using built-in names, are mapped with it
+    own = map_columns(["Profile ID", "mobile_dialed", "Date/Time", "DISPO CODE"], config.columns)
+    built_in = map_columns(list(MINIMAL.values()), config.columns)
+
+    # Then the new names give their fields, and the built-in ones still do
+    assert (own.index["phone"], own.index["outcome"]) == (1, 3)
+    assert set(built_in.index) == set(MINIMAL)
+
+
+def test_without_the_configuration_a_campaigns_own_name_is_an_unknown_column() -> None:
+    # Given the same header mapped without the configuration's names
+    # When it is mapped
+    # Then "Mobile Dialed" gives nothing, and the phone is missing
+    with pytest.raises(MissingColumn, match="phone"):
+        map_columns(["Profile ID", "Mobile Dialed", "Date/Time", "Result"])
+
+
+def test_a_configured_name_beside_a_built_in_one_of_its_field_is_two_columns_for_one_field() -> None:
+    # Given a configured phone name, and a file holding both it and "Phone"
+    config = build_config({"columns": {"phone": ["Mobile Dialed"]}})
+
+    # When the header is mapped
+    # Then it is two columns for one field, as with two built-in names: we do not pick one
+    with pytest.raises(DuplicateColumn, match='B \\("Phone"\\) and E \\("Mobile Dialed"\\)'):
+        map_columns([*MINIMAL.values(), "Mobile Dialed"], config.columns)
 
 
 # Which dialer wrote the file

@@ -8,8 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
-from phonebank.config import build_config, load_config
+from phonebank.columns import normalise_header
+from phonebank.config import build_config, load_config, match_key
 from phonebank.errors import ConfigurationError
 
 # Spec section 1, "Canonical outcomes and default mappings", written out: synonyms, Organizer, VAN.
@@ -21,13 +24,18 @@ SPEC_OUTCOMES: dict[str, tuple[set[str], str | None, str | None]] = {
     "Refused": (set(), "Refused", "Refused"),
     "Deceased": (set(), "Answered", "Deceased"),
     "Moved": (set(), "Answered", "Moved"),
-    "Answering Machine": ({"Voicemail"}, "No Answer", "Not Home"),
+    "Answering Machine": (
+        {"Voicemail", "Left Message", "Machine Left Message", "Machine"},
+        "No Answer",
+        "Not Home",
+    ),
     "No Answer": (set(), "No Answer", "Not Home"),
-    "Busy": ({"Busy Signal", "Line Busy"}, "Line Busy", "Not Home"),
+    "Busy": ({"Busy Signal", "Line Busy", "User Busy"}, "Line Busy", "Not Home"),
     "Not Home": ({"Not Home/No Contact"}, "Answered", "Not Home"),
     "Disconnected": ({"Number Disconnected"}, "Number Disconnected", "Deliverability Error"),
     "Opt Out": ({"Do Not Call"}, "Opt Out", None),
-    "Failed": ({"Deliverability Error"}, None, None),
+    "Deliverability Error": (set(), None, "Deliverability Error"),
+    "Failed": (set(), None, None),
     "Dropped": (set(), None, None),
     "Not Dialed": (set(), None, None),
 }
@@ -44,6 +52,8 @@ def test_bundled_defaults_work_without_a_file() -> None:
     assert config.source_zone("thrutalk").key == "America/New_York"
     assert config.default_time == time(12, 0)
     assert config.default_effort is None
+    assert config.date_order == "MDY"
+    assert config.columns == {}
     assert config.phone_region == "US"
     assert config.limits.max_reject_rate == 0.05
     assert config.limits.organizer_max_efforts_per_file == 5
@@ -57,8 +67,9 @@ def test_bundled_outcomes_are_the_specs_table() -> None:
     # When their outcomes are read
     table = {name: (set(rule.synonyms), rule.organizer, rule.van) for name, rule in config.outcomes.items()}
 
-    # Then they are the spec's table, and only "Not Dialed" means no call was placed
+    # Then they are the spec's table, in its order, and only "Not Dialed" means no call was placed
     assert table == SPEC_OUTCOMES
+    assert list(table) == list(SPEC_OUTCOMES)
     assert config.not_dialed_outcomes == {"Not Dialed"}
 
 
@@ -160,6 +171,24 @@ BAD_SETTINGS: dict[str, tuple[dict[str, Any], str]] = {
         {"outcomes": {"Refused": {"synonyms": ["Voicemail"]}}},
         "outcomes: 'Voicemail'",
     ),
+    "date order not MDY or DMY": ({"date_order": "YMD"}, "date_order"),
+    "columns of an unknown field": ({"columns": {"mobile": ["Mobile Dialed"]}}, "columns.mobile"),
+    "a column name two fields claim": (
+        {"columns": {"phone": ["Mobile Dialed"], "outcome": ["mobile_dialed"]}},
+        "columns.outcome: 'mobile_dialed' already names the phone column",
+    ),
+    "a column name that is another field's built-in": (
+        {"columns": {"phone": ["Call-Result"]}},
+        "columns.phone: 'Call-Result' already names the outcome column",
+    ),
+    "a column name of punctuation only": ({"columns": {"phone": ["#"]}}, "columns.phone: '#'"),
+    "a default effort that is a formula": ({"default_effort": "=1+1"}, "default_effort"),
+    "a default effort behind a tab": ({"default_effort": "\tGOTV"}, "default_effort"),
+    "a synonym that is another outcome once punctuation goes": (
+        {"outcomes": {"Refused": {"synonyms": ["Voice-mail"]}}},
+        "'Voicemail' means both 'Refused' and 'Answering Machine'",
+    ),
+    "a synonym of punctuation only": ({"outcomes": {"Refused": {"synonyms": ["??"]}}}, "outcomes: '??'"),
     "second instruction without result": (
         {"van": {"last_called_at": {"enabled": True}}},
         "last_called_at.result",
@@ -231,3 +260,36 @@ def test_build_config_lays_overrides_in_order() -> None:
     # When they are built in turn
     # Then the last one wins
     assert build_config({"default_effort": "A"}, {"default_effort": "B"}).default_effort == "B"
+
+
+def test_configured_columns_are_kept_beside_the_built_in_ones() -> None:
+    # Given a campaign naming its dialer's own phone column, and repeating a built-in name of it
+    config = build_config({"columns": {"phone": ["Mobile Dialed", "Cell"], "van_id": ["Voter File VANID"]}})
+
+    # When it is loaded
+    # Then its names are kept per field, for the header mapping to add to the built-in ones
+    assert config.columns == {"phone": ["Mobile Dialed", "Cell"], "van_id": ["Voter File VANID"]}
+
+
+def test_no_two_bundled_spellings_meet_once_punctuation_is_ignored() -> None:
+    # Given the bundled outcomes and call types
+    config = load_config()
+
+    # When every spelling is compared as values are (case, spaces and punctuation ignored)
+    outcome_spellings = [s for name, rule in config.outcomes.items() for s in [name, *rule.synonyms]]
+    call_type_spellings = [s for name, spellings in config.call_types.items() for s in {name, *spellings}]
+
+    # Then each one is a key of its own, so none means two things
+    assert len(config.outcome_index) == len(outcome_spellings)
+    assert len(config.call_type_index) == len(call_type_spellings)
+
+
+@given(st.text())
+@example("Not Home/No Contact")
+@example("NO_ANSWER")
+@example("İ Busy")
+def test_values_are_matched_as_headers_are(value: str) -> None:
+    # Given any text
+    # When its outcome key and its header name are taken
+    # Then they are the same: case, spaces and punctuation count in neither
+    assert match_key(value) == normalise_header(value)

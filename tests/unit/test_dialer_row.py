@@ -12,6 +12,7 @@ from validation_helpers import IMPACTIVE_HEADER, NOW, Run, csv_bytes, impactive_
 
 from phonebank.config import PipelineConfig, build_config
 from phonebank.models.dialer import DialerRow, RowContext
+from phonebank.times import ACCEPTED_FORMS
 
 NEW_YORK = ZoneInfo("America/New_York")
 
@@ -160,6 +161,33 @@ TIMESTAMP_FORMS = [
     ("2024-10-11", utc("2024-10-11 16:00")),
     ("20241011", utc("2024-10-11 16:00")),
     ("  10/11/2024 18:07  ", utc("2024-10-11 22:07")),
+    ("10-11-2024 18:07", utc("2024-10-11 22:07")),
+    ("10-11-2024", utc("2024-10-11 16:00")),
+    ("10/11/24 18:07", utc("2024-10-11 22:07")),
+    ("10/14/24 19:45", utc("2024-10-14 23:45")),
+    ("1/5/24", utc("2024-01-05 17:00")),
+    ("10/11/2024 07:05 PM", utc("2024-10-11 23:05")),
+    ("2024-10-11 7:05", utc("2024-10-11 11:05")),
+    ("10/11/2024 18:07:30.25", utc("2024-10-11 22:07:30") + timedelta(milliseconds=250)),
+]
+
+# Zone labels after a time: UTC's names, and each US label as its region's clock in any season
+# (October is daylight time, January standard time: "EST" on a summer time still means New York's).
+LABELLED = [
+    ("10/11/2024 07:05 PM EST", utc("2024-10-11 23:05")),
+    ("10/11/2024 07:05 PM EDT", utc("2024-10-11 23:05")),
+    ("01/11/2024 07:05 PM EDT", utc("2024-01-12 00:05")),
+    ("10/11/2024 8:20 PM edt", utc("2024-10-12 00:20")),
+    ("2024-10-14 23:45:00 UTC", utc("2024-10-14 23:45")),
+    ("2024-10-14 23:45 GMT", utc("2024-10-14 23:45")),
+    ("2024-10-14 23:45:00Z", utc("2024-10-14 23:45")),
+    ("10/14/2024 23:45 Z", utc("2024-10-14 23:45")),
+    ("10/11/2024 18:07 CST", utc("2024-10-11 23:07")),
+    ("01/11/2024 18:07 CDT", utc("2024-01-12 00:07")),
+    ("10/11/2024 18:07 MST", utc("2024-10-12 00:07")),
+    ("10/11/2024 18:07 MDT", utc("2024-10-12 00:07")),
+    ("10/11/2024 18:07 PST", utc("2024-10-12 01:07")),
+    ("01/11/2024 18:07 PDT", utc("2024-01-12 02:07")),
 ]
 
 
@@ -174,6 +202,30 @@ def test_every_timestamp_form_gives_the_right_instant(
     # Then it is that instant, as an aware datetime
     assert called_at.tzinfo is not None
     assert called_at.astimezone(UTC) == instant
+
+
+@pytest.mark.parametrize(("written", "instant"), LABELLED, ids=[w for w, _ in LABELLED])
+def test_a_zone_label_after_the_time_says_whose_clock_it_is(
+    written: str, instant: datetime, config: PipelineConfig
+) -> None:
+    # Given a time with a zone label, read in a source zone that is none of the labels' (Honolulu)
+    # When the row is validated
+    called_at = parse(config, zone=ZoneInfo("Pacific/Honolulu"), called_at=written).called_at
+
+    # Then the label, not the source zone, says which clock the time is on
+    assert called_at.astimezone(UTC) == instant
+
+
+@pytest.mark.parametrize("written", ["10/11/2024 18:07 CET", "2024-10-11 18:07 BST", "10/11/2024 6:07 PM ET"])
+def test_a_zone_label_we_do_not_read_is_an_error(written: str, config: PipelineConfig) -> None:
+    # Given a time whose label is no UTC name and no US zone's
+    # When the row is validated
+    refused = problems(config, called_at=written)
+
+    # Then the time is refused, listing the labels read, rather than read in another zone
+    assert list(refused) == ["called_at"]
+    assert refused["called_at"].startswith("has a time zone label we do not read")
+    assert "EST, EDT, CST, CDT, MST, MDT, PST, PDT" in refused["called_at"]
 
 
 def test_a_naive_time_is_in_the_source_zone(config: PipelineConfig) -> None:
@@ -247,13 +299,16 @@ def test_a_call_just_before_now_is_accepted(config: PipelineConfig) -> None:
     ("written", "says"),
     [
         ("10/32/2024 18:07", "is not a real date or time"),
-        ("13/01/2024 10:00", "is not a real date or time"),
+        ("31/02/2024 10:00", "is not a real date or time"),
         ("02/30/2024", "is not a real date or time"),
+        ("02-30-2024", "is not a real date or time"),
+        ("2024-02-30 10:00 UTC", "is not a real date or time"),
         ("10/11/2024 25:00", "is not a real date or time"),
         ("10/11/2024 13:00 PM", "is not a real date or time"),
         ("10/11/2024 0:30 AM", "is not a real date or time"),
-        ("11-10-2024 10:00", "is not a date and time we read"),
-        ("10/11/24 10:00", "is not a date and time we read"),
+        ("11-10-24 10:00", "is not a date and time we read"),
+        ("10/11/024 10:00", "is not a date and time we read"),
+        ("10/11-2024 10:00", "is not a date and time we read"),
         ("yesterday", "is not a date and time we read"),
         ("18:07", "is not a date and time we read"),
         ("", "is empty"),
@@ -270,7 +325,50 @@ def test_a_timestamp_that_is_not_a_real_date_is_an_error(
     assert list(refused) == ["called_at"]
     assert refused["called_at"].startswith(says)
     if written:
-        assert "MM/DD/YYYY HH:MM or YYYY-MM-DD HH:MM" in refused["called_at"]
+        assert f"(write {ACCEPTED_FORMS})" in refused["called_at"]
+
+
+# date_order: day-first dates only when the configuration says so, never guessed
+
+
+@pytest.mark.parametrize(
+    ("written", "instant"),
+    [
+        ("14/10/2024 19:45", utc("2024-10-14 23:45")),
+        ("03/10/2024 19:45", utc("2024-10-03 23:45")),
+        ("03-10-2024", utc("2024-10-03 16:00")),
+        ("03/10/24 7:45 PM EDT", utc("2024-10-03 23:45")),
+        ("2024-10-03 19:45", utc("2024-10-03 23:45")),
+    ],
+)
+def test_date_order_dmy_reads_the_day_first(written: str, instant: datetime) -> None:
+    # Given a campaign whose dialer writes the day first
+    config = build_config({"date_order": "DMY"})
+
+    # When the row is validated
+    # Then the day comes first in the dates with the year last, and ISO dates stay year-month-day
+    assert parse(config, called_at=written).called_at.astimezone(UTC) == instant
+
+
+@pytest.mark.parametrize(
+    ("order", "written"), [("MDY", "14/10/2024 19:45"), ("MDY", "31-12-2023"), ("DMY", "10/14/2024 19:45")]
+)
+def test_a_date_real_only_in_the_other_order_is_an_error_saying_how_to_set_date_order(
+    order: str, written: str
+) -> None:
+    # Given a date that is only real read in the order the configuration does not say
+    config = build_config({"date_order": order})
+
+    # When the row is validated
+    with pytest.raises(ValidationError) as raised:
+        parse(config, called_at=written)
+
+    # Then the time is refused (the engine fails the file for it), saying which setting reads it
+    [error] = raised.value.errors()
+    assert error["type"] == "date_order"
+    other = "DMY" if order == "MDY" else "MDY"
+    assert f"date_order is {order}" in error["msg"]
+    assert f"set date_order: {other}" in error["msg"]
 
 
 # ThruTalk: Date Called + Time Called (EST), in America/New_York whatever the campaign's zone
@@ -349,18 +447,22 @@ OUTCOMES = [
     ("Moved", "Moved"),
     ("Answering Machine", "Answering Machine"),
     ("Voicemail", "Answering Machine"),
+    ("Left Message", "Answering Machine"),
+    ("Machine Left Message", "Answering Machine"),
+    ("Machine", "Answering Machine"),
     ("No Answer", "No Answer"),
     ("Busy", "Busy"),
     ("Busy Signal", "Busy"),
     ("Line Busy", "Busy"),
+    ("User Busy", "Busy"),
     ("Not Home", "Not Home"),
     ("Not Home/No Contact", "Not Home"),
     ("Disconnected", "Disconnected"),
     ("Number Disconnected", "Disconnected"),
     ("Opt Out", "Opt Out"),
     ("Do Not Call", "Opt Out"),
+    ("Deliverability Error", "Deliverability Error"),
     ("Failed", "Failed"),
-    ("Deliverability Error", "Failed"),
     ("Dropped", "Dropped"),
     ("Not Dialed", "Not Dialed"),
     ("Talking to Correct Person", "Completed"),
@@ -375,22 +477,26 @@ def outcome_spellings(value: str) -> list[str]:
         f"  {value}  ",
         value.replace(" ", ""),
         value.replace(" ", "   "),
+        value.upper().replace(" ", "_"),
+        value.lower().replace(" ", "-"),
+        f"{value}.",
     ]
 
 
 @pytest.mark.parametrize(("written", "canonical"), OUTCOMES, ids=[w for w, _ in OUTCOMES])
-def test_outcome_synonyms_match_ignoring_case_and_spaces(
+def test_outcome_synonyms_match_ignoring_case_spaces_and_punctuation(
     written: str, canonical: str, config: PipelineConfig
 ) -> None:
     for spelling in outcome_spellings(written):
-        # Given the dialer's outcome written in another case or spacing
+        # Given the dialer's outcome written in another case, spacing or punctuation (NO_ANSWER)
         # When the row is validated
         # Then it is the canonical outcome of the spec's table
         assert parse(config, outcome=spelling).outcome == canonical, spelling
 
 
 @pytest.mark.parametrize(
-    "written", ["Left Message", "Hung Up", "Complete", "Talking to Wrong Person", "Not-Home", "Busy!", ""]
+    "written",
+    ["Hung Up", "Complete", "Talking to Wrong Person", "Not Homes", "Busy Busy", "", "?!", "Machine 2"],
 )
 def test_unknown_outcome_is_an_error(written: str, config: PipelineConfig) -> None:
     # Given an outcome that is no canonical name and no configured synonym (nearly-right ones too)
@@ -399,7 +505,7 @@ def test_unknown_outcome_is_an_error(written: str, config: PipelineConfig) -> No
 
     # Then it is refused, listing what is accepted, rather than guessed
     assert list(refused) == ["outcome"]
-    if written:
+    if written.strip():
         assert refused["outcome"].startswith("is not an outcome we know (accepted: Completed, ")
         assert "Talking to Correct Person" not in refused["outcome"]
     else:
@@ -407,12 +513,12 @@ def test_unknown_outcome_is_an_error(written: str, config: PipelineConfig) -> No
 
 
 def test_a_configured_synonym_is_an_outcome() -> None:
-    # Given a campaign that adds "Left Message" as a synonym of Answering Machine
-    config = build_config({"outcomes": {"Answering Machine": {"synonyms": ["Voicemail", "Left Message"]}}})
+    # Given a campaign that adds "Hung Up" as a synonym of Refused
+    config = build_config({"outcomes": {"Refused": {"synonyms": ["Hung Up"]}}})
 
-    # When a row with it is validated
-    # Then it is Answering Machine
-    assert parse(config, outcome="left message").outcome == "Answering Machine"
+    # When a row with it is validated, in a dialer's own spelling
+    # Then it is Refused
+    assert parse(config, outcome="HUNG_UP").outcome == "Refused"
 
 
 # Duration: whole seconds >= 0, or m:ss
@@ -428,6 +534,11 @@ def test_a_configured_synonym_is_an_outcome() -> None:
         ("1:15", 75),
         ("0:45", 45),
         ("01:02:03", 3723),
+        ("75.", 75),
+        ("0000000000075", 75),
+        ("86400", 86_400),
+        ("24:00:00", 86_400),
+        ("٧٥", 75),
         ("", None),
     ],
 )
@@ -438,11 +549,18 @@ def test_duration_forms(written: str, seconds: int | None, config: PipelineConfi
     assert parse(config, duration=written).duration == seconds
 
 
-@pytest.mark.parametrize("written", ["abc", "-5", "-0:15", "75.5", "1:75", "1:75:00", "75 s", "1,5"])
-def test_duration_that_is_not_whole_non_negative_seconds_is_an_error(
+@pytest.mark.parametrize(
+    "written",
+    [
+        "abc", "-5", "-0:15", "75.5", "1:75", "1:75:00", "75 s", "1,5", "1:15.0", "1:2:3:4", "1::5", ":5",
+        "²", "86401", "24:00:01", "9" * 5000, "1:" + "9" * 5000, "5." + "0" * 5000 + "1",
+    ],
+    ids=lambda written: written if len(written) < 20 else f"{written[:8]}...({len(written)} characters)",
+)  # fmt: skip
+def test_duration_that_is_not_whole_seconds_up_to_a_day_is_an_error(
     written: str, config: PipelineConfig
 ) -> None:
-    # Given a duration that is no whole number of seconds at or above zero
+    # Given a duration that is no whole number of seconds from zero to a day (thousands of digits too)
     # When the row is validated
     refused = problems(config, duration=written)
 
@@ -483,6 +601,59 @@ def test_unknown_call_type_is_an_error(written: str, config: PipelineConfig) -> 
 
 
 # IDs, service and effort as the model reads them
+
+FORMULAS = ["=1+1", "+1 202", "-5", "@SUM(A1)", '=HYPERLINK("x")', "  =1+1"]
+
+
+@pytest.mark.parametrize("field", ["profile_id", "effort", "service"])
+@pytest.mark.parametrize("written", FORMULAS)
+def test_free_text_that_a_spreadsheet_would_run_is_an_error(
+    field: str, written: str, config: PipelineConfig
+) -> None:
+    # Given a Profile ID, effort or service that begins like a formula once its spaces are trimmed
+    # When the row is validated
+    refused = problems(config, **{field: written})
+
+    # Then that field alone is refused, saying why
+    assert list(refused) == [field]
+    assert refused[field].startswith("begins with =, +, -, @, a tab or a carriage return")
+
+
+@pytest.mark.parametrize("written", ["OP=1", "GOTV - Weekend", "a@b", "\t OP-1"])
+def test_free_text_with_those_characters_elsewhere_is_kept(written: str, config: PipelineConfig) -> None:
+    # Given free text that holds =, -, @ inside, or a tab that trimming removes (it is not written)
+    # When the row is validated
+    row = parse(config, profile_id=written, effort=written, service=written)
+
+    # Then each is kept as it will be written
+    assert row.profile_id == row.effort == row.service == written.strip()
+
+
+@pytest.mark.parametrize("folder", ["=cmd|' /C calc'!A0", "\tGOTV", "\rGOTV", "-GOTV", "@GOTV", "+GOTV"])
+def test_an_upload_folder_effort_that_a_spreadsheet_would_run_is_an_error(
+    folder: str, config: PipelineConfig
+) -> None:
+    # Given an upload folder whose name begins like a formula, and a row without an effort
+    ctx = context(config, fallback_effort=folder)
+
+    # When the row is validated
+    with pytest.raises(ValidationError) as raised:
+        DialerRow.model_validate(cells(effort=""), context=ctx)
+
+    # Then the effort is refused, naming the folder rather than quoting it
+    [error] = raised.value.errors()
+    assert error["loc"] == ("effort",)
+    assert "the upload folder (incoming/<effort name>/" in error["msg"]
+    assert folder.strip() not in error["msg"]
+
+
+def test_a_row_effort_wins_over_a_folder_that_would_be_refused(config: PipelineConfig) -> None:
+    # Given an upload folder that begins like a formula, and a row with its own effort
+    ctx = context(config, fallback_effort="=1+1")
+
+    # When the row is validated
+    # Then the row's effort is used and nothing is refused
+    assert DialerRow.model_validate(cells(effort="GOTV"), context=ctx).effort == "GOTV"
 
 
 def test_van_id_is_digits(config: PipelineConfig) -> None:
@@ -634,6 +805,30 @@ def test_effort_comes_from_the_row_then_the_folder_then_the_configuration(tmp_pa
     # Then the row's effort wins, then the folder's, then the configuration's
     assert [i.effort for i in with_folder.accepted()] == ["Row Effort", "Folder Effort"]
     assert [i.effort for i in without_folder.accepted()] == ["Row Effort", "Configured Effort"]
+
+
+def test_a_file_with_formula_leading_cells_rejects_those_rows_only(
+    tmp_path: Path, config: PipelineConfig
+) -> None:
+    # Given a file whose Profile IDs mostly are clean and two begin like a formula (the column at once
+    # answers the clean ones), and one row whose effort does
+    rows = [
+        *(impactive_row(profile_id=f"OP-{n}", van_id=str(100 + n)) for n in range(10)),
+        impactive_row(profile_id="=HYPERLINK(1)", van_id="201"),
+        impactive_row(profile_id=" @SUM(A1)", van_id="202"),
+        impactive_row(profile_id="OP-99", van_id="203", effort_name="-GOTV"),
+    ]
+
+    # When the file is validated
+    run = _impactive(rows, tmp_path, config)
+
+    # Then exactly those three rows are rejected, each under its column, saying why
+    errors = run.errors_by_row()
+    assert sorted(errors) == [12, 13, 14]
+    assert errors[12].startswith("Profile ID: begins with =, +, -, @, a tab or a carriage return")
+    assert errors[13].startswith("Profile ID: begins with =, +, -, @")
+    assert errors[14].startswith("Effort Name: begins with =, +, -, @")
+    assert run.report.counts.accepted == 10
 
 
 def test_organizer_row_without_any_effort_is_an_error(tmp_path: Path, config: PipelineConfig) -> None:

@@ -57,7 +57,7 @@ BREAKS = [
     ("Date/Time", "10/32/2024 6:15 PM"),
     ("Date/Time", ""),
     ("Date/Time", "2031-01-01 10:00"),
-    ("Call Result", "Left Message"),
+    ("Call Result", "Hung Up"),
     ("Call Result", ""),
     ("Duration", "abc"),
     ("Duration", "1:75"),

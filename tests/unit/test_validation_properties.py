@@ -39,7 +39,8 @@ EXCHANGES = ["201", "330", "555", "744"]
 PHONE_FORMS = ["({a}) {e}-{l}", "{a}.{e}.{l}", "+1 {a} {e} {l}", "1{a}{e}{l}", "{a}{e}{l}", "{a}-{e}-{l}"]
 OUTCOMES = [
     "Completed", "Talking to Correct Person", "Voicemail", "Answering Machine", "No Answer", "Busy Signal",
-    "Wrong Number", "Refused", "Not Home/No Contact", "Deliverability Error", "Dropped", "Moved",
+    "Wrong Number", "Refused", "Not Home/No Contact", "Deliverability Error", "Dropped", "Moved", "NO_ANSWER",
+    "Left Message", "User Busy",
 ]  # fmt: skip
 CALL_TYPES = ["", "Computer", "Phone Dial", "Manual", "Predictive", "personal phone"]
 NOTES = st.text(alphabet="abé ,;\t\"'\n", max_size=10)
@@ -110,7 +111,7 @@ MUTATIONS: dict[str, list[tuple[str, dict[str, str]]]] = {
         ("Last Called At", {"called_at": "12/31/2099 10:00"}),
         ("Last Called At", {"called_at": ""}),
     ],
-    "outcome": [("Call Outcome", {"outcome": "Left Message"})],
+    "outcome": [("Call Outcome", {"outcome": "Hung Up"})],
     "duration": [("Call Duration", {"duration": "abc"}), ("Call Duration", {"duration": "-5"})],
     "call_type": [("Call Type", {"call_type": "Robot"})],
     "ids": [
@@ -271,7 +272,7 @@ def test_a_fixed_error_report_is_accepted(tmp_path: Path) -> None:
     # Given an error report whose rows the user fixed in a spreadsheet, leaving row and errors as they were
     bad = [
         ["OP-1", "", "", "555-0100", "10/11/2024 18:07", "Completed", "GOTV", "", "75"],
-        ["OP-2", "", "", "(202) 201-3344", "10/11/2024 18:07", "Left Message", "GOTV", "", "75"],
+        ["OP-2", "", "", "(202) 201-3344", "10/11/2024 18:07", "Hung Up", "GOTV", "", "75"],
     ]
     first = validate_bytes(csv_bytes(HEADER, bad), tmp_path / "first", CONFIG)
     report = first.error_report()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -28,19 +28,30 @@ Dialer = Literal["impactive", "thrutalk", "canonical"]
 
 ALIASES: dict[Field, tuple[str, ...]] = {
     "profile_id": ("Profile ID", "Organizer Profile ID", "ProfileID"),
-    "van_id": ("VAN ID", "VANID", "VanID", "MyVoters VAN ID", "MyCampaign VAN ID", "Voter ID"),
+    "van_id": (
+        "VAN ID", "VANID", "VanID", "VAN_ID", "MyVoters VAN ID", "MyVoter VAN ID", "MyCampaign VAN ID",
+        "Voter ID",
+    ),
     "voter_id_type": ("Voter ID Type",),
-    "phone": ("Phone Number Called", "Phone Number", "Phone", "Voter Phone", "Number Called"),
-    "called_at": ("Date/Time", "Date", "Date or Date/Time", "Last Called At", "Called At"),
+    "phone": ("Phone Number Called", "Phone Number", "Phone", "Voter Phone", "Number Called", "Cell"),
+    "called_at": (
+        "Date/Time", "Date", "Date or Date/Time", "Last Called At", "Called At", "Date Contacted",
+        "Date Canvassed", "Call Date",
+    ),
     "date_called": ("Date Called",),
+    # "Time Called" too: without it such a file's times would be ignored and its calls put at noon.
     "time_called": ("Time Called (EST)", "Time Called"),
-    "outcome": ("Call Outcome", "Call Result", "Result", "Disposition"),
+    "outcome": (
+        "Call Outcome", "Call Result", "Result", "Disposition", "Call Disposition", "Canvass Result",
+        "Contact Result",
+    ),
     "effort": ("Effort Name", "Effort", "Phone Bank"),
     "service": ("Service",),
     "call_type": ("Call Type",),
     "duration": ("Call Duration", "Duration", "Duration (seconds)"),
     "caller": ("Caller", "Caller Login", "Volunteer"),
-}
+}  # fmt: skip
+"""Spec section 1's table; a campaign's configuration (`columns:`) may add names, never take one away."""
 
 DIALER_NAMES: dict[Dialer, str] = {"impactive": "Impactive", "thrutalk": "ThruTalk", "canonical": ""}
 
@@ -96,8 +107,19 @@ def _accepted(field: Field) -> str:
     return ", ".join(f'"{alias}"' for alias in ALIASES[field])
 
 
-def map_columns(headers: Sequence[str]) -> ColumnMap:
-    """Find every known field's column; raise for what makes the whole file unusable."""
+def map_columns(headers: Sequence[str], configured: Mapping[Field, Sequence[str]] | None = None) -> ColumnMap:
+    """Find every known field's column; raise for what makes the whole file unusable. `configured`:
+    the configuration's own names per field (`columns:`), added to the built-in ones."""
+    field_by_header, alias_by_header = _FIELD_BY_HEADER, _ALIAS_BY_HEADER
+    if configured:
+        # The configuration refused any name that two fields claim, so none replaces a built-in one.
+        own = {
+            normalise_header(alias): (field, alias)
+            for field, aliases in configured.items()
+            for alias in aliases
+        }
+        field_by_header = {**{name: field for name, (field, _) in own.items()}, **_FIELD_BY_HEADER}
+        alias_by_header = {**{name: alias for name, (_, alias) in own.items()}, **_ALIAS_BY_HEADER}
     seen: dict[str, int] = {}
     index: dict[Field, int] = {}
     for position, header in enumerate(headers):
@@ -110,14 +132,14 @@ def map_columns(headers: Sequence[str]) -> ColumnMap:
                 f"case, spaces and punctuation are ignored{_known_as(name)}. Rename or remove one of them."
             )
         seen[name] = position
-        field = _FIELD_BY_HEADER.get(name)
+        field = field_by_header.get(name)
         if field is None:
             continue
         if field in index:
             first = normalise_header(headers[index[field]])
             raise DuplicateColumn(
-                f'Columns {column_letter(index[field])} ("{_ALIAS_BY_HEADER[first]}") and '
-                f'{column_letter(position)} ("{_ALIAS_BY_HEADER[name]}") both give the '
+                f'Columns {column_letter(index[field])} ("{alias_by_header[first]}") and '
+                f'{column_letter(position)} ("{alias_by_header[name]}") both give the '
                 f"{field.replace('_', ' ')}. Keep the one you mean and rename or remove the other."
             )
         index[field] = position

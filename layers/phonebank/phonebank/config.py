@@ -22,8 +22,10 @@ from pydantic import (
     model_validator,
 )
 
-from phonebank.columns import Dialer
+from phonebank.columns import ALIASES, Dialer, normalise_header
+from phonebank.columns import Field as ColumnField
 from phonebank.errors import ConfigurationError
+from phonebank.times import DateOrder
 
 OrganizerCallResult = Literal[
     "Answered", "No Answer", "Refused", "Opt Out", "Wrong Number", "Line Busy", "Number Disconnected"
@@ -79,9 +81,32 @@ VanNumericId = Annotated[int, Field(ge=0)]
 """An ID VAN gave: a contact type, a result, a canvasser. VAN's files hold them as digits."""
 
 
+FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
+"""What a cell that a spreadsheet would run as a formula begins with (OWASP's list for CSV injection)."""
+
+
+def begins_like_a_formula(text: str) -> bool:
+    return text.startswith(FORMULA_LEADS)
+
+
+def _no_formula(text: str) -> str:
+    if begins_like_a_formula(text):
+        raise ValueError(
+            "begins with =, +, -, @, a tab or a carriage return, which a spreadsheet would run as a formula"
+        )
+    return text
+
+
+FreeText = Annotated[str, AfterValidator(_no_formula)]
+"""Text written as is into an import file: never what a spreadsheet would run as a formula."""
+
+
 def match_key(value: str) -> str:
-    """How outcomes and call types are compared: case and spaces do not count."""
-    return "".join(value.split()).casefold()
+    """How outcomes and call types are compared: case, spaces and punctuation do not count, as in
+    headers (`NO_ANSWER` is `No Answer`)."""
+    joined = "".join(value.split())
+    # Most values are words and spaces: only the others pay for the pattern (~0.6 us a row).
+    return joined.casefold() if joined.isalnum() else normalise_header(joined)
 
 
 class _Strict(BaseModel):
@@ -129,7 +154,9 @@ class PipelineConfig(_Strict):
     dialer_timezones: dict[Dialer, TimeZoneName] = {}
     default_time: LocalTime
     earliest_call_date: date = date(2000, 1, 1)
-    default_effort: str | None = None
+    date_order: DateOrder = "MDY"
+    default_effort: FreeText | None = None
+    columns: dict[ColumnField, list[str]] = {}
     phone_region: PhoneRegion = "US"
     organizer_phone_format: Literal["national10", "e164"] = "national10"
     limits: Limits = Limits()
@@ -143,9 +170,28 @@ class PipelineConfig(_Strict):
             seen: dict[str, str] = {}
             for spelling, canonical in index:
                 key = match_key(spelling)
+                if not key:
+                    raise ValueError(
+                        f"{table}: {spelling!r} has no letter or digit, so it would match no value"
+                    )
                 if seen.get(key, canonical) != canonical:
                     raise ValueError(f"{table}: {spelling!r} means both {seen[key]!r} and {canonical!r}")
                 seen[key] = canonical
+        return self
+
+    @model_validator(mode="after")
+    def _columns_are_unambiguous(self) -> PipelineConfig:
+        claimed = {normalise_header(alias): field for field, aliases in ALIASES.items() for alias in aliases}
+        for field, aliases in self.columns.items():
+            for alias in aliases:
+                name = normalise_header(alias)
+                if not name:
+                    raise ValueError(f"columns.{field}: {alias!r} has no letter or digit, so no header is it")
+                if claimed.setdefault(name, field) != field:
+                    raise ValueError(
+                        f"columns.{field}: {alias!r} already names the {claimed[name]} column "
+                        "(headers are compared ignoring case, spaces and punctuation)"
+                    )
         return self
 
     def _outcome_pairs(self) -> list[tuple[str, str]]:

@@ -138,6 +138,13 @@ def national_or_e164(e164: str) -> str:
     return e164[2:] if is_nanp(e164) else e164
 
 
+def by_name_phone(e164: str) -> str | None:
+    """VAN's by-name file's Phone: 10 digits for a North American number; None for any other, since
+    the file has no country column and a UK number's digits would read as a US one. The row is then
+    written without a phone, which VAN's Bulk Upload wizard accepts (spec section 3)."""
+    return e164[2:] if is_nanp(e164) else None
+
+
 def national_and_country(e164: str) -> tuple[str, str]:
     """VAN's phone and countrycode columns: the national number and the ISO region ('US')."""
     if is_nanp(e164):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,9 +11,9 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationInfo
 from pydantic_core import PydanticCustomError
 
-from phonebank.config import CallType, PipelineConfig, match_key
+from phonebank.config import CallType, PipelineConfig, begins_like_a_formula, match_key
 from phonebank.phones import InvalidPhone, to_e164
-from phonebank.times import InvalidTimestamp, parse_call_time
+from phonebank.times import DateInOtherOrder, InvalidTimestamp, parse_call_time
 
 
 @dataclass(frozen=True)
@@ -61,11 +60,31 @@ def _phone(value: Any, context: RowContext) -> str:
         raise _problem("phone", str(exc)) from exc
 
 
+_FORMULA = (
+    "begins with =, +, -, @, a tab or a carriage return, which a spreadsheet would run as a formula "
+    "(write it without that first character)"
+)
+
+
+def _free_text(value: Any) -> str | None:
+    """A cell written as is into an import file: never what a spreadsheet would run."""
+    text = _cell(value)
+    if text is not None and begins_like_a_formula(text):
+        raise _problem("formula", _FORMULA)
+    return text
+
+
 def _call_instant(value: Any, context: RowContext) -> datetime:
+    config = context.config
     try:
         instant = parse_call_time(
-            _required(value, "the date of the call"), context.source_zone, context.config.default_time
+            _required(value, "the date of the call"),
+            context.source_zone,
+            config.default_time,
+            config.date_order,
         )
+    except DateInOtherOrder as exc:
+        raise _problem("date_order", str(exc)) from exc
     except InvalidTimestamp as exc:
         raise _problem("timestamp", str(exc)) from exc
     if instant > context.now:
@@ -101,26 +120,38 @@ def _call_type(value: Any, context: RowContext) -> CallType:
     return call_type
 
 
-_DURATION = re.compile(r"(?:(?P<h>\d+):)??(?:(?P<m>\d+):)?(?P<s>\d+)(?:\.0*)?")
+LONGEST_CALL = 86_400
+_DURATION_FORMS = "write whole seconds such as 75, or minutes:seconds such as 1:15"
 
 
 def _duration(value: Any, context: RowContext) -> int | None:
     text = _cell(value)
     if text is None:
         return None
-    match = _DURATION.fullmatch(text)
-    if match is None or (":" in text and "." in text):
-        raise _problem(
-            "duration", "is not a duration (write whole seconds such as 75, or minutes:seconds such as 1:15)"
-        )
-    hours, minutes, seconds = (int(match[part] or 0) for part in ("h", "m", "s"))
-    if ":" in text and (seconds >= 60 or (match["h"] is not None and minutes >= 60)):
+    # str methods rather than a pattern: each is linear in the cell, however long.
+    whole, point, fraction = text.partition(".")
+    parts = whole.split(":")
+    if (
+        len(parts) > 3
+        or not all(part.isdecimal() for part in parts)
+        or (point and (len(parts) > 1 or fraction.strip("0")))
+    ):
+        raise _problem("duration", f"is not a duration ({_DURATION_FORMS})")
+    # int() of thousands of digits raises, leading zeros included: more than 6 others is over a day.
+    significant = [part.lstrip("0") or "0" for part in parts]
+    if any(len(part) > 6 for part in significant):
+        raise _problem("duration", f"is longer than a day, {LONGEST_CALL:,} seconds ({_DURATION_FORMS})")
+    hours, minutes, seconds = (0,) * (3 - len(parts)) + tuple(map(int, significant))
+    if len(parts) > 1 and (seconds >= 60 or (len(parts) == 3 and minutes >= 60)):
         raise _problem("duration", "has 60 or more seconds after the colon (write 1:15 or 75)")
-    return hours * 3600 + minutes * 60 + seconds
+    total = hours * 3600 + minutes * 60 + seconds
+    if total > LONGEST_CALL:
+        raise _problem("duration", f"is longer than a day, {LONGEST_CALL:,} seconds ({_DURATION_FORMS})")
+    return total
 
 
 def _profile_id(value: Any, context: RowContext) -> str | None:
-    return _cell(value)
+    return _free_text(value)
 
 
 def _van_id(value: Any, context: RowContext) -> str | None:
@@ -131,11 +162,23 @@ def _van_id(value: Any, context: RowContext) -> str | None:
 
 
 def _service(value: Any, context: RowContext) -> str:
-    return _cell(value) or context.service
+    return _free_text(value) or context.service
 
 
 def _effort(value: Any, context: RowContext) -> str | None:
-    return _cell(value) or context.fallback_effort
+    text = _free_text(value)
+    if text is not None:
+        return text
+    # The configuration refuses such a default_effort when it loads: this one is the upload folder's.
+    fallback = context.fallback_effort
+    if fallback is not None and begins_like_a_formula(fallback):
+        raise _problem(
+            "formula",
+            "is empty, and the effort name the upload folder (incoming/<effort name>/, or --effort) gives "
+            "begins with =, +, -, @, a tab or a carriage return, which a spreadsheet would run as a formula "
+            "(rename the folder, or fill in the effort)",
+        )
+    return fallback
 
 
 FieldRule = Callable[[Any, RowContext], Any]
@@ -149,7 +192,7 @@ def _in_context(rule: FieldRule) -> BeforeValidator:
 
 
 ProfileId = Annotated[str | None, _in_context(_profile_id)]
-"""Organizer's Profile ID: open text; an empty cell is None."""
+"""Organizer's Profile ID: open text that no spreadsheet would run; an empty cell is None."""
 
 VanId = Annotated[str | None, _in_context(_van_id)]
 """NGP VAN's VANID: digits only; an empty cell is None."""
@@ -167,7 +210,7 @@ DialerCallType = Annotated[CallType, _in_context(_call_type)]
 """Computer or Phone Dial; empty means Computer."""
 
 DurationSeconds = Annotated[int | None, _in_context(_duration)]
-"""Whole seconds >= 0, written as seconds or as m:ss."""
+"""Whole seconds from 0 to a day, written as seconds or as m:ss."""
 
 ServiceName = Annotated[str, _in_context(_service)]
 """The row's service, else the detected dialer's name."""
