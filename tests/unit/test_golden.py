@@ -26,8 +26,17 @@ OUT_PLACEHOLDER = "<out>"
 CONFIGS: dict[str, dict[str, Any]] = {
     "defaults": {},
     "van-ids": {"van": {"result_ids": RESULT_IDS, "canvassed_by": 4242}},
+    "day-first": {"date_order": "DMY"},
+    "lenient": {"limits": {"max_reject_rate": 0.5}},
 }
-CASES = [(sample, name) for sample in ("impactive", "thrutalk") for name in CONFIGS]
+CASES = [
+    *((sample, name) for sample in ("impactive", "thrutalk") for name in ("defaults", "van-ids")),
+    # Semicolons, Windows-1252 and day-first dates: FAILED unless the configuration says DMY.
+    ("dayfirst", "defaults"),
+    ("dayfirst", "day-first"),
+    # Other dialers' headers, outcomes, date forms and zone labels, a foreign phone, a formula effort.
+    ("peer-formats", "lenient"),
+]
 
 
 def _files(root: Path) -> dict[str, bytes]:

@@ -25,7 +25,7 @@ from phonebank.models.interaction import Interaction
 from phonebank.models.organizer import OrganizerRow
 from phonebank.models.output import Cells, OutputRow
 from phonebank.models.van import VanBulkRow, VanNamesRow
-from phonebank.phones import national_and_country, national_or_e164
+from phonebank.phones import by_name_phone, national_and_country, national_or_e164
 from phonebank.sinks import CsvFile, LocalDirectory, OpenFiles, encode_row
 from phonebank.transform import (
     ORGANIZER_FILE,
@@ -159,7 +159,7 @@ def _one_at_a_time(calls: list[Any], config: PipelineConfig) -> tuple[list[Cells
                 VanNamesRow(
                     van_id=call.van_id,
                     date_canvassed=f"{local:%m/%d/%Y}",
-                    phone=national,
+                    phone=by_name_phone(call.phone) or "",
                     contact_type=contact_type,
                     result=van_result,
                 ).to_cells()

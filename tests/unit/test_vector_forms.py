@@ -139,7 +139,9 @@ def test_timestamps_around_clock_changes_get_the_rules_instant(zone: str) -> Non
 @example(cells=["12/31/2024 11:59 PM", "1/15/2025 7:00 AM", "1/15/2025 7:01 AM", "02/29/2023 10:00"])
 @example(cells=["2000-01-01 00:00", "1999-12-31 23:59", "10/32/2024 6:15 PM", "13/01/2024 10:00"])
 def test_any_timestamp_gets_the_rules_instant_or_is_left_to_it(cells: list[str]) -> None:
-    assert_vector_form_keeps_to_the_rule("called_at", cells, context())
+    for date_order in ("MDY", "DMY"):
+        config = build_config({"source_timezone": "America/New_York", "date_order": date_order})
+        assert_vector_form_keeps_to_the_rule("called_at", cells, context(config))
 
 
 @settings(max_examples=200, deadline=None)

@@ -139,10 +139,11 @@ def _us_phone(column: pl.DataFrame, context: RowContext) -> pl.DataFrame:
     )
 
 
-_US_TIMESTAMP = (
-    r"^(?P<month>[0-9]{1,2})/(?P<day>[0-9]{1,2})/(?P<year>[0-9]{4}) (?P<hour>[0-9]{1,2}):(?P<minute>[0-9]{2})"
-    r"(?::(?P<second>[0-9]{2}))?(?: ?(?P<half>[AaPp])[Mm])?$"
+_YEAR_LAST_TIMESTAMP = (
+    r"^(?P<{}>[0-9]{{1,2}})/(?P<{}>[0-9]{{1,2}})/(?P<year>[0-9]{{4}}) "
+    r"(?P<hour>[0-9]{{1,2}}):(?P<minute>[0-9]{{2}})(?::(?P<second>[0-9]{{2}}))?(?: ?(?P<half>[AaPp])[Mm])?$"
 )
+"""A date with the year last, its day and month in the configured order (`date_order`), and a time."""
 _ISO_TIMESTAMP = (
     r"^(?P<year>[0-9]{4})-(?P<month>[0-9]{2})-(?P<day>[0-9]{2})[ T](?P<hour>[0-9]{2}):(?P<minute>[0-9]{2})"
     r"(?::(?P<second>[0-9]{2}))?$"
@@ -150,11 +151,16 @@ _ISO_TIMESTAMP = (
 _PARTS = ("year", "month", "day", "hour", "minute", "second")
 
 
+def _year_last(date_order: str) -> str:
+    first, second = ("month", "day") if date_order == "MDY" else ("day", "month")
+    return _YEAR_LAST_TIMESTAMP.format(first, second)
+
+
 def _call_instant(column: pl.DataFrame, context: RowContext) -> pl.DataFrame:
     """A date and time of day in one of two strict forms, no zone, read in the source zone."""
     us, iso = pl.col("us"), pl.col("iso")
     parts = column.with_columns(
-        pl.col(CELL).str.extract_groups(_US_TIMESTAMP).alias("us"),
+        pl.col(CELL).str.extract_groups(_year_last(context.config.date_order)).alias("us"),
         pl.col(CELL).str.extract_groups(_ISO_TIMESTAMP).alias("iso"),
     ).select(
         *(

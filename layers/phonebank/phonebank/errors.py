@@ -50,6 +50,11 @@ class FileTooLarge(InputFileError):
     pass
 
 
+class DateOrderUnclear(InputFileError):
+    """A date that is only real read in the other day-month order than `date_order`: every other
+    date of the file could be read either way."""
+
+
 class ConfigurationError(PhonebankError):
     """The pipeline's configuration is invalid: nothing runs until an operator fixes it."""
 

@@ -17,6 +17,7 @@ from typing import BinaryIO
 import polars as pl
 
 from phonebank.errors import EmptyFile, FileTooLarge, MalformedCsv, NotText, UndecodableFile
+from phonebank.models.report import as_typed, typed_column
 
 _BOM = b"\xef\xbb\xbf"
 CHUNK_BYTES = 8 << 20
@@ -42,7 +43,8 @@ it closed (no input line holds a NUL: the reader refuses those)."""
 class Chunk:
     """Consecutive rows of the file: the spreadsheet row number of the first (the header is row 1),
     and every row's cells, blank rows included, one text column per header column (`column_names`):
-    a short row's missing cells are empty, a long row's extra cells are dropped."""
+    a short row's missing cells are empty, a long row's extra cells are dropped, and the apostrophe a
+    report put before a formula's first character is dropped again."""
 
     first_row: int
     cells: pl.DataFrame
@@ -77,7 +79,7 @@ class ExportReader:
         self._next_row = 1
         while not (header := self._python_records(limit=1)) and not self._at_end:
             self._pending += self._read()
-        self.header = [cell.strip() for cell in header[0]] if header else []
+        self.header = [as_typed(cell.strip()) for cell in header[0]] if header else []
         self._next_row = 2
         self._names = column_names(len(self.header))
 
@@ -96,7 +98,7 @@ class ExportReader:
                     self._pending += self._read()  # one record is longer than what was read so far
                     continue
                 cells = _frame(rows, self._names)
-            chunk = Chunk(self._next_row, cells)
+            chunk = Chunk(self._next_row, _typed(cells))
             self._next_row += cells.height
             yield chunk
 
@@ -171,6 +173,13 @@ class ExportReader:
         self._pending = data[taken:]
         self._lines_before += lines_taken
         return rows
+
+
+def _typed(cells: pl.DataFrame) -> pl.DataFrame:
+    """The cells without the apostrophe a report put before a formula's first character (asked only
+    of the columns where a cell starts with one)."""
+    marked = [name for name in cells.columns if cells[name].str.starts_with("'").any()]
+    return cells.with_columns(typed_column(pl.col(name)).alias(name) for name in marked) if marked else cells
 
 
 def _lines(data: bytes) -> list[bytes]:

@@ -237,7 +237,7 @@ class ImportFiles:
         names = records.select(
             pl.col("van_id"),
             pl.col("van_date").alias("date_canvassed"),
-            pl.col("national").alias("phone"),
+            _by_name_phone().alias("phone"),
             pl.col("contact_type"),
             pl.col(_RESULT),
         )
@@ -308,6 +308,16 @@ class ImportFiles:
             }
         )
         return summary.check_accounting()
+
+
+def _by_name_phone() -> pl.Expr:
+    """`phones.by_name_phone`: a North American number's 10 digits, else nothing."""
+    phone = pl.col("phone")
+    return (
+        pl.when(phone.str.starts_with("+1") & (phone.str.len_chars() == 12))
+        .then(phone.str.slice(2))
+        .otherwise(pl.lit(""))
+    )
 
 
 def _van_phone_and_country(calls: pl.DataFrame) -> pl.DataFrame:

@@ -19,14 +19,15 @@ from phonebank.columnar import answer_column, map_distinct, python_whitespace
 from phonebank.columns import ALIASES, ColumnMap, Field, map_columns, normalise_header
 from phonebank.config import PipelineConfig
 from phonebank.dedupe import FIRST, ROW, FirstRows, identity_keys
-from phonebank.errors import EmptyFile, HeaderOnly, InputFileError, NoHeaderRow
+from phonebank.errors import DateOrderUnclear, EmptyFile, HeaderOnly, InputFileError, NoHeaderRow
 from phonebank.models.dialer import FIELD_RULES, RowContext
 from phonebank.models.interaction import Interaction
-from phonebank.models.report import DuplicateRow, ErrorRow
+from phonebank.models.report import DuplicateRow, ErrorRow, safe_column
 from phonebank.models.steps import ValidationReport
 from phonebank.models.summary import ErrorReason, OutputFile, RowCounts
 from phonebank.reader import Chunk, ExportReader
 from phonebank.sinks import CsvFile, OpenFiles, OutputSink
+from phonebank.times import date_order_failure, only_in_other_order
 
 ERRORS_FILE = "errors.csv"
 DUPLICATES_FILE = "duplicates.csv"
@@ -38,6 +39,7 @@ FIELDS = cast(tuple[Field, ...], tuple(FIELD_RULES))
 """The model's fields, in the order a row's problems are listed."""
 _PROBLEMS, _ERRORS, _BLANK, _NOT_DIALED = "problems", "errors", "blank", "not_dialed"
 _NO_ID, _NO_EFFORT, _VAN_ID_GIVEN, _HAS_PROBLEM = "no_id", "no_effort", "van_id_given", "has_problem"
+_CALLED_AT_TEXT = "called_at_text"
 
 
 def _refusal(field: str) -> str:
@@ -86,7 +88,7 @@ def _validate(
         if reader.has_rows_after_a_blank_header():
             raise NoHeaderRow("The first line is blank. The header (the column names) must be on line 1.")
         raise EmptyFile("The file holds no data, only blank lines. Export the call results again.")
-    columns = map_columns(reader.header)
+    columns = map_columns(reader.header, config.columns)
     context = RowContext(
         config=config,
         source_zone=config.source_zone(columns.dialer),
@@ -152,6 +154,7 @@ class _ChunkChecker:
             (~given(texts["profile_id"]) & ~given(texts["van_id"])).alias(_NO_ID),
             (given(texts["profile_id"]) & no_effort).alias(_NO_EFFORT),
             given(self._column_of(cells, "van_id")).alias(_VAN_ID_GIVEN),
+            texts["called_at"].alias(_CALLED_AT_TEXT),
         ).with_columns(
             (~pl.col(_BLANK) & pl.col("outcome").is_in(sorted(self.context.config.not_dialed_outcomes)))
             .fill_null(False)
@@ -163,6 +166,7 @@ class _ChunkChecker:
             ).alias(_HAS_PROBLEM),
         )
         counted = table.filter(~pl.col(_BLANK) & ~pl.col(_NOT_DIALED))
+        self._refuse_other_date_order(counted)
         # Most rows have no problem: the words of each problem are put together for the others only.
         rejected = counted.filter(_HAS_PROBLEM).with_columns(
             pl.concat_list(self._problems(cells)).list.drop_nulls().alias(_PROBLEMS)
@@ -176,14 +180,24 @@ class _ChunkChecker:
         return CheckedChunk(
             rejected=rejected.select(
                 pl.col(ROW).cast(pl.String),
-                pl.col(_PROBLEMS).list.join("; ").alias(_ERRORS),
-                *self._own_columns,
+                safe_column(pl.col(_PROBLEMS).list.join("; ")).alias(_ERRORS),
+                *(safe_column(pl.col(name)).alias(name) for name in self._own_columns),
             ),
             duplicates=duplicates.select(
-                pl.col(ROW).cast(pl.String), pl.col(FIRST).cast(pl.String), *self._own_columns
+                pl.col(ROW).cast(pl.String),
+                pl.col(FIRST).cast(pl.String),
+                *(safe_column(pl.col(name)).alias(name) for name in self._own_columns),
             ),
             accepted=accepted.select(ROW, *FIELDS).cast(Interaction.SCHEMA),  # type: ignore[arg-type]
         )
+
+    def _refuse_other_date_order(self, counted: pl.DataFrame) -> None:
+        """DateOrderUnclear at the first date only real read in the other order: never a guess."""
+        order = self.context.config.date_order
+        refused = counted.filter(pl.col(_refusal("called_at")).is_not_null())
+        for row, text in refused.select(ROW, _CALLED_AT_TEXT).iter_rows():
+            if only_in_other_order(text, order):
+                raise DateOrderUnclear(date_order_failure(row, text, order))
 
     def _count(
         self, table: pl.DataFrame, rejected: pl.DataFrame, accepted: pl.DataFrame, duplicates: pl.DataFrame

@@ -14,6 +14,10 @@ VanIdDigits = Annotated[str, Field(pattern=r"^\d+$")]
 NationalPhone = Annotated[str, Field(pattern=r"^\d{4,14}$")]
 """The national number: 10 digits for North America, no '+1'."""
 
+NorthAmericanPhoneOrNone = Annotated[str, Field(pattern=r"^(\d{10})?$")]
+"""10 digits, no '+1'; empty for a number outside North America, which a file without a country
+column would show as a US one (`phones.by_name_phone`)."""
+
 
 class VanNamesRow(OutputRow):
     """For VAN's Bulk Upload wizard, which matches contact types and results by name."""
@@ -22,7 +26,7 @@ class VanNamesRow(OutputRow):
 
     van_id: VanIdDigits
     date_canvassed: Annotated[str, Field(pattern=r"^\d{2}/\d{2}/\d{4}$")]
-    phone: NationalPhone
+    phone: NorthAmericanPhoneOrNone
     contact_type: Annotated[str, Field(min_length=1)]
     result: Annotated[str, Field(min_length=1)]
 
