@@ -121,21 +121,14 @@ def _us_phone(column: pl.DataFrame, context: RowContext) -> pl.DataFrame:
     if not fast_path_applies(context.config.phone_region):
         return column.with_columns(pl.lit(False).alias(DECIDED), pl.lit(None, pl.String()).alias(VALUE))
     clean, general, any_type = us_patterns()
-    parts = pl.col("parts")
     national = pl.col("national")
-    return (
-        column.with_columns(pl.col(CELL).str.extract_groups(clean).alias("parts"))
-        .with_columns(
-            pl.concat_str(
-                pl.coalesce(parts.struct.field("area_in_parens"), parts.struct.field("area")),
-                parts.struct.field("exchange"),
-                parts.struct.field("line"),
-            ).alias("national")
-        )
-        .select(
-            (national.str.contains(general) & national.str.contains(any_type)).alias(DECIDED),
-            pl.concat_str(pl.lit("+1"), national).alias(VALUE),
-        )
+    # A clean form is an optional 1 and ten digits among separators: its last ten digits are the number.
+    return column.with_columns(
+        pl.col(CELL).str.contains(clean).alias("clean"),
+        pl.col(CELL).str.replace_all("[^0-9]", "").str.slice(-10).alias("national"),
+    ).select(
+        (pl.col("clean") & national.str.contains(general) & national.str.contains(any_type)).alias(DECIDED),
+        pl.concat_str(pl.lit("+1"), national).alias(VALUE),
     )
 
 

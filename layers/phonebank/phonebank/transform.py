@@ -153,13 +153,17 @@ class ImportFiles:
     def add(self, calls: pl.DataFrame) -> None:
         """Write one part of accepted calls (`Interaction`'s columns): every row checked against its
         model before any is written."""
-        zone = self._config.campaign_timezone
-        local = pl.col("called_at").dt.convert_time_zone(zone)
-        calls = calls.with_columns(
-            local.dt.strftime("%Y-%m-%d %H:%M").alias("organizer_time"),
-            local.dt.strftime("%m/%d/%Y").alias("van_date"),
-            local.dt.strftime("%Y-%m-%dT%H:%M:%S%:z").alias("van_instant"),
+        # A file's calls share their minutes: each distinct instant is written once, then joined back.
+        local = pl.col("called_at").dt.convert_time_zone(self._config.campaign_timezone)
+        written = (
+            calls.select(pl.col("called_at").unique())
+            .with_columns(
+                local.dt.strftime("%Y-%m-%d %H:%M").alias("organizer_time"),
+                local.dt.strftime("%m/%d/%Y").alias("van_date"),
+                local.dt.strftime("%Y-%m-%dT%H:%M:%S%:z").alias("van_instant"),
+            )
         )
+        calls = calls.join(written, on="called_at", how="left", maintain_order="left")
         self._add_organizer(calls)
         self._add_van(calls)
 

@@ -141,19 +141,20 @@ class _ChunkChecker:
         texts = {field: self._field_cells(cells, field) for field in FIELDS}
         answers = {field: answer_column(field, texts[field], self.context) for field in FIELDS}
 
-        def given(text: pl.Series) -> pl.Expr:
-            return pl.lit(text).str.strip_chars(whitespace) != ""
+        def given(field: Field) -> pl.Series:
+            # A rule answers None only for a cell that strips to nothing, and refuses only another.
+            return answers[field].values.is_not_null() | answers[field].refusals.is_not_null()
 
-        no_effort = pl.lit(False) if self.context.fallback_effort is not None else ~given(texts["effort"])
+        no_effort = pl.lit(False) if self.context.fallback_effort is not None else ~given("effort")
         table = cells.with_columns(
             pl.int_range(chunk.first_row, chunk.first_row + cells.height, dtype=pl.Int64).alias(ROW),
             # Every cell of a row is blank when all of them together are.
             (pl.concat_str(self._names).str.strip_chars(whitespace) == "").alias(_BLANK),
             *(answers[field].values.alias(field) for field in FIELDS),
             *(answers[field].refusals.alias(_refusal(field)) for field in FIELDS),
-            (~given(texts["profile_id"]) & ~given(texts["van_id"])).alias(_NO_ID),
-            (given(texts["profile_id"]) & no_effort).alias(_NO_EFFORT),
-            given(self._column_of(cells, "van_id")).alias(_VAN_ID_GIVEN),
+            (~given("profile_id") & ~given("van_id")).alias(_NO_ID),
+            (given("profile_id") & no_effort).alias(_NO_EFFORT),
+            (pl.lit(self._column_of(cells, "van_id")).str.strip_chars(whitespace) != "").alias(_VAN_ID_GIVEN),
             texts["called_at"].alias(_CALLED_AT_TEXT),
         ).with_columns(
             (~pl.col(_BLANK) & pl.col("outcome").is_in(sorted(self.context.config.not_dialed_outcomes)))
