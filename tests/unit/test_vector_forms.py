@@ -14,7 +14,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from pydantic_core import PydanticCustomError
 
-from phonebank.columnar import CELL, DECIDED, VALUE, VECTOR_FORMS, answer_column
+from phonebank.columnar import CELL, DECIDED, VALUE, VECTOR_FORMS, answer_column, python_whitespace
 from phonebank.config import PipelineConfig, build_config
 from phonebank.models.dialer import FIELD_RULES, RowContext
 from phonebank.phones import nanp_region, national_and_country
@@ -177,3 +177,11 @@ def test_a_whole_column_answers_as_the_rule_does_cell_by_cell(cells: list[str], 
 )  # fmt: skip
 def test_van_phone_and_country_come_from_the_number(e164: str, expected: tuple[str, str]) -> None:
     assert national_and_country(e164) == expected
+
+
+def test_the_whitespace_the_columns_strip_is_pythons() -> None:
+    # Given every code point there is
+    # When the characters Python's str.strip() removes are listed
+    every = "".join(filter(str.isspace, map(chr, range(0x110000))))
+    # Then the column forms strip exactly those
+    assert python_whitespace() == every

@@ -222,7 +222,11 @@ VECTOR_FORMS: dict[str, VectorForm] = {
 }
 
 
+_LAST_SPACE = 0x3000
+"""The highest code point for which str.isspace() holds (IDEOGRAPHIC SPACE); a unit test holds it."""
+
+
 @cache
 def python_whitespace() -> str:
     """What Python's str.strip() strips: every character for which str.isspace() holds."""
-    return "".join(filter(str.isspace, map(chr, range(0x110000))))
+    return "".join(filter(str.isspace, map(chr, range(_LAST_SPACE + 1))))

@@ -43,7 +43,7 @@ class _Region:
                     and self.any_type.fullmatch(national))  # fmt: skip
 
 
-def _pattern_for_ten_digits(*descs: object) -> re.Pattern[str] | None:
+def _pattern_for_ten_digits(*descs: object) -> str | None:
     """One pattern matching what any of `descs` matches for a 10-digit number (`_is_number_matching_desc`)."""
     patterns = [
         desc.national_number_pattern  # type: ignore[attr-defined]
@@ -52,30 +52,39 @@ def _pattern_for_ten_digits(*descs: object) -> re.Pattern[str] | None:
         and desc.national_number_pattern  # type: ignore[attr-defined]
         and (not desc.possible_length or _NANP_LENGTH in desc.possible_length)  # type: ignore[attr-defined]
     ]
-    return re.compile("|".join(f"(?:{pattern})" for pattern in patterns)) if patterns else None
+    return "|".join(f"(?:{pattern})" for pattern in patterns) if patterns else None
+
+
+def _region_patterns(code: str) -> tuple[str | None, str | None, str | None]:
+    """A North American region's leading digits, general pattern and any-type pattern, as text."""
+    metadata = PhoneMetadata.metadata_for_region(code.upper(), None)
+    if metadata is None:
+        return None, None, None
+    types = [
+        metadata.premium_rate, metadata.toll_free, metadata.shared_cost, metadata.voip,
+        metadata.personal_number, metadata.pager, metadata.uan, metadata.voicemail, metadata.fixed_line,
+    ]  # fmt: skip
+    if not metadata.same_mobile_and_fixed_line_pattern:
+        types.append(metadata.mobile)
+    return (
+        metadata.leading_digits,
+        _pattern_for_ten_digits(metadata.general_desc),
+        _pattern_for_ten_digits(*types),
+    )
+
+
+def _compiled(pattern: str | None) -> re.Pattern[str] | None:
+    return re.compile(pattern) if pattern else None
 
 
 @cache
 def _nanp_regions() -> tuple[_Region, ...]:
     regions = []
     for code in COUNTRY_CODE_TO_REGION_CODE[NANP_COUNTRY_CODE]:
-        metadata = PhoneMetadata.metadata_for_region(code.upper(), None)
-        if metadata is None:
+        if PhoneMetadata.metadata_for_region(code.upper(), None) is None:
             continue
-        types = [
-            metadata.premium_rate, metadata.toll_free, metadata.shared_cost, metadata.voip,
-            metadata.personal_number, metadata.pager, metadata.uan, metadata.voicemail, metadata.fixed_line,
-        ]  # fmt: skip
-        if not metadata.same_mobile_and_fixed_line_pattern:
-            types.append(metadata.mobile)
-        regions.append(
-            _Region(
-                code=code,
-                leading_digits=re.compile(metadata.leading_digits) if metadata.leading_digits else None,
-                general=_pattern_for_ten_digits(metadata.general_desc),
-                any_type=_pattern_for_ten_digits(*types),
-            )
-        )
+        leading, general, any_type = map(_compiled, _region_patterns(code))
+        regions.append(_Region(code=code, leading_digits=leading, general=general, any_type=any_type))
     return tuple(regions)
 
 
@@ -120,13 +129,15 @@ def to_e164(raw: str, region: str) -> str:
 
 @cache
 def us_patterns() -> tuple[str, str, str]:
-    """For vector forms (Rust's regex, no look-around): `_CLEAN_NANP` with its groups named, then the US
-    region's general and any-type patterns for 10 digits, each matched whole. A number both match is
-    valid, and its region is the US: the first region `nanp_region` asks."""
-    us = _nanp_regions()[0]
-    assert us.code == "US" and us.leading_digits is None and us.general and us.any_type
+    """For vector forms (Rust's regex, no look-around): `_CLEAN_NANP`, then the US region's general and
+    any-type patterns for 10 digits, each matched whole. A number both match is valid, and its region
+    is the US: the first region `nanp_region` asks. Read as text, not compiled here: a run that needs
+    no other region compiles none."""
+    assert COUNTRY_CODE_TO_REGION_CODE[NANP_COUNTRY_CODE][0] == "US"
+    leading, general, any_type = _region_patterns("US")
+    assert leading is None and general and any_type
     clean = _CLEAN_NANP.pattern.replace(r"\d", "[0-9]")
-    return f"^(?:{clean})$", f"^(?:{us.general.pattern})$", f"^(?:{us.any_type.pattern})$"
+    return f"^(?:{clean})$", f"^(?:{general})$", f"^(?:{any_type})$"
 
 
 def is_nanp(e164: str) -> bool:

@@ -155,13 +155,10 @@ class ImportFiles:
         model before any is written."""
         # A file's calls share their minutes: each distinct instant is written once, then joined back.
         local = pl.col("called_at").dt.convert_time_zone(self._config.campaign_timezone)
-        written = (
-            calls.select(pl.col("called_at").unique())
-            .with_columns(
-                local.dt.strftime("%Y-%m-%d %H:%M").alias("organizer_time"),
-                local.dt.strftime("%m/%d/%Y").alias("van_date"),
-                local.dt.strftime("%Y-%m-%dT%H:%M:%S%:z").alias("van_instant"),
-            )
+        written = calls.select(pl.col("called_at").unique()).with_columns(
+            local.dt.strftime("%Y-%m-%d %H:%M").alias("organizer_time"),
+            local.dt.strftime("%m/%d/%Y").alias("van_date"),
+            local.dt.strftime("%Y-%m-%dT%H:%M:%S%:z").alias("van_instant"),
         )
         calls = calls.join(written, on="called_at", how="left", maintain_order="left")
         self._add_organizer(calls)

@@ -15,7 +15,7 @@ from typing import BinaryIO, cast
 
 import polars as pl
 
-from phonebank.columnar import answer_column, map_distinct, python_whitespace
+from phonebank.columnar import Answers, answer_column, map_distinct, python_whitespace
 from phonebank.columns import ALIASES, ColumnMap, Field, map_columns, normalise_header
 from phonebank.config import PipelineConfig
 from phonebank.dedupe import FIRST, ROW, FirstRows, identity_keys
@@ -148,8 +148,7 @@ class _ChunkChecker:
         no_effort = pl.lit(False) if self.context.fallback_effort is not None else ~given("effort")
         table = cells.with_columns(
             pl.int_range(chunk.first_row, chunk.first_row + cells.height, dtype=pl.Int64).alias(ROW),
-            # Every cell of a row is blank when all of them together are.
-            (pl.concat_str(self._names).str.strip_chars(whitespace) == "").alias(_BLANK),
+            self._blank(cells, answers["phone"]).alias(_BLANK),
             *(answers[field].values.alias(field) for field in FIELDS),
             *(answers[field].refusals.alias(_refusal(field)) for field in FIELDS),
             (~given("profile_id") & ~given("van_id")).alias(_NO_ID),
@@ -191,6 +190,17 @@ class _ChunkChecker:
             ),
             accepted=accepted.select(ROW, *FIELDS).cast(Interaction.SCHEMA),  # type: ignore[arg-type]
         )
+
+    def _blank(self, cells: pl.DataFrame, phones: Answers) -> pl.Series:
+        """Whether each row is blank: every cell strips to nothing. Only a row whose phone the rule
+        refused may be (the phone is required), so only those rows' cells are looked at."""
+        blank = pl.repeat(False, cells.height, dtype=pl.Boolean, eager=True).alias(_BLANK)
+        maybe = phones.values.is_null().arg_true()
+        if maybe.len():
+            # Every cell of a row is blank when all of them together are.
+            joined = cells[maybe].select(pl.concat_str(self._names).str.strip_chars(self._whitespace) == "")
+            blank = blank.scatter(maybe, joined.to_series())
+        return blank
 
     def _refuse_other_date_order(self, counted: pl.DataFrame) -> None:
         """DateOrderUnclear at the first date only real read in the other order: never a guess."""
@@ -336,7 +346,7 @@ class _Outputs:
         if self._work is not None and checked.accepted.height:
             self.parts += 1
             data = io.BytesIO()
-            checked.accepted.write_parquet(data, compression="lz4")
+            checked.accepted.write_parquet(data, compression="uncompressed")
             self._files.open_binary(self._work, VALIDATED_PART.format(self.parts)).write(data.getvalue())
 
     def written(self) -> list[OutputFile]:
