@@ -26,7 +26,8 @@ from typing import Literal
 
 import phonenumbers
 
-GENERATOR_VERSION = 1
+# Raised whenever the same parameters give other bytes (2: bad values that issue 13 made valid replaced).
+GENERATOR_VERSION = 2
 """Bump when a change makes the same parameters give other bytes, so that cached files are remade."""
 
 Shape = Literal["impactive", "thrutalk"]
@@ -188,10 +189,10 @@ THRUTALK_OUTCOMES = (
     ("Not Dialed", 10, False),
 )
 NOT_DIALED = "Not Dialed"
-UNKNOWN_OUTCOMES = ("Left Message", "Callback Requested", "Hung Up", "Spoke to Spouse")
+UNKNOWN_OUTCOMES = ("Call Back Later", "Callback Requested", "Hung Up", "Spoke to Spouse")
 BAD_PHONES = ("555-0142", "(202) 555-014", "202555014233", "(099) 555-0142", "123-456-7890", "n/a", "")
-BAD_IMPACTIVE_TIMES = ("13/45/2024 6:07 PM", "2024-02-30 10:00", "10/11/24 6:07 PM", "yesterday", "")
-BAD_THRUTALK_DATES = ("13/45/2024", "2024-02-30", "10/11/24", "yesterday", "")
+BAD_IMPACTIVE_TIMES = ("13/45/2024 6:07 PM", "2024-02-30 10:00", "10/11/2O24 6:07 PM", "yesterday", "")
+BAD_THRUTALK_DATES = ("13/45/2024", "2024-02-30", "10/11/2O24", "yesterday", "")
 
 FIRST_DAY = date(2024, 9, 3)
 CAMPAIGN_DAYS = 63

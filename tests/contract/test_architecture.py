@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from phonebank_local.template import Template
+
 PACKAGE = Path(__file__).resolve().parents[2] / "layers" / "phonebank" / "phonebank"
 AWS_CLIENT_MODULES = {"boto3", "botocore", "smart_open"}
 
@@ -49,3 +51,20 @@ def test_the_checks_see_the_storage_module() -> None:
     storage = PACKAGE / "storage.py"
     assert storage in _modules()
     assert "boto3" in _imported(ast.parse(storage.read_text(encoding="utf-8")))
+
+
+FULL_VCPU_MB = 1769
+"""Lambda gives CPU in proportion to memory: 1,769 MB is one whole vCPU, what `make bench` pins to."""
+
+
+@pytest.mark.parametrize(
+    ("function", "at_least"), [("ValidateFunction", FULL_VCPU_MB), ("TransformFunction", FULL_VCPU_MB)]
+)
+def test_the_row_steps_get_the_core_the_benchmark_measured_them_on(function: str, at_least: int) -> None:
+    # Given the template's functions, their own settings laid over the globals
+    template = Template()
+    memory = {**template.body["Globals"]["Function"], **template.resources[function]["Properties"]}[
+        "MemorySize"
+    ]
+    # Then the steps that read every row have a whole vCPU, and memory well above their measured peak
+    assert memory >= at_least
