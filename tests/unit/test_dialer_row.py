@@ -503,13 +503,26 @@ def test_unknown_outcome_is_an_error(written: str, config: PipelineConfig) -> No
     # When the row is validated
     refused = problems(config, outcome=written)
 
-    # Then it is refused, listing what is accepted, rather than guessed
+    # Then it is refused, listing what is accepted with the synonyms in force, rather than guessed
     assert list(refused) == ["outcome"]
     if written.strip():
-        assert refused["outcome"].startswith("is not an outcome we know (accepted: Completed, ")
-        assert "Talking to Correct Person" not in refused["outcome"]
+        assert refused["outcome"].startswith(
+            "is not an outcome we know (accepted, with the synonyms in force: "
+            "Completed or Talking to Correct Person, Answered, "
+        )
     else:
         assert refused["outcome"].startswith("is empty")
+
+
+def test_an_unknown_outcome_names_the_synonyms_the_configuration_keeps() -> None:
+    # Given a configuration whose list of the answering machine's synonyms replaced the default one
+    config = build_config({"outcomes": {"Answering Machine": {"synonyms": ["Left Message"]}}})
+
+    # When a Voicemail row is validated
+    refused = problems(config, outcome="Voicemail")
+
+    # Then the refusal says what the answering machine's synonyms now are, so the dropped one shows
+    assert "Answering Machine or Left Message, No Answer" in refused["outcome"]
 
 
 def test_a_configured_synonym_is_an_outcome() -> None:

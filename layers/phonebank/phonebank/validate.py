@@ -347,7 +347,10 @@ class _Outputs:
             self.parts += 1
             data = io.BytesIO()
             checked.accepted.write_parquet(data, compression="uncompressed")
-            self._files.open_binary(self._work, VALIDATED_PART.format(self.parts)).write(data.getvalue())
+            # Committed at once, not with the reports: a working file read only after a VALID report,
+            # and on S3 an upload left open holds its bytes in memory until it completes.
+            with self._work.create(VALIDATED_PART.format(self.parts)) as part:
+                part.write(data.getvalue())
 
     def written(self) -> list[OutputFile]:
         files = [(ERRORS_FILE, self.errors)]

@@ -101,9 +101,10 @@ def _outcome(value: Any, context: RowContext) -> str:
     config = context.config
     canonical = config.outcome_index.get(match_key(_required(value, "the call's outcome")))
     if canonical is None:
-        accepted = ", ".join(config.outcomes)
+        # Each outcome with the synonyms in force: a configuration's list replaces the default one.
+        accepted = ", ".join(" or ".join([name, *rule.synonyms]) for name, rule in config.outcomes.items())
         raise _problem(
-            "outcome", f"is not an outcome we know (accepted: {accepted}, or a configured synonym)"
+            "outcome", f"is not an outcome we know (accepted, with the synonyms in force: {accepted})"
         )
     return canonical
 
