@@ -400,3 +400,15 @@ def test_a_record_still_open_past_a_mebibyte_fails_the_file_naming_its_row(
     # Then it fails naming row 3, before the rest of the file is held in memory
     with pytest.raises(MalformedCsv, match="Row 3 "):
         _rows_of(data)
+
+
+def test_a_line_over_a_mebibyte_fails_the_file_without_holding_the_rest(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a row of 3 MiB with no line end and no quote, read a small chunk at a time
+    monkeypatch.setattr("phonebank.reader.CHUNK_BYTES", 1 << 16)
+    data = GOOD + b"OP-2," + b"x" * (3 << 20)
+    # When the file is read
+    # Then it fails naming row 3 and what it found, once the row passes a MiB
+    with pytest.raises(MalformedCsv, match="Row 3 runs over 1 MiB without a line end"):
+        _rows_of(data)

@@ -95,7 +95,10 @@ class ExportReader:
             if cells is None:
                 rows = self._python_records()
                 if not rows:
-                    self._pending += self._read()  # one record is longer than what was read so far
+                    # One record is longer than what was read so far: read on, but not without end.
+                    if len(self._pending) > MAX_RECORD_BYTES:
+                        raise MalformedCsv(_too_long(self._next_row))
+                    self._pending += self._read()
                     continue
                 cells = _frame(rows, self._names)
             chunk = Chunk(self._next_row, _typed(cells))
@@ -270,6 +273,14 @@ def _never_closes(row: int) -> str:
     return (
         f"Row {row} opens a quoted value that never closes, so the rest of the file reads as one cell. "
         'Fix the stray quote (") in that row and upload the file again.'
+    )
+
+
+def _too_long(row: int) -> str:
+    return (
+        f"Row {row} runs over {MAX_RECORD_BYTES // (1 << 20)} MiB without a line end, which no dialer's "
+        'row does: the file may not be a CSV export. Export the call results as "CSV UTF-8" and upload '
+        "them again."
     )
 
 
