@@ -71,8 +71,10 @@ def test_without_a_file_or_parameters_the_bundled_defaults_hold_and_say_so() -> 
         "config_version": "(no ConfigKey)",
         "campaign_timezone": config.campaign_timezone,
         "campaign_timezone_from": "bundled defaults",
-        "max_reject_rate": config.limits.max_reject_rate,
+        "max_reject_rate": str(config.limits.max_reject_rate),
         "max_reject_rate_from": "bundled defaults",
+        "date_order": "MDY",
+        "date_order_from": "bundled defaults",
     }
 
 
@@ -112,8 +114,10 @@ def test_each_run_logs_the_configuration_in_force(s3: Any) -> None:
         "config_version": version,
         "campaign_timezone": "America/Denver",
         "campaign_timezone_from": "ConfigKey file",
-        "max_reject_rate": 0.1,
+        "max_reject_rate": "0.1",
         "max_reject_rate_from": "stack parameter",
+        "date_order": "MDY",
+        "date_order_from": "bundled defaults",
     }
     assert heard == [expected, expected]
 
@@ -145,15 +149,21 @@ def test_the_validate_handler_logs_the_configuration_in_force_once_a_run(
     event = upload(s3, "incoming/calls.csv", impactive_csv(5, 0))
 
     # When it validates an upload
-    validate({**load_event("validate-upload.json"), "event": event, "execution_id": "execution-1"})
+    result = validate({**load_event("validate-upload.json"), "event": event, "execution_id": "execution-1"})
 
     # Then one JSON log line says which values were in force and where each came from
     logged = [json.loads(line) for line in function_logs() if line.startswith("{")]
     (in_force,) = [entry for entry in logged if entry.get("message") == "configuration in force"]
-    assert in_force["max_reject_rate"] == 0.3
+    assert in_force["max_reject_rate"] == "0.3"
     assert in_force["max_reject_rate_from"] == "ConfigKey file"
     assert in_force["campaign_timezone_from"] == "stack parameter"
     assert in_force["config_version"] == s3.head_object(Bucket=BUCKET, Key="config/c.yaml")["VersionId"]
+    # And the report the run's summary is made from says so too
+    assert result["report"]["in_force"]["limits.max_reject_rate"] == {
+        "value": "0.3",
+        "source": "ConfigKey file",
+    }
+    assert result["report"]["in_force"]["campaign_timezone"]["source"] == "stack parameter"
 
 
 def test_without_versioning_a_replaced_file_is_told_by_its_etag(s3: Any) -> None:

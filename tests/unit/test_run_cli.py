@@ -357,3 +357,20 @@ def test_outputs_are_readable_by_the_group_like_any_file_the_user_creates(tmp_pa
 
     # Then they are not owner-only (a temporary file's 0600 would surprise whoever shares the folder)
     assert (tmp_path / "summary.json").stat().st_mode & 0o044 == 0o044
+
+
+def test_the_summary_says_which_settings_were_in_force_and_where_each_came_from(tmp_path: Path) -> None:
+    # Given a configuration file that sets the reject limit only
+    config = tmp_path / "campaign.yaml"
+    config.write_text("limits:\n  max_reject_rate: 0.5\n", encoding="utf-8")
+
+    # When `phonebank run` uses it
+    main(
+        ["run", str(EVENTS / "impactive-sample.csv"), "--out", str(tmp_path / "out"), "--config", str(config)]
+    )
+
+    # Then summary.json names the file for the limit and the bundled defaults for the rest
+    in_force = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))["in_force"]
+    assert in_force["limits.max_reject_rate"] == {"value": "0.5", "source": f"--config {config}"}
+    assert in_force["campaign_timezone"] == {"value": "America/New_York", "source": "bundled defaults"}
+    assert in_force["date_order"] == {"value": "MDY", "source": "bundled defaults"}

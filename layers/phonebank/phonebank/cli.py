@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from phonebank.config import PipelineConfig, load_config
+from phonebank.config import PipelineConfig, SettingInForce, load_config_in_force
 from phonebank.errors import PhonebankError
 from phonebank.models.summary import Summary
 from phonebank.notify import render
@@ -22,6 +22,8 @@ from phonebank.pipeline import (
 from phonebank.sinks import LocalDirectory
 
 EXIT_OK, EXIT_REJECTED, EXIT_FAILED = 0, 1, 2
+
+InForce = dict[str, SettingInForce]
 
 
 class _Progress:
@@ -59,11 +61,11 @@ def _output_folder(path: Path) -> LocalDirectory:
     return out
 
 
-def _check(args: argparse.Namespace, config: PipelineConfig) -> int:
+def _check(args: argparse.Namespace, config: PipelineConfig, in_force: InForce) -> int:
     out = _output_folder(args.out)
     upload, stream = _open_input(args.file, args.effort)
     with stream:
-        report = validate_step(upload, config, out, None, datetime.now(UTC))
+        report = validate_step(upload, config, out, None, datetime.now(UTC), in_force=in_force)
     summary = report.as_summary()
     if report.status == "VALID":
         summary = summary.model_copy(update={"notes": ["Checked only: no import file was built."]})
@@ -74,18 +76,18 @@ def _check(args: argparse.Namespace, config: PipelineConfig) -> int:
     return EXIT_REJECTED if report.counts.rejected else EXIT_OK
 
 
-def _run(args: argparse.Namespace, config: PipelineConfig) -> int:
+def _run(args: argparse.Namespace, config: PipelineConfig, in_force: InForce) -> int:
     out = _output_folder(args.out)
     upload, stream = _open_input(args.file, args.effort)
     with stream:
-        summary = run_both_steps(upload, config, out, datetime.now(UTC))
+        summary = run_both_steps(upload, config, out, datetime.now(UTC), in_force=in_force)
     print(render(summary, config))
     if summary.status == "FAILED":
         return _failed(summary)
     return EXIT_REJECTED if summary.status == "REJECTED" else EXIT_OK
 
 
-def _local(args: argparse.Namespace, config: PipelineConfig) -> int:
+def _local(args: argparse.Namespace, config: PipelineConfig, in_force: InForce) -> int:
     from phonebank_local.demo import run_demo  # noqa: PLC0415  (moto is a development dependency)
 
     return run_demo(args.file, args.out, effort=args.effort, config=args.config)
@@ -131,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if not args.file.is_file():
             raise PhonebankError(f"no such file: {args.file}")
-        return commands[args.command](args, load_config(args.config))
+        return commands[args.command](args, *load_config_in_force(args.config))
     except (PhonebankError, OSError) as exc:
         _complain(exc)
         return EXIT_FAILED

@@ -13,7 +13,14 @@ from aws_lambda_powertools.utilities.parser.models import S3EventNotificationEve
 from pydantic import BaseModel, ConfigDict, Field
 
 # _parse_mapping: the file's own keys are needed to lay it over the parameters and to say which set what.
-from phonebank.config import PipelineConfig, _parse_mapping, build_config
+from phonebank.config import (
+    PipelineConfig,
+    SettingInForce,
+    _parse_mapping,
+    begins_like_a_formula,
+    build_config,
+    settings_in_force,
+)
 from phonebank.models.payloads import (
     ArchiveRequest,
     ArchiveResult,
@@ -43,21 +50,19 @@ class Settings(BaseModel):
 
 @dataclass(frozen=True)
 class ConfigurationInForce:
-    """A configuration, the ConfigKey object version it came from, and where its two parameters came from."""
+    """A configuration, the ConfigKey object version it came from, and where its settings came from."""
 
     config: PipelineConfig
     version: str
-    sources: dict[str, str]
+    settings: dict[str, SettingInForce]
 
     def log_fields(self) -> dict[str, Any]:
-        """What a log line may say of it: the values the parameters set, no row data, no personal data."""
-        return {
-            "config_version": self.version or "(no ConfigKey)",
-            "campaign_timezone": self.config.campaign_timezone,
-            "campaign_timezone_from": self.sources["campaign_timezone"],
-            "max_reject_rate": self.config.limits.max_reject_rate,
-            "max_reject_rate_from": self.sources["max_reject_rate"],
-        }
+        """What a log line may say of it: the settings and their sources, no row data, no personal data."""
+        fields: dict[str, Any] = {"config_version": self.version or "(no ConfigKey)"}
+        for name, setting in self.settings.items():
+            key = name.rpartition(".")[2]
+            fields[key], fields[f"{key}_from"] = setting.value, setting.source
+        return fields
 
 
 class Runtime:
@@ -94,7 +99,7 @@ class Runtime:
         return self.storage.current(ObjectRef(bucket, key))
 
 
-FILE, PARAMETER, DEFAULT = "ConfigKey file", "stack parameter", "bundled defaults"
+FILE, PARAMETER = "ConfigKey file", "stack parameter"
 
 
 def _configuration(settings: Settings, text: str | None, name: str, version: str) -> ConfigurationInForce:
@@ -107,20 +112,11 @@ def _configuration(settings: Settings, text: str | None, name: str, version: str
         parameters["limits"] = {"max_reject_rate": settings.max_reject_rate}
     from_file = _parse_mapping(text, name) if text is not None else {}
     config = build_config(parameters, from_file)
-    file_limits = from_file.get("limits")
-    sources = {
-        "campaign_timezone": FILE
-        if "campaign_timezone" in from_file
-        else (PARAMETER if settings.campaign_timezone is not None else DEFAULT),
-        "max_reject_rate": FILE
-        if isinstance(file_limits, dict) and "max_reject_rate" in file_limits
-        else (PARAMETER if settings.max_reject_rate is not None else DEFAULT),
-    }
-    return ConfigurationInForce(config, version, sources)
+    return ConfigurationInForce(
+        config, version, settings_in_force(config, [(PARAMETER, parameters), (FILE, from_file)])
+    )
 
 
-# What a spreadsheet runs as a formula when a cell starts with it (OWASP's CSV injection list).
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # S3 keys are not paths: these parts name no folder a person made.
 _NOT_A_NAME = frozenset({"", ".", ".."})
 
@@ -135,7 +131,7 @@ def effort_from_key(key: str) -> str | None:
     """`incoming/<effort name>/file.csv` names the effort for rows that have none; a folder that is no
     name (`incoming//x.csv`, `incoming/../x.csv`) or would run as a formula in a spreadsheet names none."""
     parts = key.removeprefix(INCOMING).split("/")
-    if len(parts) < 2 or parts[0] in _NOT_A_NAME or parts[0].startswith(_FORMULA_STARTS):
+    if len(parts) < 2 or parts[0] in _NOT_A_NAME or begins_like_a_formula(parts[0]):
         return None
     return parts[0]
 
@@ -170,7 +166,9 @@ def validate(request: ValidateRequest, runtime: Runtime) -> StepResult:
         name=source.uri, stream=storage.open(source), size=size, folder_effort=effort_from_key(source.key)
     )
     work = storage.folder(run.bucket, run.work_prefix)
-    report = validate_step(upload, runtime.config, folder, work, datetime.now(UTC))
+    config = runtime.config
+    in_force = runtime.in_force.settings if runtime.in_force else None
+    report = validate_step(upload, config, folder, work, datetime.now(UTC), in_force=in_force)
     if report.status == "VALID":
         return StepResult(status="VALID", run=run, report=report)
     summary = report.as_summary()
@@ -179,7 +177,7 @@ def validate(request: ValidateRequest, runtime: Runtime) -> StepResult:
         run=run,
         report=report,
         summary=summary,
-        notification=notification_for(summary, runtime.config, runtime.settings.region),
+        notification=notification_for(summary, config, runtime.settings.region),
     )
 
 

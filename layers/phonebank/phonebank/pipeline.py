@@ -9,7 +9,7 @@ from pathlib import Path
 
 import polars as pl
 
-from phonebank.config import PipelineConfig
+from phonebank.config import PipelineConfig, SettingInForce
 from phonebank.models.steps import ValidationReport
 from phonebank.models.summary import Summary
 from phonebank.sinks import LocalDirectory, OutputSink
@@ -44,10 +44,12 @@ def validate_step(
     reports: OutputSink,
     work: OutputSink | None,
     now: datetime,
+    *,
+    in_force: dict[str, SettingInForce] | None = None,
 ) -> ValidationReport:
     """Validate, writing the accepted rows to `work` when a transform step follows; when the run ends
-    here (REJECTED or FAILED) write its summary too."""
-    report = validate_upload(upload, config, reports, work, now)
+    here (REJECTED or FAILED) write its summary too. `in_force`: the settings used and their sources."""
+    report = validate_upload(upload, config, reports, work, now, in_force=in_force)
     if report.status != "VALID":
         write_summary(reports, report.as_summary().check_accounting())
     return report
@@ -62,11 +64,17 @@ def transform_step(
     return summary
 
 
-def run_both_steps(upload: InputFile, config: PipelineConfig, out: OutputSink, now: datetime) -> Summary:
+def run_both_steps(
+    upload: InputFile,
+    config: PipelineConfig,
+    out: OutputSink,
+    now: datetime,
+    in_force: dict[str, SettingInForce] | None = None,
+) -> Summary:
     """`phonebank run`: the Lambdas' two steps, the validated rows handed over in a temporary folder."""
     with tempfile.TemporaryDirectory(prefix="phonebank-work-") as work_dir:
         work = LocalDirectory(Path(work_dir))
-        report = validate_step(upload, config, out, work, now)
+        report = validate_step(upload, config, out, work, now, in_force=in_force)
         if report.status != "VALID":
             return report.as_summary()
         return transform_step(work, report, config, out)

@@ -17,7 +17,7 @@ import polars as pl
 
 from phonebank.columnar import Answers, answer_column, map_distinct, python_whitespace
 from phonebank.columns import ALIASES, ColumnMap, Field, map_columns, normalise_header
-from phonebank.config import PipelineConfig
+from phonebank.config import PipelineConfig, SettingInForce
 from phonebank.dedupe import FIRST, ROW, FirstRows, identity_keys
 from phonebank.errors import DateOrderUnclear, EmptyFile, HeaderOnly, InputFileError, NoHeaderRow
 from phonebank.models.dialer import FIELD_RULES, RowContext
@@ -62,22 +62,26 @@ def validate_upload(
     reports: OutputSink,
     work: OutputSink | None,
     now: datetime,
+    *,
+    in_force: dict[str, SettingInForce] | None = None,
 ) -> ValidationReport:
     """Sort every row into accepted, rejected, duplicate or not dialed, and decide if the file may go on.
 
     Writes `errors.csv` (always) and `duplicates.csv` (when there are any) to `reports`, and the
     accepted rows to `work` (the transformer's input), if given. A file that cannot be read at all
-    gives a FAILED report, not an exception.
+    gives a FAILED report, not an exception. `in_force`: the settings used and their sources, for the
+    summary.
     """
     try:
-        return _validate(upload, config, reports, work, now)
+        report = _validate(upload, config, reports, work, now)
     except InputFileError as exc:
-        return ValidationReport(
+        report = ValidationReport(
             status="FAILED",
             input=upload.name,
             max_reject_rate=config.limits.max_reject_rate,
             failure=f"{type(exc).__name__}: {exc}",
         )
+    return report.model_copy(update={"in_force": in_force or {}})
 
 
 def _validate(

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from phonebank.config import SettingInForce
 from phonebank.models.summary import ErrorReason, OutputFile, RowCounts, Summary
 
 ValidationStatus = Literal["VALID", "REJECTED", "FAILED"]
@@ -25,6 +26,7 @@ class ValidationReport(BaseModel):
     by_effort: dict[str, int] = {}
     files: list[OutputFile] = []
     failure: str | None = None
+    in_force: dict[str, SettingInForce] = {}
     validated_parts: int = 0
     """How many Parquet parts of accepted rows the transformer reads (`validate.VALIDATED_PART`)."""
 
@@ -41,4 +43,5 @@ class ValidationReport(BaseModel):
             top_errors=self.top_errors,
             files=self.files,
             failure=self.failure,
+            in_force=self.in_force,
         )

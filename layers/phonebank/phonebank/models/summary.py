@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from phonebank.config import SettingInForce
 from phonebank.errors import AccountingMismatch, InputFileError
 
 Count = Annotated[int, Field(ge=0)]
@@ -82,6 +83,8 @@ class Summary(_Model):
     files: list[OutputFile] = []
     notes: list[str] = []
     failure: str | None = None
+    in_force: dict[str, SettingInForce] = {}
+    """The settings the run used, each with where it came from (`config.REPORTED_SETTINGS`)."""
 
     @property
     def reject_rate(self) -> float:
