@@ -25,7 +25,7 @@ from phonebank.models.interaction import Interaction
 from phonebank.models.report import DuplicateRow, ErrorRow, safe_column
 from phonebank.models.steps import ValidationReport
 from phonebank.models.summary import ErrorReason, OutputFile, RowCounts
-from phonebank.reader import Chunk, ExportReader
+from phonebank.reader import Chunk, ExportReader, column_names
 from phonebank.sinks import CsvFile, OpenFiles, OutputSink
 from phonebank.times import date_order_failure, only_in_other_order
 
@@ -133,7 +133,7 @@ class _ChunkChecker:
         self.by_effort = Counter[str]()
         self._first_rows = FirstRows()
         self._whitespace = python_whitespace()
-        self._names = [f"column_{position + 1}" for position in range(len(columns.headers))]
+        self._names = column_names(len(columns.headers))
         # A report dropped back in starts with our `row` and `errors` columns: replace them, never stack them.
         is_report = [normalise_header(header) for header in columns.headers[:2]] == ["row", "errors"]
         skipped = 2 if is_report else 0
@@ -157,7 +157,7 @@ class _ChunkChecker:
             *(answers[field].refusals.alias(_refusal(field)) for field in FIELDS),
             (~given("profile_id") & ~given("van_id")).alias(_NO_ID),
             (given("profile_id") & no_effort).alias(_NO_EFFORT),
-            (pl.lit(self._column_of(cells, "van_id")).str.strip_chars(whitespace) != "").alias(_VAN_ID_GIVEN),
+            self._van_id_given(cells).alias(_VAN_ID_GIVEN),
             texts["called_at"].alias(_CALLED_AT_TEXT),
         ).with_columns(
             (~pl.col(_BLANK) & pl.col("outcome").is_in(sorted(self.context.config.not_dialed_outcomes)))
@@ -194,6 +194,13 @@ class _ChunkChecker:
             ),
             accepted=accepted.select(ROW, *FIELDS).cast(Interaction.SCHEMA),  # type: ignore[arg-type]
         )
+
+    def _van_id_given(self, cells: pl.DataFrame) -> pl.Expr:
+        """Whether the row's own VAN ID cell holds one (before its Voter ID Type is asked): only a file
+        with that column needs to know."""
+        if "voter_id_type" not in self.columns.index:
+            return pl.lit(False)
+        return pl.lit(self._column_of(cells, "van_id")).str.strip_chars(self._whitespace) != ""
 
     def _blank(self, cells: pl.DataFrame, phones: Answers) -> pl.Series:
         """Whether each row is blank: every cell strips to nothing. Only a row whose phone the rule
