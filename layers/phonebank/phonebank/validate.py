@@ -141,7 +141,7 @@ class _ChunkChecker:
         self._own_columns = self._names[skipped:]
 
     def check(self, chunk: Chunk) -> CheckedChunk:
-        cells, whitespace = chunk.cells, self._whitespace
+        cells = chunk.cells
         texts = {field: self._field_cells(cells, field) for field in FIELDS}
         answers = {field: answer_column(field, texts[field], self.context) for field in FIELDS}
 
