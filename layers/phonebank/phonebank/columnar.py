@@ -98,6 +98,13 @@ def map_distinct(cells: pl.Series, function: Callable[[str], Any], dtype: pl.Dat
     return cells.to_frame(CELL).join(table, on=CELL, how="left", maintain_order="left")[VALUE]
 
 
+def tally_in_order(values: pl.Series) -> dict[str, int]:
+    """How often each value occurs, in the order each first does: as a Counter fed one by one holds
+    them, so that `most_common` breaks ties the same way."""
+    counted = values.to_frame(VALUE).group_by(VALUE, maintain_order=True).len()
+    return dict(zip(counted[VALUE].to_list(), counted["len"].to_list(), strict=True))
+
+
 def _empty_is_none(column: pl.DataFrame, decided: pl.Expr) -> pl.DataFrame:
     cell = pl.col(CELL)
     return column.with_columns(

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from phonebank.columnar import tally_in_order
 from phonebank.config import PipelineConfig
 from phonebank.models.organizer import OrganizerRow
 from phonebank.models.steps import ValidationReport
@@ -72,11 +73,6 @@ class _SystemTally:
 
     def consent_changing(self) -> dict[str, int]:
         return {result: n for result, n in self.results.items() if result in CONSENT_CHANGING_RESULTS}
-
-
-def _tally(values: pl.Series) -> dict[str, int]:
-    counted = values.to_frame(_RESULT).group_by(_RESULT, maintain_order=True).len()
-    return dict(zip(counted[_RESULT].to_list(), counted["len"].to_list(), strict=True))
 
 
 class _OrganizerFiles:
@@ -186,7 +182,7 @@ class ImportFiles:
         OrganizerRow.check_frame(rows)
         self._organizer.write(rows)
         tally.written += rows.height
-        tally.results.update(_tally(rows["call_result"]))
+        tally.results.update(tally_in_order(rows["call_result"]))
 
     def _organizer_phone(self) -> pl.Expr:
         phone = pl.col("phone")
@@ -257,7 +253,7 @@ class ImportFiles:
             VanBulkRow.check_frame(bulk)
             self._van_file(VAN_BULK_FILE, VanBulkRow.HEADER).write_frame(bulk)
         tally.written += sent.height
-        tally.results.update(_tally(names[_RESULT]))
+        tally.results.update(tally_in_order(names[_RESULT]))
 
     def _outcomes_by_instruction(self) -> dict[int, list[str]]:
         """For each instruction's place (the outcome's own, then Last Called At's), the outcomes that

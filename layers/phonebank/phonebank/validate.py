@@ -15,7 +15,7 @@ from typing import BinaryIO, cast
 
 import polars as pl
 
-from phonebank.columnar import Answers, answer_column, map_distinct, python_whitespace
+from phonebank.columnar import Answers, answer_column, map_distinct, python_whitespace, tally_in_order
 from phonebank.columns import ALIASES, ColumnMap, Field, map_columns, normalise_header
 from phonebank.config import PipelineConfig, SettingInForce
 from phonebank.dedupe import FIRST, ROW, FirstRows, identity_keys
@@ -229,10 +229,9 @@ class _ChunkChecker:
         self.counts["rejected"] += rejected.height
         self.counts["accepted"] += accepted.height
         self.counts["duplicates"] += duplicates.height
-        # In the order each first appears, as a Counter fed row by row would hold them.
-        self.reasons.update(_tally(rejected[_PROBLEMS].explode()))
-        self.by_outcome.update(_tally(accepted["outcome"]))
-        self.by_effort.update(_tally(accepted["effort"].drop_nulls()))
+        self.reasons.update(tally_in_order(rejected[_PROBLEMS].explode()))
+        self.by_outcome.update(tally_in_order(accepted["outcome"]))
+        self.by_effort.update(tally_in_order(accepted["effort"].drop_nulls()))
 
     def _field_cells(self, cells: pl.DataFrame, field: Field) -> pl.Series:
         """The text a field's rule reads: its column's cell, ThruTalk's date and time joined, a VAN ID
@@ -329,11 +328,6 @@ def _names_van_id(voter_id_type: str) -> bool:
     """Whether a Voter ID Type cell lets the VAN ID beside it stand: VAN, or nothing said."""
     text = voter_id_type.strip()
     return not text or "van" in text.casefold()
-
-
-def _tally(values: pl.Series) -> dict[str, int]:
-    counted = values.to_frame("value").group_by("value", maintain_order=True).len()
-    return dict(zip(counted["value"].to_list(), counted["len"].to_list(), strict=True))
 
 
 class _Outputs:
