@@ -16,10 +16,11 @@ from typing import BinaryIO, cast
 import polars as pl
 
 from phonebank.columnar import Answers, answer_column, map_distinct, python_whitespace, tally_in_order
-from phonebank.columns import ALIASES, ColumnMap, Field, map_columns, normalise_header
+from phonebank.columns import ALIASES, ColumnMap, Field, map_columns
 from phonebank.config import PipelineConfig, SettingInForce
 from phonebank.dedupe import FIRST, ROW, FirstRows, identity_keys
 from phonebank.errors import DateOrderUnclear, EmptyFile, HeaderOnly, InputFileError, NoHeaderRow
+from phonebank.input_rows import own_columns
 from phonebank.models.dialer import FIELD_RULES, RowContext
 from phonebank.models.interaction import Interaction
 from phonebank.models.report import DuplicateRow, ErrorRow, safe_column
@@ -134,9 +135,7 @@ class _ChunkChecker:
         self._first_rows = FirstRows()
         self._whitespace = python_whitespace()
         self._names = column_names(len(columns.headers))
-        # A report dropped back in starts with our `row` and `errors` columns: replace them, never stack them.
-        is_report = [normalise_header(header) for header in columns.headers[:2]] == ["row", "errors"]
-        skipped = 2 if is_report else 0
+        skipped = own_columns(columns.headers)
         self.own_header = list(columns.headers[skipped:])
         self._own_columns = self._names[skipped:]
 
