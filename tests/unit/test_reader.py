@@ -77,6 +77,51 @@ def test_windows_1252_reads_accents_and_smart_quotes() -> None:
     assert [row.cells[1] for row in rows] == ["François", "O’Brien"]
 
 
+def not_utf8_rows(data: bytes) -> dict[str, list[int]]:
+    """For each column where a cell is not UTF-8, the spreadsheet rows holding one."""
+    marked: dict[str, list[int]] = {}
+    for chunk in ExportReader(io.BytesIO(data), LIMIT, len(data)).chunks():
+        for name, mask in chunk.not_utf8.items():
+            marked.setdefault(name, []).extend(chunk.first_row + i for i, bad in enumerate(mask) if bad)
+    return marked
+
+
+@pytest.mark.parametrize("stray_first", [False, True], ids=["utf8-first", "stray-byte-first"])
+def test_a_utf8_file_with_a_stray_byte_stays_utf8_and_marks_that_row(
+    stray_first: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a UTF-8 file with accented names and one Windows-1252 byte (0xF1, ñ), before or after the
+    # first UTF-8 sequence, far enough apart that they land in different chunks
+    monkeypatch.setattr("phonebank.reader.CHUNK_BYTES", 64)
+    stray = b"OP-2,A\xf1o\r\n"
+    filler = b"".join(b"OP-%d,plain\r\n" % n for n in range(3, 40))
+    good = "OP-40,Año\r\n".encode()
+    body = stray + filler + good if stray_first else good + filler + stray
+    data = b"Profile ID,Notes\r\n" + body
+
+    # When it is read
+    _, rows = read(data)
+
+    # Then the file is read as UTF-8: the good name intact, the stray byte shown as U+FFFD and its row marked
+    notes = {row.cells[0]: row.cells[1] for row in rows}
+    assert notes["OP-40"] == "Año"
+    assert notes["OP-2"] == "A\ufffdo"
+    stray_row = 2 if stray_first else len(rows) + 1
+    assert not_utf8_rows(data) == {"column_2": [stray_row]}
+
+
+def test_a_windows_1252_file_is_never_marked() -> None:
+    # Given a Windows-1252 file: accents, but no valid UTF-8 sequence anywhere
+    data = "Profile ID,Notes\r\nOP-1,Año\r\nOP-2,François\r\n".encode("cp1252")
+
+    # When it is read
+    _, rows = read(data)
+
+    # Then every row reads as Windows-1252 and none is marked
+    assert [row.cells[1] for row in rows] == ["Año", "François"]
+    assert not_utf8_rows(data) == {}
+
+
 def test_thrutalk_sample_in_windows_1252_reads_its_accented_names() -> None:
     # Given the ThruTalk sample, which is Windows-1252 and not valid UTF-8
     data = (EVENTS / "thrutalk-sample.csv").read_bytes()
@@ -351,7 +396,7 @@ def test_upload_over_the_size_limit_is_failed(known_size: bool, tmp_path: Path) 
 
 @pytest.mark.parametrize("chunk_bytes", [1, 7, 64])
 def test_tiny_chunks_read_the_same_rows(chunk_bytes: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    # Given a file mixing UTF-8 and Windows-1252 lines, a BOM, quoted line breaks, blank lines and
+    # Given a UTF-8 file with one Windows-1252 line, a BOM, quoted line breaks, blank lines and
     # a quote inside an unquoted cell
     data = (
         BOM
@@ -369,7 +414,7 @@ def test_tiny_chunks_read_the_same_rows(chunk_bytes: int, monkeypatch: pytest.Mo
         DataRow(2, ["OP-1", "Zoë\r\nNúñez", "2022013344"]),
         DataRow(3, ["", "", ""]),
         DataRow(4, ["OP-2", '5" tall', "2022013345"]),
-        DataRow(5, ["OP-3", "café", "2022013346"]),
+        DataRow(5, ["OP-3", "caf\ufffd", "2022013346"]),
         DataRow(6, ["OP-4", "last", ""]),
     ]
 

@@ -13,6 +13,7 @@ from transform_helpers import dialer_csv, output_files, read_rows, run_pipeline
 from phonebank.cli import main
 from phonebank.config import PipelineConfig, build_config
 from phonebank.notify import render
+from phonebank.validate import NOT_UTF8
 
 HEADER = ["Profile ID", "VAN ID", "Phone", "Date/Time", "Call Result", "Effort"]
 
@@ -374,3 +375,31 @@ def test_the_summary_says_which_settings_were_in_force_and_where_each_came_from(
     assert in_force["limits.max_reject_rate"] == {"value": "0.5", "source": f"--config {config}"}
     assert in_force["campaign_timezone"] == {"value": "America/New_York", "source": "bundled defaults"}
     assert in_force["date_order"] == {"value": "MDY", "source": "bundled defaults"}
+
+
+@pytest.mark.parametrize("progress_bar", [False, True], ids=["no-terminal", "terminal"])
+def test_run_reads_a_utf8_file_with_a_stray_byte_as_utf8_and_rejects_that_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, progress_bar: bool
+) -> None:
+    # Given a UTF-8 export whose first non-ASCII byte is a stray Windows-1252 one (row 2's effort), met
+    # in an earlier chunk than the file's only UTF-8 accent (row 31's); with and without the progress bar
+    monkeypatch.setattr("phonebank.reader.CHUNK_BYTES", 256)
+    monkeypatch.setattr("sys.stderr.isatty", lambda: progress_bar)
+    rows = [
+        [f"OP-{n}", f"{1000 + n}", f"202555{n:04d}", "2024-10-01 14:03", "Completed", "E"] for n in range(30)
+    ]
+    rows[29][5] = "Équipe"
+    data = dialer_csv(HEADER, rows).replace(b"Completed,E\r\n", b"Completed,E\xa0\r\n", 1)
+    source = tmp_path / "stray.csv"
+    source.write_bytes(data)
+
+    # When `phonebank run` runs on it
+    code = main(["run", str(source), "--out", str(tmp_path / "out")])
+
+    # Then it succeeds: row 2 rejected as not UTF-8, the accented effort read as the file wrote it
+    assert code == 0
+    errors = read_rows(tmp_path / "out" / "errors.csv")
+    assert [(row["row"], row["errors"]) for row in errors] == [("2", f"Effort: {NOT_UTF8}")]
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["counts"]["rejected"] == 1
+    assert summary["by_effort"] == {"E": 28, "Équipe": 1}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,6 +39,14 @@ class _Progress:
         self._done += len(data)
         self._draw(self._done * 100 // self._total, finished=not data)
         return data
+
+    def tell(self) -> int:
+        return self._stream.tell()
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        """The reader looks ahead once when a file's encoding needs it; the bar follows it back."""
+        self._done = self._stream.seek(offset, whence)
+        return self._done
 
     def _draw(self, percent: int, *, finished: bool) -> None:
         if percent != self._shown or (finished and not self._ended):

@@ -20,7 +20,7 @@ from phonebank.models.van import VanBulkRow, VanNamesRow
 from phonebank.pipeline import SUMMARY_FILE
 from phonebank.times import DATE_FORMS, US_LABELS, UTC_LABELS
 from phonebank.transform import ORGANIZER_FILE, VAN_BULK_FILE, VAN_NAMES_FILE
-from phonebank.validate import DUPLICATES_FILE, ERRORS_FILE, VALIDATED_PART
+from phonebank.validate import DUPLICATES_FILE, ERRORS_FILE, NOT_UTF8, VALIDATED_PART
 
 _FIELDS: dict[Field, str] = {
     "profile_id": "Organizer's Profile ID (one ID of the two is required)",
@@ -75,6 +75,11 @@ def _columns() -> list[str]:
         "A campaign adds its own names to a field in the configuration, beside the built-in ones "
         "(`columns: {phone: [Mobile Dialed]}`); a name that two fields would claim (a built-in name of "
         "another field included) stops the run when the configuration loads.",
+        "",
+        'A file is UTF-8 (with or without a byte order mark) or Windows-1252, what Excel\'s plain "CSV" '
+        "writes: it is read as Windows-1252 only when it holds no valid UTF-8 multi-byte sequence. A UTF-8 "
+        "file with a few bytes of another encoding stays UTF-8, and each row holding one is rejected "
+        f"(`<column>: {NOT_UTF8}`), rather than the whole file read as the other encoding.",
         "",
     ]
 

@@ -11,12 +11,13 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import BinaryIO
 
 import polars as pl
 
-from phonebank.errors import EmptyFile, FileTooLarge, MalformedCsv, NotText, UndecodableFile
+from phonebank.encoding import MARK, REPLACEMENT, FileEncoding, marked_cells, rest_holds_utf8
+from phonebank.errors import EmptyFile, FileTooLarge, MalformedCsv, NotText
 from phonebank.models.report import as_typed, typed_column
 
 _BOM = b"\xef\xbb\xbf"
@@ -48,6 +49,9 @@ class Chunk:
 
     first_row: int
     cells: pl.DataFrame
+    not_utf8: dict[str, pl.Series] = field(default_factory=dict)
+    """For each column where a cell of a UTF-8 file held a byte that is not UTF-8 (shown as U+FFFD),
+    which rows'."""
 
 
 def column_names(width: int) -> list[str]:
@@ -57,8 +61,8 @@ def column_names(width: int) -> list[str]:
 class ExportReader:
     """The header and then the data rows of one CSV file, in bounded memory.
 
-    Each line is UTF-8 unless it is not, then Windows-1252 (what Excel writes): a file is one or the
-    other, and ASCII lines read the same in both, so deciding per line never needs a second pass.
+    The file is UTF-8 or Windows-1252 (`phonebank.encoding`); the source must be seekable, for the one
+    case where that decision looks ahead.
     """
 
     def __init__(self, source: BinaryIO, max_bytes: int, size_hint: int | None = None) -> None:
@@ -69,17 +73,20 @@ class ExportReader:
         self._at_end = False
         self._lines_before = 0  # lines of the file before `_pending`
         self._pending = b""
+        self._encoding = FileEncoding(lambda: rest_holds_utf8(self._source, self._pending))
         while len(self._pending) < _SIGNATURE_BYTES and not self._at_end:
             self._pending += self._read()
         _refuse_binary(self._pending)
         self._pending = self._pending.removeprefix(_BOM)
         if not self._pending:
             raise EmptyFile("The file is empty. Export the call results again and upload the CSV.")
-        self.delimiter = _delimiter_of(_decode(self._pending.split(b"\n", 1)[0], 1))
+        # Only ASCII delimiters are counted, which every byte-for-byte decoding keeps.
+        self.delimiter = _delimiter_of(self._pending.split(b"\n", 1)[0].decode("latin-1"))
         self._next_row = 1
         while not (header := self._python_records(limit=1)) and not self._at_end:
             self._pending += self._read()
-        self.header = [as_typed(cell.strip()) for cell in header[0]] if header else []
+        names = header[0] if header else []
+        self.header = [as_typed(cell.strip()).replace(MARK, REPLACEMENT) for cell in names]
         self._next_row = 2
         self._names = column_names(len(self.header))
 
@@ -101,7 +108,11 @@ class ExportReader:
                     self._pending += self._read()
                     continue
                 cells = _frame(rows, self._names)
-            chunk = Chunk(self._next_row, _typed(cells))
+            not_utf8: dict[str, pl.Series] = {}
+            if self._encoding.marked:
+                cells, not_utf8 = marked_cells(cells)
+                self._encoding.marked = False
+            chunk = Chunk(self._next_row, _typed(cells), not_utf8)
             self._next_row += cells.height
             yield chunk
 
@@ -128,7 +139,7 @@ class ExportReader:
         cut = _record_end(data, at_end=self._at_end)
         if cut is None or data.count(b"\r", 0, cut) != data.count(b"\r\n", 0, cut):
             return None  # polars would keep a carriage return alone inside a cell
-        text = _text(data[:cut], self._lines_before)
+        text = self._encoding.utf8(data[:cut], self._lines_before)
         try:
             cells = pl.read_csv(
                 text,
@@ -154,7 +165,7 @@ class ExportReader:
         data = self._pending
         # Until the file ends, a last line without its line end may go on in the bytes not read yet.
         lines = _lines(data if self._at_end else data[: data.rfind(b"\n") + 1])
-        text = _text(b"".join(lines), self._lines_before).decode("utf-8")
+        text = self._encoding.utf8(b"".join(lines), self._lines_before).decode("utf-8")
         text += _END if not text or text.endswith("\n") else "\n" + _END
         parsed = csv.reader(io.StringIO(text, newline="\n"), delimiter=self.delimiter)
         rows: list[list[str]] = []
@@ -218,40 +229,6 @@ def _frame(rows: list[list[str]], names: list[str]) -> pl.DataFrame:
         {name: list(column) for name, column in zip(names, columns, strict=True)} if columns else {},
         schema=dict.fromkeys(names, pl.String),
     )
-
-
-def _text(data: bytes, lines_before: int) -> bytes:
-    """`data` as UTF-8, line by line from Windows-1252 where a line is not UTF-8; NotText for NUL bytes."""
-    nul = data.find(b"\x00")
-    if nul >= 0:
-        line_number = lines_before + data.count(b"\n", 0, nul) + 1
-        raise NotText(
-            f"Line {line_number} holds binary data (NUL bytes): this is not a CSV text file. "
-            'Save it from your spreadsheet as "CSV UTF-8" and upload it again.'
-        )
-    if data.isascii():
-        return data
-    try:
-        data.decode("utf-8")
-        return data
-    except UnicodeDecodeError:
-        lines = io.BytesIO(data)
-        decoded = (_decode(line, number) for number, line in enumerate(lines, start=lines_before + 1))
-        return "".join(decoded).encode("utf-8")
-
-
-def _decode(line: bytes, line_number: int) -> str:
-    try:
-        return line.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return line.decode("cp1252")
-    except UnicodeDecodeError as exc:
-        raise UndecodableFile(
-            f"Line {line_number} is neither UTF-8 nor Windows-1252 text (byte 0x{line[exc.start]:02x}). "
-            'Save the file as "CSV UTF-8" and upload it again.'
-        ) from exc
 
 
 def _refuse_binary(first_block: bytes) -> None:

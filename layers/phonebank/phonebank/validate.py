@@ -43,8 +43,18 @@ _NO_ID, _NO_EFFORT, _VAN_ID_GIVEN, _HAS_PROBLEM = "no_id", "no_effort", "van_id_
 _CALLED_AT_TEXT = "called_at_text"
 
 
+NOT_UTF8 = (
+    "not valid UTF-8 text: the file is UTF-8 but this cell holds bytes of another encoding "
+    "(shown as \ufffd); type those characters again and upload the row"
+)
+
+
 def _refusal(field: str) -> str:
     return f"{field}_refusal"
+
+
+def _not_utf8(column: str) -> str:
+    return f"{column}_not_utf8"
 
 
 @dataclass(frozen=True)
@@ -149,6 +159,7 @@ class _ChunkChecker:
             return answers[field].values.is_not_null() | answers[field].refusals.is_not_null()
 
         no_effort = pl.lit(False) if self.context.fallback_effort is not None else ~given("effort")
+        not_utf8 = [name for name in self._own_columns if name in chunk.not_utf8]
         table = cells.with_columns(
             pl.int_range(chunk.first_row, chunk.first_row + cells.height, dtype=pl.Int64).alias(ROW),
             self._blank(cells, answers["phone"]).alias(_BLANK),
@@ -158,21 +169,25 @@ class _ChunkChecker:
             (given("profile_id") & no_effort).alias(_NO_EFFORT),
             self._van_id_given(cells).alias(_VAN_ID_GIVEN),
             texts["called_at"].alias(_CALLED_AT_TEXT),
+            *(chunk.not_utf8[name].alias(_not_utf8(name)) for name in not_utf8),
         ).with_columns(
+            # A row holding bytes that are not UTF-8 is rejected whatever its outcome: no cell of it is sure.
             (~pl.col(_BLANK) & pl.col("outcome").is_in(sorted(self.context.config.not_dialed_outcomes)))
             .fill_null(False)
+            .and_(*(~pl.col(_not_utf8(name)) for name in not_utf8))
             .alias(_NOT_DIALED),
             pl.any_horizontal(
                 pl.col(_NO_ID),
                 pl.col(_NO_EFFORT),
                 *(pl.col(_refusal(field)).is_not_null() for field in FIELDS),
+                *(pl.col(_not_utf8(name)) for name in not_utf8),
             ).alias(_HAS_PROBLEM),
         )
         counted = table.filter(~pl.col(_BLANK) & ~pl.col(_NOT_DIALED))
         self._refuse_other_date_order(counted)
         # Most rows have no problem: the words of each problem are put together for the others only.
         rejected = counted.filter(_HAS_PROBLEM).with_columns(
-            pl.concat_list(self._problems(cells)).list.drop_nulls().alias(_PROBLEMS)
+            pl.concat_list(self._problems(cells, not_utf8)).list.drop_nulls().alias(_PROBLEMS)
         )
         candidates = counted.filter(~pl.col(_HAS_PROBLEM))
         firsts = self._first_rows.first_rows(candidates.select(ROW, *identity_keys(_IDENTITY)))
@@ -255,9 +270,12 @@ class _ChunkChecker:
             return pl.Series(field, [""] * cells.height, pl.String())
         return cells[self._names[position]]
 
-    def _problems(self, cells: pl.DataFrame) -> list[pl.Expr]:
-        """Each of a row's problems, null where it has not that one: its fields' refusals in the model's
-        order, then a missing ID, then a missing effort."""
+    def _problems(self, cells: pl.DataFrame, not_utf8: list[str]) -> list[pl.Expr]:
+        """Each of a row's problems, null where it has not that one: bytes that are not UTF-8, its
+        fields' refusals in the model's order, then a missing ID, then a missing effort."""
+        undecodable = [
+            pl.when(_not_utf8(name)).then(pl.lit(f"{self._header_of(name)}: {NOT_UTF8}")) for name in not_utf8
+        ]
         refusals = [
             pl.when(pl.col(_refusal(field)).is_not_null()).then(
                 pl.concat_str(pl.lit(f"{self._label(field)}: "), pl.col(_refusal(field)))
@@ -268,7 +286,12 @@ class _ChunkChecker:
             f"{self._label('effort')}: empty, and neither the upload folder (incoming/<effort name>/) "
             "nor the configuration gives an effort, and Organizer needs one"
         )
-        return [*refusals, pl.when(_NO_ID).then(self._no_id()), pl.when(_NO_EFFORT).then(pl.lit(no_effort))]
+        return [
+            *undecodable,
+            *refusals,
+            pl.when(_NO_ID).then(self._no_id()),
+            pl.when(_NO_EFFORT).then(pl.lit(no_effort)),
+        ]
 
     def _no_id(self) -> pl.Expr:
         ids = [self._label(field) for field in ("profile_id", "van_id") if field in self.columns.index]
@@ -290,6 +313,9 @@ class _ChunkChecker:
             )
             .otherwise(empty)
         )
+
+    def _header_of(self, name: str) -> str:
+        return self.columns.headers[self._names.index(name)]
 
     def _label(self, field: str) -> str:
         """The column a problem names: the file's own header, else the field's first alias."""
