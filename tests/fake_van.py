@@ -63,6 +63,10 @@ class Scenario:
     """401 or 403 to every API request, as for a wrong key or application name."""
     unknown_job_polls: int = 0
     """How many of the first GETs of a new job answer 404: VAN may not show a job at once."""
+    create_status: int | None = None
+    """Answer the job's creation with this status (a 500: was it created?), after creating it."""
+    place_offset: int = 0
+    """Added to each record's BulkUploadDataID: 1 would count the header as a row."""
     result_codes: list[dict[str, Any]] = field(default_factory=lambda: list(RESULT_CODES))
     contact_types: list[dict[str, Any]] = field(default_factory=lambda: list(CONTACT_TYPES))
 
@@ -175,6 +179,10 @@ class FakeVan:
             len(self.jobs) + 9001, request, header, [dict(zip(header, row, strict=True)) for row in rows[1:]]
         )
         self.jobs[job.id] = job
+        if self.scenario.create_status:
+            return _json(
+                self.scenario.create_status, {"errors": [{"code": "INTERNAL", "text": "Server error"}]}
+            )
         return _json(201, {"jobId": job.id})
 
     def _job(self, job_id: int) -> tuple[int, dict[str, str], bytes]:
@@ -220,7 +228,7 @@ class FakeVan:
         job = self.jobs[int(job_id)]
         lines = [
             [
-                str(place),
+                str(place + self.scenario.place_offset),
                 "1983",
                 record["vanid"],
                 "VanID",

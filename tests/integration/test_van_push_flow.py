@@ -105,7 +105,12 @@ def _config(tmp_path: Path, van: FakeVan, **push: Any) -> Path:
 
 
 def _push(
-    tmp_path: Path, scenario: Scenario, result_ids: dict[str, int] | None = None, **push: Any
+    tmp_path: Path,
+    scenario: Scenario,
+    result_ids: dict[str, int] | None = None,
+    parameters: dict[str, str] | None = None,
+    secrets: dict[str, str] | None = None,
+    **push: Any,
 ) -> Iterator[PushRun]:
     log = io.StringIO()
     with FakeVan(APP, KEY, fetch=_fetch, scenario=scenario) as van:
@@ -114,7 +119,8 @@ def _push(
             text = yaml.safe_load(config.read_text())
             text["van"]["result_ids"] = result_ids
             config.write_text(yaml.safe_dump(text))
-        with LocalStack(log=log, config=config, secrets={"VanApiKeySecretArn": KEY}) as stack:
+        secrets = {"VanApiKeySecretArn": KEY} if secrets is None else secrets
+        with LocalStack(log=log, config=config, secrets=secrets, parameters=parameters) as stack:
             stack.upload(SAMPLE_KEY, IMPACTIVE_SAMPLE.read_bytes())
             (execution,) = stack.wait_for_executions(timeout=120)
             (notification,) = stack.notifications()
@@ -127,8 +133,9 @@ def push_run(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[PushRun
     yield from _push(tmp_path, scenario, **extra)
 
 
-def _assert_everything_kept(run: PushRun) -> None:
-    """The input is in archive/ as uploaded, and the run's import files are all there."""
+def _assert_everything_kept(run: PushRun, bulk: bool = True) -> None:
+    """The input is in archive/ as uploaded, and the run's import files are all there (without the
+    bulk-import file when no result ID is configured)."""
     assert set(run.stack.object_keys("incoming/")) == set()
     (archived,) = run.stack.object_keys("archive/impactive-sample/")
     assert run.stack.read(archived) == IMPACTIVE_SAMPLE.read_bytes()
@@ -139,10 +146,16 @@ def _assert_everything_kept(run: PushRun) -> None:
         "summary.json",
         "organizer/organizer-phone-interactions-01.csv",
         "van/van-canvass-results-by-name.csv",
-        "van/van-canvass-results-bulk-import.csv",
-        "van/van-canvass-results-bulk-import-rows.csv",
     }
+    if bulk:
+        expected |= {
+            "van/van-canvass-results-bulk-import.csv",
+            "van/van-canvass-results-bulk-import-rows.csv",
+        }
     assert expected <= files
+
+
+WIZARD = "In NGP VAN's Bulk Upload wizard, upload van/van-canvass-results-by-name.csv"
 
 
 def _steps(message: str) -> str:
@@ -424,3 +437,88 @@ def test_the_api_key_appears_in_no_log_history_output_notification_or_file(push_
     for where, text in texts:
         assert KEY not in text, where
         assert authorization not in text, where
+
+
+UNCLEAR_CREATION = (Scenario(create_status=500), {})
+
+
+@pytest.mark.parametrize("push_run", [UNCLEAR_CREATION], indirect=True, ids=["500 to the job's creation"])
+def test_a_job_whose_creation_got_no_clear_answer_is_never_sent_twice(push_run: PushRun) -> None:
+    run = push_run
+    # Then the creation was not retried (VAN had in fact created the job), nor followed
+    assert run.task_errors("Create VAN Import Job") == ["VanOutcomeUnknown"]
+    assert len(run.van.jobs) == 1
+    assert [r for r in run.van.api_requests() if r[1].startswith("/v4/bulkImportJobs/")] == []
+    # And the email says to look for the job in VAN before recording anything by hand
+    run_id = run.run_prefix().rstrip("/").rsplit("/", 1)[1]
+    steps = _steps(run.message)
+    assert "could not tell whether VAN created the job (VanOutcomeUnknown: VAN answered 500" in steps
+    assert f"Look in VAN for a bulk-import job described as 'phonebank-sync run {run_id}'" in steps
+    assert "Bulk Upload wizard" not in steps
+    assert run.van.jobs[min(run.van.jobs)].body["description"] == f"phonebank-sync run {run_id}"
+    assert run.execution["status"] == "FAILED" and run.execution["error"] == "VanPushFailed"
+    _assert_everything_kept(run)
+
+
+UNMAPPABLE = (Scenario(statuses=["Completed"], place_offset=1), {})
+
+
+@pytest.mark.parametrize("push_run", [UNMAPPABLE], indirect=True, ids=["results out of place"])
+def test_results_that_do_not_line_up_with_the_file_sent_are_not_guessed(push_run: PushRun) -> None:
+    run = push_run
+    # Given VAN's BulkUploadDataID one past each record's place (as if it counted the header)
+    # Then Finish refused to map them, and the report step said so, asking VAN nothing more
+    assert run.task_errors("Finish VAN Push") == ["VanResultsUnmappable"]
+    assert run.task_errors("Report VAN Push Error") == [None]
+    assert "van-errors.csv" not in run.run_files()
+    push = run.summary()["van_push"]
+    assert push["outcome"] == "unknown"
+    assert "VanResultsUnmappable: VAN's results name a BulkUploadDataID that is no data row" in push["reason"]
+    assert "Check the job in VAN before recording any of these calls by hand" in _steps(run.message)
+    assert run.execution["status"] == "FAILED" and run.execution["error"] == "VanPushFailed"
+    _assert_everything_kept(run)
+
+
+ELSEWHERE = "arn:aws:secretsmanager:us-east-1:123456789012:secret:phonebank/another-key-AbCdEf"
+
+
+CANNOT_START = {
+    "no secret in the stack": (
+        (Scenario(), {"secrets": {}}),
+        "van_push is enabled in the configuration, but the stack has no VanApiKeySecretArn",
+        "Deploy the stack again with the VanApiKeySecretArn parameter",
+    ),
+    "a secret that is not there": (
+        (Scenario(), {"secrets": {}, "parameters": {"VanApiKeySecretArn": ELSEWHERE}}),
+        "the function could not read the API key's secret (ResourceNotFoundException)",
+        "VanApiKeySecretArn must be the secret's full ARN",
+    ),
+    "result IDs missing": (
+        (Scenario(), {"result_ids": {"Canvassed": 14}}),
+        "the bulk-import file was not written: no VAN result ID is configured for Deceased, Deliverability "
+        "Error, Moved, Not Home, Other Language, Refused, Wrong Number (van.result_ids)",
+        "Correct van.result_ids and van.contact_type_id in the configuration file",
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("push_run", "reason", "check"),
+    [(push_run, reason, check) for push_run, reason, check in CANNOT_START.values()],
+    indirect=["push_run"],
+    ids=list(CANNOT_START),
+)
+def test_a_push_that_cannot_start_asks_van_nothing_and_says_what_to_set(
+    push_run: PushRun, reason: str, check: str
+) -> None:
+    run = push_run
+    # Then VAN was never called, and the push stopped in Prepare, before any job
+    assert list(run.van.api_requests()) == []
+    assert run.task_errors("Prepare VAN Push") == [None]
+    push = run.summary()["van_push"]
+    assert (push["outcome"], push["reason"]) == ("not_sent", reason)
+    # And the email says why and what to set, then how to record the calls by hand meanwhile
+    steps = _steps(run.message)
+    assert steps.index(f"Nothing was sent to NGP VAN: {reason}. {check}") < steps.index(WIZARD)
+    assert run.execution["status"] == "FAILED" and run.execution["error"] == "VanPushFailed"
+    _assert_everything_kept(run, bulk="result ID" not in reason)

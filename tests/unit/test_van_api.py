@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import zipfile
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from threading import Thread
 
@@ -20,6 +21,7 @@ from phonebank.van_api import (
     VanUnavailable,
 )
 from phonebank.van_push import job_request
+from phonebank.van_push_flow import _download
 
 APP, KEY = "phonebank-sync-test", "0a1b2c3d-4e5f-6789-abcd-ef0123456789"
 BULK = b"vanid,contacttypeid,resultid\r\n100200301,19,14\r\n100200302,19,2\r\n"
@@ -206,3 +208,20 @@ def test_an_expired_results_link_is_none() -> None:
 def test_the_key_is_never_sent_in_clear_text_but_to_this_machine(url: str) -> None:
     with pytest.raises(ValueError, match=r"https|web address"):
         VanApi(url, APP, KEY, "MyCampaign")
+
+
+def test_a_results_link_past_its_expiry_is_not_fetched() -> None:
+    # Given a finished job whose results links VAN says expire tomorrow
+    with _van(Scenario(statuses=["Completed"])) as van:
+        api = _api(van)
+        job = api.job(api.create_job(_request()))  # type: ignore[arg-type]
+        assert job is not None and job.result_files[0].date_expired is not None
+
+        # When the results are read two days later, and again now
+        late = _download(api, job, 0, datetime.now(UTC) + timedelta(days=2))
+        in_time = _download(api, job, 0, datetime.now(UTC))
+
+    # Then the expired link was not fetched (the job was asked once more for a new one), the other was
+    assert late is None
+    assert in_time is not None and in_time.startswith(b"BulkUploadDataID")
+    assert [path for _, path in van.requests if path.startswith("/results/")] == [f"/results/{job.id}/1.csv"]
