@@ -11,6 +11,7 @@ import base64
 import csv
 import io
 import json
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from phonebank.models.report import safe_cell
 from phonebank_local.stack import LocalStack
 
 from .moto_helpers import IMPACTIVE_SAMPLE
+from .test_readme_notifications import EXECUTION, README, RUN_ID, SHOWN_EXECUTION, SHOWN_RUN_ID, _block
 
 APP = "phonebank-sync-test"
 KEY = "vanKEY-7f3c9a1e-2b4d-4e6f-8a0b-c1d2e3f4a5b6"
@@ -522,3 +524,20 @@ def test_a_push_that_cannot_start_asks_van_nothing_and_says_what_to_set(
     assert steps.index(f"Nothing was sent to NGP VAN: {reason}. {check}") < steps.index(WIZARD)
     assert run.execution["status"] == "FAILED" and run.execution["error"] == "VanPushFailed"
     _assert_everything_kept(run, bulk="result ID" not in reason)
+
+
+@pytest.mark.parametrize("push_run", [WITH_ERRORS], indirect=True, ids=["completed with errors"])
+def test_the_readme_shows_the_email_after_a_push_as_it_is_sent(push_run: PushRun) -> None:
+    # Given the email of a push VAN answered with errors
+    email = f"Subject: {push_run.notification['subject']}\n\n{push_run.message}"
+    email = EXECUTION.sub(SHOWN_EXECUTION, RUN_ID.sub(SHOWN_RUN_ID, email))
+
+    # Then the README shows it word for word (PHONEBANK_UPDATE_README=1 rewrites it)
+    block = _block("van push with errors")
+    if os.environ.get("PHONEBANK_UPDATE_README"):
+        README.write_text(
+            block.sub(lambda m: m.group(1) + email + m.group(3), README.read_text(encoding="utf-8")),
+            encoding="utf-8",
+        )
+    shown = block.search(README.read_text(encoding="utf-8"))
+    assert shown is not None and shown.group(2) == email

@@ -14,8 +14,8 @@ from conftest import ROOT
 
 from phonebank.config import build_config
 from phonebank.models.summary import OutputFile, Summary
-from phonebank.models.van_push import PushOutcome, VanPushSummary
-from phonebank.notify import VAN_ERRORS_FILE, notification_for, render
+from phonebank.models.van_push import VAN_ERRORS_FILE, PushOutcome, VanPushSummary
+from phonebank.notify import notification_for, render
 
 SUMMARY = Summary.model_validate_json((ROOT / "tests/golden/impactive/van-ids/summary.json").read_bytes())
 WIZARD = "In NGP VAN's Bulk Upload wizard, upload van/van-canvass-results-by-name.csv"

@@ -15,12 +15,10 @@ from pydantic import BaseModel, ConfigDict
 
 from phonebank.config import PipelineConfig
 from phonebank.models.summary import OutputFile, Summary, System
+from phonebank.models.van_push import VAN_ERRORS_FILE
 from phonebank.transform import VAN_BULK_FILE, VAN_NAMES_FILE
 from phonebank.validate import DUPLICATES_FILE, ERRORS_FILE
 from phonebank.van_push_text import push_counts, push_steps, subject_note
-
-VAN_ERRORS_FILE = "van-errors.csv"
-"""The rows whose calls VAN's bulk-import job did not record (the VAN push writes it)."""
 
 _SUBJECT_LIMIT = 100
 _SYSTEM_NAMES: dict[System, str] = {"organizer": "Organizer", "van": "NGP VAN"}

@@ -25,7 +25,7 @@ from phonebank.models.payloads import Run
 from phonebank.models.report import safe_cell, safe_column
 from phonebank.models.summary import OutputFile, Summary
 from phonebank.models.van_api import BulkImportJob
-from phonebank.models.van_push import VanPushSummary
+from phonebank.models.van_push import VAN_ERRORS_FILE, VAN_RESULTS_FILE, VanPushSummary
 from phonebank.models.van_push_payloads import (
     CheckRequest,
     CreateRequest,
@@ -35,7 +35,7 @@ from phonebank.models.van_push_payloads import (
     PushPlan,
     PushProgress,
 )
-from phonebank.notify import VAN_ERRORS_FILE, notification_for
+from phonebank.notify import notification_for
 from phonebank.pipeline import SUMMARY_FILE, write_summary
 from phonebank.sinks import OpenFiles, OutputSink
 from phonebank.storage import ObjectRef, SecretStore, StorageError
@@ -57,7 +57,6 @@ from phonebank.van_push import (
     results_table,
 )
 
-VAN_RESULTS_FILE = "van/van-import-results-{:02d}.csv"
 WORK_FOLDER = "van-push/"
 NOT_RECORDED_FILE = WORK_FOLDER + "not-recorded-rows.parquet"
 

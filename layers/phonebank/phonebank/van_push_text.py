@@ -47,9 +47,9 @@ def push_steps(
     if push.outcome in ("completed", "completed_with_errors"):
         name = bulk.name if bulk else "the bulk-import file"
         yield (
-            f"Nothing more to upload to NGP VAN: {_job(push)} recorded {push.processed:,} of the "
-            f"{_plural(push.records_sent, 'record')} of {name}. Do not upload this run's VAN files by hand "
-            "as well: VAN would record those calls twice.",
+            f"Nothing more to upload to NGP VAN: its bulk-import job {push.job_id} recorded "
+            f"{push.processed:,} of the {_plural(push.records_sent, 'record')} of {name}. Do not upload "
+            "this run's VAN files by hand as well: VAN would record those calls twice.",
             None,
         )
         if van_errors is not None:

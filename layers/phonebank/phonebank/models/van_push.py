@@ -14,6 +14,11 @@ results or in a results file that expired before it was read (van-errors.csv lis
 failed: VAN's job failed; timed_out: not finished by the deadline; not_sent: stopped before any job
 was created (a setting, the IDs, the key); unknown: the job (or its creation) was lost track of."""
 
+VAN_ERRORS_FILE = "van-errors.csv"
+"""The input rows whose calls VAN's bulk-import job did not record, with VAN's message."""
+VAN_RESULTS_FILE = "van/van-import-results-{:02d}.csv"
+"""Each results file VAN gave, as read: VAN deletes them 24 hours after the job ends."""
+
 NEEDS_ATTENTION: frozenset[PushOutcome] = frozenset({"failed", "timed_out", "not_sent", "unknown"})
 
 Records = Annotated[int, Field(ge=0)]
