@@ -21,7 +21,6 @@ from phonebank.van_api import (
     VanUnavailable,
 )
 from phonebank.van_push import job_request
-from phonebank.van_push_flow import _download
 
 APP, KEY = "phonebank-sync-test", "0a1b2c3d-4e5f-6789-abcd-ef0123456789"
 BULK = b"vanid,contacttypeid,resultid\r\n100200301,19,14\r\n100200302,19,2\r\n"
@@ -218,8 +217,8 @@ def test_a_results_link_past_its_expiry_is_not_fetched() -> None:
         assert job is not None and job.result_files[0].date_expired is not None
 
         # When the results are read two days later, and again now
-        late = _download(api, job, 0, datetime.now(UTC) + timedelta(days=2))
-        in_time = _download(api, job, 0, datetime.now(UTC))
+        late = api.results_file(job, 0, datetime.now(UTC) + timedelta(days=2))
+        in_time = api.results_file(job, 0, datetime.now(UTC))
 
     # Then the expired link was not fetched (the job was asked once more for a new one), the other was
     assert late is None

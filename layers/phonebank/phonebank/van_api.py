@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 import urllib3
@@ -137,6 +138,24 @@ class VanApi:
             raise VanRequestRefused(f"VAN answered {response.status} to a results file's download")
         data: bytes = response.data
         return data
+
+    def results_file(self, job: BulkImportJob, index: int, now: datetime) -> bytes | None:
+        """The job's results file `index` while it exists (not past its dateExpired, nor refused by its
+        link), else None; an expired link is asked for again once, as VAN may sign it anew."""
+        for attempt in range(2):
+            if attempt:
+                fresh = self.job(job.id)
+                if fresh is None or len(fresh.result_files) <= index:
+                    return None
+                job = fresh
+            result_file = job.result_files[index]
+            expires = result_file.date_expired
+            if expires is not None and expires.tzinfo is None:
+                expires = expires.replace(tzinfo=UTC)
+            data = None if expires is not None and expires <= now else self.download(result_file.url)
+            if data is not None:
+                return data
+        return None
 
     def _get_list(self, path: str, model: type[Any]) -> list[Any]:
         _, data = self._call("GET", path)

@@ -56,47 +56,21 @@ from phonebank.van_push import (
     record_answers,
     results_table,
 )
+from phonebank.van_push_text import (
+    AUTH_CHECK,
+    BUSY_CHECK,
+    CREATION_CHECK,
+    IDS_CHECK,
+    JOB_CHECK,
+    NO_SECRET_CHECK,
+    OPERATOR_CHECK,
+    REFUSED_CHECK,
+    SECRET_CHECK,
+)
 
 WORK_FOLDER = "van-push/"
 NOT_RECORDED_FILE = WORK_FOLDER + "not-recorded-rows.parquet"
 
-IDS_CHECK = (
-    "Correct van.result_ids and van.contact_type_id in the configuration file (VAN lists its own with GET "
-    "/canvassResponses/resultCodes and /canvassResponses/contactTypes), then record these calls with the "
-    "files below."
-)
-NO_SECRET_CHECK = (
-    "Deploy the stack again with the VanApiKeySecretArn parameter (the ARN of the Secrets Manager secret "
-    "holding the API key), or set van_push.enabled to false, and record these calls with the files below."
-)
-SECRET_CHECK = (
-    "VanApiKeySecretArn must be the secret's full ARN, in the stack's account and region, and the secret "
-    "must hold the API key as text (a customer-managed KMS key must also let the VAN push function "
-    "decrypt). Record these calls with the files below."
-)
-AUTH_CHECK = (
-    "Check van_push.application_name (the API application's name) and van_push.database (MyCampaign or "
-    "MyVoters: the database the key opens) in the configuration, that the secret holds the current API "
-    "key alone, and that VAN support has enabled the bulk import of canvass results for the key. Record "
-    "these calls with the files below."
-)
-REFUSED_CHECK = (
-    "VAN support can say whether the bulk import of canvass results (CanvassResults) is enabled for the "
-    "key. Record these calls with the files below."
-)
-BUSY_CHECK = "VAN's API did not answer after our retries. Record these calls with the files below."
-OPERATOR_CHECK = (
-    "An operator reads the execution's history in the Step Functions console. Record these calls with the "
-    "files below."
-)
-JOB_CHECK = (
-    "Check the job in VAN before recording any of these calls by hand: some may be recorded already, and "
-    "VAN would record them twice. Its results stay in VAN for 24 hours after it ends."
-)
-CREATION_CHECK = (
-    "Look in VAN for a bulk-import job described as 'phonebank-sync run {run_id}' before recording any "
-    "of these calls by hand: if VAN created it, VAN would record them twice."
-)
 # Errors of a step before any job was created, and what to check for each; any other means VAN may
 # have created the job.
 _BEFORE_A_JOB = {
@@ -347,7 +321,7 @@ def _map_results(request: FinishRequest, push: PushRuntime, api: VanApi, job: Bu
     folder = storage.folder(run.bucket, run.prefix)
     tables, unread = [], not job.result_files
     for index in range(len(job.result_files)):
-        data = _download(api, job, index, push.now())
+        data = api.results_file(job, index, push.now())
         if data is None:
             unread = True
         else:
@@ -393,26 +367,6 @@ def _map_results(request: FinishRequest, push: PushRuntime, api: VanApi, job: Bu
         files,
         work.location(NOT_RECORDED_FILE),
     )
-
-
-def _download(api: VanApi, job: BulkImportJob, index: int, now: datetime) -> bytes | None:
-    """A results file while it exists; an expired link is asked for again once, as VAN may sign anew."""
-    for attempt in range(2):
-        if attempt:
-            fresh = api.job(job.id)
-            if fresh is None or len(fresh.result_files) <= index:
-                return None
-            job = fresh
-        result_file = job.result_files[index]
-        expired = result_file.date_expired is not None and _aware(result_file.date_expired) <= now
-        data = None if expired else api.download(result_file.url)
-        if data is not None:
-            return data
-    return None
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _save_results(folder: OutputSink, tables: list[pl.DataFrame]) -> list[OutputFile]:

@@ -14,6 +14,45 @@ from phonebank.models.van_push import VanPushSummary
 
 Step = tuple[str, OutputFile | None]
 
+# What to check, for each way a push stops: the email's step after the reason.
+IDS_CHECK = (
+    "Correct van.result_ids and van.contact_type_id in the configuration file (VAN lists its own with GET "
+    "/canvassResponses/resultCodes and /canvassResponses/contactTypes), then record these calls with the "
+    "files below."
+)
+NO_SECRET_CHECK = (
+    "Deploy the stack again with the VanApiKeySecretArn parameter (the ARN of the Secrets Manager secret "
+    "holding the API key), or set van_push.enabled to false, and record these calls with the files below."
+)
+SECRET_CHECK = (
+    "VanApiKeySecretArn must be the secret's full ARN, in the stack's account and region, and the secret "
+    "must hold the API key as text (a customer-managed KMS key must also let the VAN push function "
+    "decrypt). Record these calls with the files below."
+)
+AUTH_CHECK = (
+    "Check van_push.application_name (the API application's name) and van_push.database (MyCampaign or "
+    "MyVoters: the database the key opens) in the configuration, that the secret holds the current API "
+    "key alone, and that VAN support has enabled the bulk import of canvass results for the key. Record "
+    "these calls with the files below."
+)
+REFUSED_CHECK = (
+    "VAN support can say whether the bulk import of canvass results (CanvassResults) is enabled for the "
+    "key. Record these calls with the files below."
+)
+BUSY_CHECK = "VAN's API did not answer after our retries. Record these calls with the files below."
+OPERATOR_CHECK = (
+    "An operator reads the execution's history in the Step Functions console. Record these calls with the "
+    "files below."
+)
+JOB_CHECK = (
+    "Check the job in VAN before recording any of these calls by hand: some may be recorded already, and "
+    "VAN would record them twice. Its results stay in VAN for 24 hours after it ends."
+)
+CREATION_CHECK = (
+    "Look in VAN for a bulk-import job described as 'phonebank-sync run {run_id}' before recording any "
+    "of these calls by hand: if VAN created it, VAN would record them twice."
+)
+
 
 def _plural(count: int, one: str, many: str | None = None) -> str:
     return f"{count:,} {one if count == 1 else (many or one + 's')}"
