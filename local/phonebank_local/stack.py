@@ -81,11 +81,15 @@ class LocalStack:
         template: Template | None = None,
         log: TextIO | None = None,
         config: Path | None = None,
+        secrets: dict[str, str] | None = None,
     ) -> None:
+        """`secrets`: a parameter naming a secret (VanApiKeySecretArn) -> the secret's text, stored in the
+        local Secrets Manager and the parameter set to its ARN, as an operator would deploy it."""
         self.template = template or Template()
         self.parameters = parameters or {}
         self.log = log
         self.config = config
+        self.secrets = secrets or {}
         self.handlers: dict[str, Handler] = {}
         self._exit = ExitStack()
 
@@ -113,6 +117,10 @@ class LocalStack:
         physical = {"UploadBucket": self._create_bucket(), "NotificationTopic": self._create_topic()}
         resolver = Resolver(self.template, physical)
         resolver.parameters.update(self.parameters)
+        secrets = boto3.client("secretsmanager", region_name=REGION)
+        for parameter, text in self.secrets.items():
+            created = secrets.create_secret(Name=f"phonebank-local/{parameter}", SecretString=text)
+            resolver.parameters[parameter] = created["ARN"]
         if self.config is not None:
             # Where the deployed stack reads it: the ConfigKey object, named to the functions by the
             # template's own PHONEBANK_CONFIG_URI.

@@ -18,7 +18,7 @@ KEY = {"Ref": "PipelineKey"}
 KEY_ARN = {"Fn::GetAtt": ["PipelineKey", "Arn"]}
 OPERATOR_TOPIC = {"Ref": "OperatorTopic"}
 STATE_MACHINE = {"Ref": "PipelineStateMachine"}
-FUNCTIONS = ("ValidateFunction", "TransformFunction", "ArchiveFunction")
+FUNCTIONS = ("ValidateFunction", "TransformFunction", "ArchiveFunction", "VanPushFunction")
 
 
 def _objects(prefix: str) -> dict[str, str]:
@@ -27,6 +27,8 @@ def _objects(prefix: str) -> dict[str, str]:
 
 CONFIG_OBJECT = _objects("${ConfigKey}")
 READ_CONFIG = ("ReadTheConfiguration", {"s3:GetObject", "s3:GetObjectVersion"}, (CONFIG_OBJECT,))
+# Only with a VanApiKeySecretArn, and only that secret: no other function, and no wildcard.
+READ_VAN_KEY = ("ReadTheVanApiKey", {"secretsmanager:GetSecretValue"}, ({"Ref": "VanApiKeySecretArn"},))
 # Each function's statements when a ConfigKey is set: Sid -> (actions, resources).
 EXPECTED: dict[str, list[tuple[str, set[str], tuple[Any, ...]]]] = {
     "ValidateFunction": [
@@ -59,6 +61,19 @@ EXPECTED: dict[str, list[tuple[str, set[str], tuple[Any, ...]]]] = {
         ),
         ("DeleteTheMovedVersion", {"s3:DeleteObjectVersion"}, (_objects("incoming/*"),)),
     ],
+    # The zip's presigned link lends the function's own s3:GetObject on that object: nothing more.
+    "VanPushFunction": [
+        ("ReadTheRunsFiles", {"s3:GetObject"}, (_objects("runs/*"),)),
+        ("WriteTheVanReports", {"s3:PutObject", "s3:AbortMultipartUpload"}, (_objects("runs/*"),)),
+        ("ReadTheArchivedInput", {"s3:GetObject"}, (_objects("archive/*"),)),
+        (
+            "WriteAndLendTheZipForVan",
+            {"s3:PutObject", "s3:AbortMultipartUpload", "s3:GetObject"},
+            (_objects("work/*/van-push/*"),),
+        ),
+        READ_CONFIG,
+        READ_VAN_KEY,
+    ],
 }
 # Actions that could undo "nothing is ever lost": expire versions, open the bucket, delete a version.
 DANGEROUS = {"s3:PutLifecycleConfiguration", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy", "s3:DeleteBucket"}
@@ -73,8 +88,10 @@ def _listed(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def _statements(resource: dict[str, Any], config_key: bool = True) -> list[dict[str, Any]]:
-    """A SAM resource's inline policy statements, with `!If [HasConfigKey, ...]` decided."""
+def _statements(
+    resource: dict[str, Any], config_key: bool = True, van_api_key: bool = True
+) -> list[dict[str, Any]]:
+    """A SAM resource's inline policy statements, with `!If [HasConfigKey | HasVanApiKey, ...]` decided."""
     found = []
     for policy in resource["Properties"].get("Policies", []):
         if "Statement" not in policy:
@@ -83,8 +100,9 @@ def _statements(resource: dict[str, Any], config_key: bool = True) -> list[dict[
             statement = written
             if "Fn::If" in written:
                 condition, when_true, when_false = written["Fn::If"]
-                assert condition == "HasConfigKey"
-                statement = when_true if config_key else when_false
+                assert condition in {"HasConfigKey", "HasVanApiKey"}
+                holds = config_key if condition == "HasConfigKey" else van_api_key
+                statement = when_true if holds else when_false
             if statement != {"Ref": "AWS::NoValue"}:
                 found.append(statement)
     return found

@@ -30,6 +30,7 @@ from phonebank.sinks import CsvFile, LocalDirectory, OpenFiles, encode_row
 from phonebank.transform import (
     ORGANIZER_FILE,
     VAN_BULK_FILE,
+    VAN_BULK_ROWS_FILE,
     VAN_NAMES_FILE,
     ImportFiles,
     transform_validated,
@@ -165,17 +166,16 @@ def _one_at_a_time(calls: list[Any], config: PipelineConfig) -> tuple[list[Cells
                 ).to_cells()
             )
             if not config.van_results_without_id:
-                bulk.append(
-                    VanBulkRow(
-                        vanid=call.van_id,
-                        contacttypeid=str(contact_type_id),
-                        resultid=str(van.result_ids[van_result]),
-                        datecanvassed=local.isoformat(timespec="seconds"),
-                        canvassedby="" if van.canvassed_by is None else str(van.canvassed_by),
-                        phone=national,
-                        countrycode=country,
-                    ).to_cells()
+                record = VanBulkRow(
+                    vanid=call.van_id,
+                    contacttypeid=str(contact_type_id),
+                    resultid=str(van.result_ids[van_result]),
+                    datecanvassed=local.isoformat(timespec="seconds"),
+                    canvassedby="" if van.canvassed_by is None else str(van.canvassed_by),
+                    phone=national,
+                    countrycode=country,
                 )
+                bulk.append([str(call.row), *record.to_cells()])
     return organizer, names, bulk
 
 
@@ -193,7 +193,9 @@ def _expected_files(calls: list[Any], config: PipelineConfig) -> dict[str, bytes
     limits = config.limits
     files = {VAN_NAMES_FILE: _csv_bytes([VanNamesRow.HEADER, *names])} if names else {}
     if bulk:
-        files[VAN_BULK_FILE] = _csv_bytes([VanBulkRow.HEADER, *bulk])
+        # Each record's input row, first in `bulk`, goes to the sidecar the VAN push maps results with.
+        files[VAN_BULK_FILE] = _csv_bytes([VanBulkRow.HEADER, *(record[1:] for record in bulk)])
+        files[VAN_BULK_ROWS_FILE] = _csv_bytes([["row"], *(record[:1] for record in bulk)])
     header = _csv_bytes([OrganizerRow.HEADER])
     group_of: dict[str, int] = {}
     file_of: dict[int, str] = {}

@@ -8,6 +8,7 @@ from functools import cached_property
 from importlib.resources import files
 from pathlib import Path, PurePosixPath
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
@@ -148,6 +149,55 @@ class VanSettings(_Strict):
     last_called_at: LastCalledAtInstruction = LastCalledAtInstruction()
 
 
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def web_address(url: str) -> str:
+    """An https address; plain http only to this machine (a test server of ours on 127.0.0.1), since
+    the push sends the API key and VAN's answers hold people's IDs."""
+    parts = urlsplit(url)
+    if not parts.hostname:
+        raise ValueError(f"{url!r} is not a web address such as https://api.securevan.com/v4")
+    if parts.scheme != "https" and not (parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS):
+        raise ValueError("use https (plain http only to 127.0.0.1, for a test server)")
+    return url.rstrip("/")
+
+
+WebAddress = Annotated[str, AfterValidator(web_address)]
+
+VanDatabase = Literal["MyCampaign", "MyVoters"]
+"""Which VAN database an API key opens: its password ends in |1 for MyCampaign, |0 for MyVoters."""
+
+_MAX_POLLS = 2000
+"""Polls a push may make before its deadline: each is about ten events of the execution's history,
+which Step Functions caps at 25,000."""
+
+
+class VanPushSettings(_Strict):
+    """The optional push of the bulk-import file to VAN's API. The IDs it sends are `van`'s; the API key
+    is the stack's VanApiKeySecretArn secret, never a configuration value."""
+
+    enabled: bool = False
+    application_name: str | None = None
+    database: VanDatabase = "MyCampaign"
+    api_url: WebAddress = "https://api.securevan.com/v4"
+    poll_seconds: Annotated[int, Field(ge=1, le=3600)] = 60
+    deadline_minutes: Annotated[float, Field(gt=0, le=23 * 60)] = 240
+    source_url_minutes: Annotated[int, Field(ge=5, le=12 * 60)] = 60
+
+    @model_validator(mode="after")
+    def _complete_when_enabled(self) -> VanPushSettings:
+        if self.enabled and not (self.application_name or "").strip():
+            raise ValueError(
+                "van_push.enabled needs van_push.application_name (the VAN API application's name)"
+            )
+        if self.deadline_minutes * 60 / self.poll_seconds > _MAX_POLLS:
+            raise ValueError(
+                f"van_push.deadline_minutes / poll_seconds allows over {_MAX_POLLS} polls: poll less often"
+            )
+        return self
+
+
 class PipelineConfig(_Strict):
     campaign_timezone: TimeZoneName
     source_timezone: TimeZoneName | None = None
@@ -163,6 +213,7 @@ class PipelineConfig(_Strict):
     outcomes: dict[str, OutcomeRule]
     call_types: dict[CallType, list[str]]
     van: VanSettings = VanSettings()
+    van_push: VanPushSettings = VanPushSettings()
 
     @model_validator(mode="after")
     def _synonyms_are_unambiguous(self) -> PipelineConfig:

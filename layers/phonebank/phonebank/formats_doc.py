@@ -17,9 +17,10 @@ from phonebank.models.interaction import Interaction
 from phonebank.models.organizer import OrganizerRow
 from phonebank.models.report import DuplicateRow, ErrorRow
 from phonebank.models.van import VanBulkRow, VanNamesRow
+from phonebank.models.van_push import VAN_ERRORS_FILE, VAN_RESULTS_FILE
 from phonebank.pipeline import SUMMARY_FILE
 from phonebank.times import DATE_FORMS, US_LABELS, UTC_LABELS
-from phonebank.transform import ORGANIZER_FILE, VAN_BULK_FILE, VAN_NAMES_FILE
+from phonebank.transform import ORGANIZER_FILE, VAN_BULK_FILE, VAN_BULK_ROWS_FILE, VAN_NAMES_FILE
 from phonebank.validate import DUPLICATES_FILE, ERRORS_FILE, NOT_UTF8, VALIDATED_PART
 
 _FIELDS: dict[Field, str] = {
@@ -199,6 +200,23 @@ def _outputs(config: PipelineConfig) -> list[str]:
             "for VAN's bulk-import API (`CanvassResults` on `Contacts`), only when `van.result_ids` gives "
             "every result's ID: datecanvassed ISO 8601 with the campaign's offset",
             _names(VanBulkRow.HEADER),
+        ],
+        [
+            f"`{VAN_BULK_ROWS_FILE}`",
+            "beside the bulk-import file: the input's spreadsheet row of each of its records, in order, "
+            "which the VAN push maps VAN's answers back with",
+            "`row`",
+        ],
+        [
+            f"`{VAN_ERRORS_FILE}`",
+            "after a push to VAN's bulk-import API (`van_push`): each row whose calls VAN did not record, "
+            "with VAN's message or why there is none",
+            "`row`, `errors`" + then_the_input,
+        ],
+        [
+            f"`{VAN_RESULTS_FILE.replace('{:02d}', 'NN')}`",
+            "after a push: each results file VAN gave, as read (VAN keeps them 24 hours)",
+            "VAN's: `BulkUploadDataID`, `ULFileID`, `PrimaryKey`, `PrimaryKeyType`, a message per mapping",
         ],
         [
             f"`{VALIDATED_PART.replace('{:05d}', 'NNNNN')}`",

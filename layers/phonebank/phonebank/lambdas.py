@@ -46,6 +46,8 @@ class Settings(BaseModel):
     max_reject_rate: Annotated[float | None, Field(alias="MAX_REJECT_RATE", ge=0, le=1)] = None
     region: Annotated[str | None, Field(alias="AWS_REGION")] = None
     """The functions' own region, which Lambda sets: the bucket's, for the email's console links."""
+    van_api_key_secret: Annotated[str, Field(alias="VAN_API_KEY_SECRET")] = ""
+    """The VAN push function's only: the ARN of the secret holding VAN's API key (never the key)."""
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,10 @@ from pydantic import BaseModel, ConfigDict
 
 from phonebank.config import PipelineConfig
 from phonebank.models.summary import OutputFile, Summary, System
+from phonebank.models.van_push import VAN_ERRORS_FILE
 from phonebank.transform import VAN_BULK_FILE, VAN_NAMES_FILE
 from phonebank.validate import DUPLICATES_FILE, ERRORS_FILE
+from phonebank.van_push_text import push_counts, push_steps, subject_note
 
 _SUBJECT_LIMIT = 100
 _SYSTEM_NAMES: dict[System, str] = {"organizer": "Organizer", "van": "NGP VAN"}
@@ -44,6 +46,8 @@ def subject_for(summary: Summary) -> str:
     name = unicodedata.normalize("NFKD", _file_name(summary.input)).encode("ascii", "ignore").decode()
     to_fix = summary.counts.rejected if summary.status == "SUCCEEDED" else 0
     status = f"{summary.status}, {_plural(to_fix, 'row')} to fix" if to_fix else summary.status
+    if summary.van_push is not None:
+        status = f"{status}, {subject_note(summary.van_push)}"
     subject = "".join(ch for ch in f"phonebank-sync {status}: {name}" if ch.isprintable())
     return subject if len(subject) < _SUBJECT_LIMIT else subject[: _SUBJECT_LIMIT - 4] + "..."
 
@@ -142,6 +146,13 @@ class _Email:
                 f"({_plural(file.records, 'row')}).",
                 file,
             )
+        by_hand = self.van_by_hand(by_name, bulk)
+        push = self.summary.van_push
+        yield from push_steps(push, by_hand, bulk, self.file(VAN_ERRORS_FILE)) if push else by_hand
+
+    def van_by_hand(
+        self, by_name: OutputFile | None, bulk: OutputFile | None
+    ) -> Iterator[tuple[str, OutputFile | None]]:
         if by_name:
             yield (
                 f"In NGP VAN's Bulk Upload wizard, upload {by_name.name} "
@@ -225,6 +236,8 @@ class _Email:
             ]
         systems = list(self.systems())
         lines += [*systems, *([""] if systems else [])]
+        if summary.van_push is not None:
+            lines += [*push_counts(summary.van_push), ""]
         consent = [
             f"  {system}: {result} {n:,}"
             for system, results in summary.consent_changing.items()

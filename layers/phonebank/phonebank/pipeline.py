@@ -13,7 +13,13 @@ from phonebank.config import PipelineConfig, SettingInForce
 from phonebank.models.steps import ValidationReport
 from phonebank.models.summary import Summary
 from phonebank.sinks import LocalDirectory, OutputSink
-from phonebank.transform import ORGANIZER_FILE, VAN_BULK_FILE, VAN_NAMES_FILE, transform_validated
+from phonebank.transform import (
+    ORGANIZER_FILE,
+    VAN_BULK_FILE,
+    VAN_BULK_ROWS_FILE,
+    VAN_NAMES_FILE,
+    transform_validated,
+)
 from phonebank.validate import DUPLICATES_FILE, ERRORS_FILE, VALIDATED_PART, InputFile, validate_upload
 
 SUMMARY_FILE = "summary.json"
@@ -24,6 +30,7 @@ OUTPUT_PATTERNS = (
     ORGANIZER_FILE.replace("{:02d}", "*"),
     VAN_NAMES_FILE,
     VAN_BULK_FILE,
+    VAN_BULK_ROWS_FILE,
 )
 """Every file a run may write, as glob patterns: what a new run into the same folder replaces."""
 

@@ -1,4 +1,5 @@
-"""S3: the only module that talks to AWS. Reads stream, writes appear only when complete."""
+"""S3 (and Secrets Manager, for the VAN push's key): the only module that talks to AWS. Reads stream,
+writes appear only when complete."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from urllib.parse import unquote_plus
 
 import boto3
 from aws_lambda_powertools.utilities.streaming import S3Object
+from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from smart_open import s3 as smart_s3
 
@@ -145,6 +147,7 @@ def key_spellings(key: str) -> list[str]:
 class S3Storage:
     def __init__(self, client: Any = None) -> None:
         self.client: Any = client or boto3.client("s3")
+        self._presigner: Any = None
 
     def folder(self, bucket: str, prefix: str) -> S3Folder:
         return S3Folder(self, bucket, prefix)
@@ -198,6 +201,18 @@ class S3Storage:
             return ObjectRef(ref.bucket, ref.key, version_id), version_id
         return ref, str(head["ETag"])
 
+    def presigned_url(self, ref: ObjectRef, seconds: int) -> str:
+        """An HTTPS link that lets whoever holds it GET this one object for `seconds` (the function's own
+        s3:GetObject right, lent): SigV4, which every region and a KMS-encrypted object accept."""
+        if self._presigner is None:
+            region = self.client.meta.region_name
+            self._presigner = boto3.client("s3", region_name=region, config=Config(signature_version="s3v4"))
+        with _s3_errors(f"signing a link to {ref.uri}"):
+            url: str = self._presigner.generate_presigned_url(
+                "get_object", Params={"Bucket": ref.bucket, "Key": ref.key}, ExpiresIn=seconds
+            )
+        return url
+
     def claim(self, ref: ObjectRef, owner: str) -> str:
         """Write `owner` to `ref` unless it exists; return whoever holds the claim now."""
         try:
@@ -224,3 +239,33 @@ class S3Storage:
             self.client.copy(copy_source, source.bucket, destination_key)
             self.client.delete_object(Bucket=source.bucket, Key=source.key, VersionId=source.version_id)
         return ObjectRef(source.bucket, destination_key)
+
+
+class SecretStore:
+    """Secrets Manager, for the one secret a function is given (the VAN push's API key)."""
+
+    def __init__(self, client: Any = None) -> None:
+        self._client: Any = client
+
+    def read(self, secret_id: str) -> str:
+        """The secret's text. Its value never reaches a message: only the refusal's code does."""
+        if self._client is None:
+            self._client = boto3.client("secretsmanager")
+        try:
+            answer = self._client.get_secret_value(SecretId=secret_id)
+        except ClientError as exc:
+            code = str(exc.response.get("Error", {}).get("Code", ""))
+            if code in _TRANSIENT_SECRET_CODES:
+                raise StorageUnavailable(
+                    f"Secrets Manager was unavailable ({code}); retrying helps"
+                ) from None
+            raise StorageError(f"Secrets Manager refused to read the secret ({code})", code) from None
+        except BotoCoreError as exc:
+            raise StorageUnavailable(f"could not reach Secrets Manager ({type(exc).__name__})") from None
+        text = answer.get("SecretString")
+        if not isinstance(text, str):
+            raise StorageError("the secret holds no text (a binary secret)", "NoSecretString")
+        return text
+
+
+_TRANSIENT_SECRET_CODES = frozenset({"ThrottlingException", "InternalServiceError", "RequestTimeout"})

@@ -26,6 +26,9 @@ from phonebank.sinks import CsvFile, OpenFiles, OutputSink, encode_frame, encode
 ORGANIZER_FILE = "organizer/organizer-phone-interactions-{:02d}.csv"
 VAN_NAMES_FILE = "van/van-canvass-results-by-name.csv"
 VAN_BULK_FILE = "van/van-canvass-results-bulk-import.csv"
+VAN_BULK_ROWS_FILE = "van/van-canvass-results-bulk-import-rows.csv"
+"""Beside the bulk-import file: the input's spreadsheet row of each of its records, in the same order,
+so that VAN's answer for a record (the VAN push) leads back to the row it came from."""
 
 _RESULT, _INSTRUCTION = "result", "instruction"
 
@@ -141,6 +144,7 @@ class ImportFiles:
             sink, files, limits.organizer_max_efforts_per_file, limits.organizer_max_file_bytes
         )
         self._van_files: dict[str, CsvFile] = {}
+        self._bulk_rows: CsvFile | None = None
         self._tally: dict[System, _SystemTally] = {"organizer": _SystemTally(), "van": _SystemTally()}
         self._bulk_enabled = not config.van_results_without_id
         self._organizer_results = {outcome: rule.organizer for outcome, rule in config.outcomes.items()}
@@ -252,6 +256,9 @@ class ImportFiles:
             )
             VanBulkRow.check_frame(bulk)
             self._van_file(VAN_BULK_FILE, VanBulkRow.HEADER).write_frame(bulk)
+            if self._bulk_rows is None:
+                self._bulk_rows = self._files.open_csv(self._sink, VAN_BULK_ROWS_FILE, ["row"])
+            self._bulk_rows.write_frame(records.select(pl.col("row").cast(pl.String)))
         tally.written += sent.height
         tally.results.update(tally_in_order(names[_RESULT]))
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 from phonebank.config import SettingInForce
 from phonebank.errors import AccountingMismatch, InputFileError
+from phonebank.models.van_push import VanPushSummary
 
 Count = Annotated[int, Field(ge=0)]
 """A number of rows or records."""
@@ -85,6 +86,15 @@ class Summary(_Model):
     failure: str | None = None
     in_force: dict[str, SettingInForce] = {}
     """The settings the run used, each with where it came from (`config.REPORTED_SETTINGS`)."""
+    van_push: VanPushSummary | None = None
+    """What the push to VAN's bulk-import API did, when it is configured (`van_push` in the config)."""
+
+    @model_serializer(mode="wrap")
+    def _push_only_when_configured(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if data.get("van_push") is None:
+            data.pop("van_push", None)
+        return data
 
     @property
     def reject_rate(self) -> float:
