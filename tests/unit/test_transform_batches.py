@@ -101,11 +101,15 @@ def calls(draw: st.DrawFn) -> list[Any]:
     the very instant, as a real export's do."""
     starts = draw(
         st.lists(
-            st.datetimes(datetime(2023, 1, 1), datetime(2025, 12, 31), timezones=CALL_CLOCKS),
+            st.datetimes(
+                datetime(2023, 1, 1), datetime(2025, 12, 31), timezones=CALL_CLOCKS, allow_imaginary=False
+            ),
             min_size=1,
             max_size=4,
         )
     )
+    # Seconds added to an instant, not to a wall clock, which could step into a skipped hour.
+    seconds = st.integers(0, 5400)
     made = []
     for row in range(2, 2 + draw(st.integers(1, 40))):
         profile_id = draw(st.sampled_from(["", f"OP-{row}"]) | NAME_TEXT)
@@ -114,7 +118,7 @@ def calls(draw: st.DrawFn) -> list[Any]:
             profile_id=profile_id or None,
             van_id=draw(st.sampled_from([None, str(100_000 + row), "7"])),
             phone=draw(st.sampled_from(PHONES)),
-            called_at=draw(st.sampled_from(starts)) + timedelta(seconds=draw(st.integers(0, 5400))),
+            called_at=draw(st.sampled_from(starts)).astimezone(UTC) + timedelta(seconds=draw(seconds)),
             outcome=draw(st.sampled_from(OUTCOMES)),
             effort=draw(EFFORTS) if profile_id else None,
             service=draw(NAME_TEXT),

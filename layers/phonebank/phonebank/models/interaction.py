@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Annotated, Any, ClassVar
 
 import polars as pl
@@ -42,7 +43,11 @@ class Interaction(BaseModel):
     @classmethod
     def frame(cls, interactions: list[Interaction]) -> pl.DataFrame:
         """Interactions as the validated rows hold them: for tests and tools, not the pipeline's path."""
-        rows: list[dict[str, Any]] = [interaction.model_dump() for interaction in interactions]
+        # polars refuses an aware datetime in another zone than the column's: the instant is kept in UTC.
+        rows: list[dict[str, Any]] = [
+            {**interaction.model_dump(), "called_at": interaction.called_at.astimezone(UTC)}
+            for interaction in interactions
+        ]
         return pl.DataFrame(rows, schema=cls.SCHEMA)
 
     @classmethod
