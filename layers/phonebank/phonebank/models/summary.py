@@ -45,16 +45,25 @@ class RowCounts(_Model):
             )
 
 
+def _absent(value: object) -> bool:
+    return value is None
+
+
 class SystemCounts(_Model):
-    """Every accepted row, for one system, is written or not sent (no ID, or no instruction)."""
+    """Every accepted row, for one system, is written, not sent (no ID, or no instruction), or, with the
+    export ledger, already exported by an earlier run."""
 
     written: Count = 0
     not_sent_no_id: Count = 0
     not_sent_no_instruction: Count = 0
+    already_exported: Count | None = Field(default=None, exclude_if=_absent)
+    """None (and not in summary.json) when no ledger was consulted."""
 
     @property
     def total(self) -> int:
-        return self.written + self.not_sent_no_id + self.not_sent_no_instruction
+        return (
+            self.written + self.not_sent_no_id + self.not_sent_no_instruction + (self.already_exported or 0)
+        )
 
 
 class ErrorReason(_Model):
@@ -67,6 +76,23 @@ class OutputFile(_Model):
     name: str
     location: str
     records: Count
+
+
+class EarlierExport(_Model):
+    """Calls of this run that an earlier run's import files already hold, for one system."""
+
+    system: System
+    run_id: str
+    input: str
+    calls: Count
+
+
+class LedgerRecord(_Model):
+    """What the export ledger did for a run: where it is, the run it recorded, what it left out."""
+
+    location: str
+    run_id: str
+    already_exported: list[EarlierExport] = []
 
 
 class Summary(_Model):
@@ -85,6 +111,8 @@ class Summary(_Model):
     failure: str | None = None
     in_force: dict[str, SettingInForce] = {}
     """The settings the run used, each with where it came from (`config.REPORTED_SETTINGS`)."""
+    ledger: LedgerRecord | None = Field(default=None, exclude_if=_absent)
+    """None (and not in summary.json) when no ledger was consulted."""
 
     @property
     def reject_rate(self) -> float:
@@ -114,7 +142,7 @@ class Summary(_Model):
         for system, counts in self.systems.items():
             if counts.total != self.counts.accepted:
                 raise AccountingMismatch(
-                    f"{system}: written {counts.written} + not sent {counts.total - counts.written} "
-                    f"!= accepted {self.counts.accepted}"
+                    f"{system}: written {counts.written} + not sent or already exported "
+                    f"{counts.total - counts.written} != accepted {self.counts.accepted}"
                 )
         return self
