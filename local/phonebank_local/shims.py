@@ -4,9 +4,11 @@
    by a call to the real handler, in this process.
 2. An EventBridge rule with a Step Functions target does nothing in moto 5.2: `Rule.send_to_targets`
    is wrapped to start the execution.
-3. moto checks a PutObject's If-Match or If-None-Match, then stores the object, as two steps: two
-   functions running at once (two uploads) could both pass the check, where S3 lets one write win and
-   refuses the other. `S3Response.put_object` is wrapped in a lock, which makes each put whole.
+3. moto honours a PutObject's If-Match and If-None-Match, but checks them and then stores the object
+   as two steps: two functions running at once (two uploads claiming in the export ledger) could both
+   pass the check, where S3 lets one write win and refuses the other. Not seen in practice (16 threads
+   racing, 30 times: one winner each time), but only the interpreter's timing prevents it, so
+   `S3Response.put_object` is wrapped in a lock, which makes each put whole.
 
 All are private moto internals, so the moto version is pinned in pyproject.toml and checked here:
 `tests/integration/test_local_shims.py` fails loudly when moto changes underneath them.
