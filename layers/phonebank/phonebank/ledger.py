@@ -34,6 +34,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from io import BytesIO
+from typing import Any
 
 import polars as pl
 import xxhash
@@ -48,7 +49,7 @@ IDENTITY = ("called_at", "phone", "profile_id", "van_id", "outcome", "effort")
 
 SHARD = "shards/{day}.parquet"
 CLAIMS, COMMITS, RELEASES, VOIDS = "claims/", "commits/", "released/", "void/"
-SHARD_SCHEMA = {KEY: pl.Int128(), SYSTEM: pl.String(), TOKEN: pl.String()}
+SHARD_SCHEMA = {KEY: pl.Int128(), SYSTEM: pl.String(), TOKEN: pl.Categorical()}
 WANTED_SCHEMA = {SYSTEM: pl.String(), ROW: pl.Int64(), KEY: pl.Int128(), DAY: pl.Int32()}
 
 LEASE = timedelta(minutes=30)
@@ -57,8 +58,6 @@ COMMIT_WITHIN = timedelta(minutes=25)
 """A run commits only this soon after it claimed, by its own clock: well inside the lease that others
 judge by the store's clock, so that no run commits what another already took for an expired claim."""
 _WRITE_TRIES = 30
-_THREADS = 16
-"""Shards read and written at once: S3 answers each in tens of milliseconds, mostly waiting."""
 
 RUN_ID = re.compile(r"[0-9a-f]{16}")
 _SEPARATOR = "\x00"
@@ -146,14 +145,15 @@ class Ledger:
         markers = self._markers()
         now = self._clock()
         days = wanted.partition_by(DAY, as_dict=True, include_key=False)
-        with ThreadPoolExecutor(max_workers=min(_THREADS, max(len(days), 1))) as pool:
-            held = list(
-                pool.map(
-                    lambda item: self._claim_day(_day_name(item[0][0]), item[1], token, markers, now),
-                    days.items(),
-                )
-            )
-        held_rows = pl.concat(held) if held else pl.DataFrame(schema={SYSTEM: pl.String, ROW: pl.Int64})
+
+        def claim_day(day: tuple[Any, ...], rows: pl.DataFrame) -> pl.DataFrame:
+            return self._claim_day(_day_name(day[0]), rows, token, markers, now)
+
+        with ThreadPoolExecutor(max_workers=min(self.store.parallel, max(len(days), 1))) as pool:
+            held = list(pool.map(claim_day, days.keys(), days.values()))
+        held_rows = pl.concat(
+            [pl.DataFrame(schema={SYSTEM: pl.String, ROW: pl.Int64, TOKEN: pl.String}), *held]
+        )
         return Claim(token=token, run_id=run_id, started=started, held=self._with_runs(held_rows))
 
     def commit(self, claim: Claim) -> None:
@@ -194,16 +194,15 @@ class Ledger:
         """Claim one day's interactions in its shard; return the rows held by others, with their token."""
         name = SHARD.format(day=day)
         run_id = token.partition(".")[0]
+        mine = ours.with_columns(pl.lit(token).cast(pl.Categorical).alias(TOKEN))
         for attempt in range(_WRITE_TRIES):
             stored = self.store.read(name)
-            entries = pl.read_parquet(stored[0]) if stored else pl.DataFrame(schema=SHARD_SCHEMA)
-            holding = [t for t in entries[TOKEN].unique().to_list() if markers.holds(t, run_id, now)]
-            kept = entries.filter(pl.col(TOKEN).is_in(holding))
-            held = ours.join(kept, on=[SYSTEM, KEY], how="inner").select(SYSTEM, ROW, TOKEN)
-            new = ours.join(kept, on=[SYSTEM, KEY], how="anti")
+            kept = _holding(pl.read_parquet(stored[0]), markers, run_id, now) if stored else None
+            held, new = _held_and_new(mine, kept) if kept is not None else (_NOTHING_HELD, mine)
             if not new.height:
                 return held
-            shard = pl.concat([kept, new.select(KEY, SYSTEM, pl.lit(token).alias(TOKEN))])
+            added = new.select(*SHARD_SCHEMA)
+            shard = pl.concat([kept, added], how="vertical_relaxed") if kept is not None else added
             if self.store.write(name, _parquet(shard), stored[1] if stored else None):
                 return held
             # Another run wrote the shard since it was read: read it again, after a little while.
@@ -228,6 +227,40 @@ class Ledger:
         return held.join(runs, on=TOKEN, how="left").select(SYSTEM, ROW, BY_RUN, BY_INPUT).sort(ROW, SYSTEM)
 
 
+_NOTHING_HELD = pl.DataFrame(schema={SYSTEM: pl.String, ROW: pl.Int64, TOKEN: pl.String})
+
+
+def _holding(entries: pl.DataFrame, markers: _Markers, run_id: str, now: datetime) -> pl.DataFrame:
+    """The entries of a shard that hold their interaction against run `run_id`."""
+    tokens = entries[TOKEN].unique().to_list()
+    holding = [token for token in tokens if markers.holds(token, run_id, now)]
+    return entries if len(holding) == len(tokens) else entries.filter(pl.col(TOKEN).is_in(holding))
+
+
+def _held_and_new(mine: pl.DataFrame, kept: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """`mine` (a run's rows of one day, with its token) split into those `kept` holds, with the token
+    that holds each, and the others. Per system, by membership of the key (faster than joins)."""
+    if not kept.height:
+        return _NOTHING_HELD, mine
+    held, new = [], []
+    for system in mine[SYSTEM].unique(maintain_order=True).to_list():
+        rows = mine.filter(pl.col(SYSTEM) == system)
+        theirs = kept.filter(pl.col(SYSTEM) == system)
+        if not theirs.height:
+            new.append(rows)
+            continue
+        taken = rows.select(pl.col(KEY).is_in(theirs[KEY].implode())).to_series()
+        found = rows.filter(taken).drop(TOKEN)
+        tokens = theirs[TOKEN].unique()
+        if tokens.len() == 1:
+            found = found.with_columns(pl.lit(tokens[0]).alias(TOKEN))
+        else:
+            found = found.join(theirs.select(KEY, TOKEN), on=KEY, how="left")
+        held.append(found.select(SYSTEM, ROW, pl.col(TOKEN).cast(pl.String)))
+        new.append(rows.filter(~taken))
+    return pl.concat([_NOTHING_HELD, *held]), pl.concat(new) if new else mine.clear()
+
+
 def _day_name(day: int) -> str:
     return (date(1970, 1, 1) + timedelta(days=day)).isoformat()
 
@@ -235,5 +268,5 @@ def _day_name(day: int) -> str:
 def _parquet(shard: pl.DataFrame) -> bytes:
     data = BytesIO()
     # Keys are random bits, which no codec shrinks; the system and token columns are dictionary-encoded.
-    shard.write_parquet(data, compression="uncompressed")
+    shard.write_parquet(data, compression="uncompressed", statistics=False)
     return data.getvalue()

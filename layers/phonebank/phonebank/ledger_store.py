@@ -22,6 +22,8 @@ from phonebank.storage import ObjectRef, S3Storage
 class LedgerStore(Protocol):
     location: str
     """Where the ledger is, as a person would look for it: a folder or an s3:// URI ending in /."""
+    parallel: int
+    """How many objects to read and write at once."""
 
     def read(self, name: str) -> tuple[bytes, str] | None:
         """The object `name` (may hold '/') and its version tag, or None when there is none."""
@@ -39,6 +41,10 @@ class LedgerStore(Protocol):
 
 class S3LedgerStore:
     """The ledger under a prefix of a bucket, with S3's conditional writes (If-Match, If-None-Match)."""
+
+    parallel = 16
+    """S3 answers each request in tens of milliseconds, mostly waiting: a Lambda's one vCPU keeps many
+    going (botocore's pool holds 10 connections; the rest wait their turn)."""
 
     def __init__(self, storage: S3Storage, bucket: str, prefix: str) -> None:
         self._storage, self._bucket, self._prefix = storage, bucket, prefix
@@ -70,6 +76,8 @@ class FolderLedgerStore:
     turns, as two conditional writes to S3 do."""
 
     _LOCK = ".lock"
+    parallel = 1
+    """A local disk answers at once: threads would only take turns on the CPU."""
 
     def __init__(self, root: Path) -> None:
         self._root = root
