@@ -92,14 +92,18 @@ def transform_recorded(
 def _wanted(parts: Iterable[pl.DataFrame], config: PipelineConfig) -> pl.DataFrame:
     """Each call's key, row and day, once for each system whose files would take it."""
     sent = sent_to(config)
-    frames = []
-    for part in parts:
-        keyed = part.with_columns(interaction_keys(part), day_of(part))
-        frames += [
-            keyed.filter(sent[system]).select(pl.lit(system).alias(SYSTEM), ROW, KEY, DAY)
-            for system in SYSTEMS
-        ]
-    return pl.concat(frames).cast(WANTED_SCHEMA) if frames else pl.DataFrame(schema=WANTED_SCHEMA)  # type: ignore[arg-type]
+    keyed = [
+        part.select(
+            ROW, interaction_keys(part), day_of(part), *(sent[system].alias(system) for system in SYSTEMS)
+        )
+        for part in parts
+    ]
+    if not keyed:
+        return pl.DataFrame(schema=WANTED_SCHEMA)
+    calls = pl.concat(keyed)
+    return pl.concat(
+        [calls.filter(system).select(pl.lit(system).alias(SYSTEM), ROW, KEY, DAY) for system in SYSTEMS]
+    ).cast(WANTED_SCHEMA)  # type: ignore[arg-type]
 
 
 def _check_against_the_claim(summary: Summary, wanted: pl.DataFrame, claim: Claim) -> None:
@@ -116,11 +120,13 @@ def _check_against_the_claim(summary: Summary, wanted: pl.DataFrame, claim: Clai
 
 
 def _report(sink: OutputSink, claim: Claim, run: LedgerRun, max_bytes: int) -> OutputFile:
-    wanted = claim.held.select(
-        ROW,
-        pl.col(SYSTEM).replace_strict(SYSTEM_LABELS, return_dtype=pl.String).alias(SYSTEM),
-        BY_RUN,
-        BY_INPUT,
+    """One line per row and run that exported it, naming the systems: a call sent to both systems by
+    one earlier run is one line, as it is one row of the input."""
+    wanted = (
+        claim.held.sort(ROW, SYSTEM)
+        .group_by(ROW, BY_RUN, BY_INPUT, maintain_order=True)
+        .agg(pl.col(SYSTEM).replace_strict(SYSTEM_LABELS, return_dtype=pl.String).str.join(" and "))
+        .select(ROW, SYSTEM, BY_RUN, BY_INPUT)
     )
     with contextlib.closing(run.open_input()) as source:
         return write_row_report(sink, ALREADY_EXPORTED_FILE, source, max_bytes, wanted)
