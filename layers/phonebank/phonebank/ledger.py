@@ -50,7 +50,8 @@ IDENTITY = ("called_at", "phone", "profile_id", "van_id", "outcome", "effort")
 SHARD = "shards/{day}.parquet"
 CLAIMS, COMMITS, RELEASES, VOIDS = "claims/", "commits/", "released/", "void/"
 SHARD_SCHEMA = {KEY: pl.Int128(), SYSTEM: pl.String(), TOKEN: pl.Categorical()}
-WANTED_SCHEMA = {SYSTEM: pl.String(), ROW: pl.Int64(), KEY: pl.Int128(), DAY: pl.Int32()}
+SYSTEMS = ("organizer", "van")
+WANTED_SCHEMA = {SYSTEM: pl.Enum(SYSTEMS), ROW: pl.Int64(), KEY: pl.Int128(), DAY: pl.Int32()}
 
 LEASE = timedelta(minutes=30)
 """How long a claim holds without a commit: twice a Lambda's 15 minutes, and more than any local run."""
@@ -151,9 +152,7 @@ class Ledger:
 
         with ThreadPoolExecutor(max_workers=min(self.store.parallel, max(len(days), 1))) as pool:
             held = list(pool.map(claim_day, days.keys(), days.values()))
-        held_rows = pl.concat(
-            [pl.DataFrame(schema={SYSTEM: pl.String, ROW: pl.Int64, TOKEN: pl.String}), *held]
-        )
+        held_rows = pl.concat([_NOTHING_HELD, *held])
         return Claim(token=token, run_id=run_id, started=started, held=self._with_runs(held_rows))
 
     def commit(self, claim: Claim) -> None:
@@ -201,7 +200,7 @@ class Ledger:
             held, new = _held_and_new(mine, kept) if kept is not None else (_NOTHING_HELD, mine)
             if not new.height:
                 return held
-            added = new.select(*SHARD_SCHEMA)
+            added = new.select(*SHARD_SCHEMA).cast(SHARD_SCHEMA)  # type: ignore[arg-type]
             shard = pl.concat([kept, added], how="vertical_relaxed") if kept is not None else added
             if self.store.write(name, _parquet(shard), stored[1] if stored else None):
                 return held
@@ -256,7 +255,7 @@ def _held_and_new(mine: pl.DataFrame, kept: pl.DataFrame) -> tuple[pl.DataFrame,
             found = found.with_columns(pl.lit(tokens[0]).alias(TOKEN))
         else:
             found = found.join(theirs.select(KEY, TOKEN), on=KEY, how="left")
-        held.append(found.select(SYSTEM, ROW, pl.col(TOKEN).cast(pl.String)))
+        held.append(found.select(pl.col(SYSTEM).cast(pl.String), ROW, pl.col(TOKEN).cast(pl.String)))
         new.append(rows.filter(~taken))
     return pl.concat([_NOTHING_HELD, *held]), pl.concat(new) if new else mine.clear()
 
