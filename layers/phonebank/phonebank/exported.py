@@ -38,7 +38,8 @@ from phonebank.transform import ImportFiles, sent_to
 
 ALREADY_EXPORTED_FILE = "already-exported.csv"
 SYSTEM_LABELS: dict[str, str] = {"organizer": "Organizer", "van": "NGP VAN"}
-"""How already-exported.csv names each system."""
+BOTH_SYSTEMS = "Organizer and NGP VAN"
+"""How already-exported.csv names each system, and both."""
 SYSTEMS: tuple[System, ...] = ("organizer", "van")
 
 __all__ = ["ALREADY_EXPORTED_FILE", "LedgerRun", "transform_recorded"]
@@ -122,14 +123,17 @@ def _check_against_the_claim(summary: Summary, wanted: pl.DataFrame, claim: Clai
 def _report(sink: OutputSink, claim: Claim, run: LedgerRun, max_bytes: int) -> OutputFile:
     """One line per row and run that exported it, naming the systems: a call sent to both systems by
     one earlier run is one line, as it is one row of the input."""
-    wanted = (
-        claim.held.sort(ROW, SYSTEM)
-        .group_by(ROW, BY_RUN, BY_INPUT, maintain_order=True)
-        .agg(pl.col(SYSTEM).replace_strict(SYSTEM_LABELS, return_dtype=pl.String).str.join(" and "))
-        .select(ROW, SYSTEM, BY_RUN, BY_INPUT)
-    )
+    held = claim.held  # sorted by row, then system: a row's Organizer line comes before its VAN line
+    same_call = (pl.col(ROW) == pl.col(ROW).shift(-1)) & (pl.col(BY_RUN) == pl.col(BY_RUN).shift(-1))
+    label = pl.col(SYSTEM).cast(pl.String).replace_strict(SYSTEM_LABELS, return_dtype=pl.String)
+    wanted = held.with_columns(
+        pl.when(same_call.fill_null(False)).then(pl.lit(BOTH_SYSTEMS)).otherwise(label).alias(SYSTEM),
+        same_call.shift(1).fill_null(False).alias("_told"),
+    ).filter(~pl.col("_told"))
     with contextlib.closing(run.open_input()) as source:
-        return write_row_report(sink, ALREADY_EXPORTED_FILE, source, max_bytes, wanted)
+        return write_row_report(
+            sink, ALREADY_EXPORTED_FILE, source, max_bytes, wanted.select(ROW, SYSTEM, BY_RUN, BY_INPUT)
+        )
 
 
 def _record(claim: Claim, run: LedgerRun) -> LedgerRecord:

@@ -100,7 +100,7 @@ class Claim:
     started: float
     """time.monotonic() when the claim began."""
     held: pl.DataFrame
-    """The wanted rows another run holds: system, row, exported_by_run, exported_from."""
+    """The wanted rows another run holds: system, row, exported_by_run, exported_from (categories)."""
 
 
 @dataclass(frozen=True)
@@ -210,23 +210,24 @@ class Ledger:
 
     def _with_runs(self, held: pl.DataFrame) -> pl.DataFrame:
         """The holders' run ids and input names, from their claims (a few runs, read once each)."""
-        tokens = held[TOKEN].unique().to_list() if held.height else []
+        tokens = held[TOKEN].cast(pl.String).unique().to_list() if held.height else []
         inputs = {}
         for token in tokens:
             stored = self.store.read(CLAIMS + token)
             inputs[token] = json.loads(stored[0]).get("input", "") if stored else ""
-        runs = pl.DataFrame(
-            {
-                TOKEN: tokens,
-                BY_RUN: [token.partition(".")[0] for token in tokens],
-                BY_INPUT: [inputs[token] for token in tokens],
-            },
-            schema={TOKEN: pl.String, BY_RUN: pl.String, BY_INPUT: pl.String},
-        )
-        return held.join(runs, on=TOKEN, how="left").select(SYSTEM, ROW, BY_RUN, BY_INPUT).sort(ROW, SYSTEM)
+        by_run = {token: token.partition(".")[0] for token in tokens}
+        token = pl.col(TOKEN).cast(pl.String)
+        return held.select(
+            SYSTEM,
+            ROW,
+            token.replace_strict(by_run, return_dtype=pl.String).cast(pl.Categorical).alias(BY_RUN),
+            token.replace_strict(inputs, return_dtype=pl.String).cast(pl.Categorical).alias(BY_INPUT),
+        ).sort(ROW, SYSTEM)
 
 
-_NOTHING_HELD = pl.DataFrame(schema={SYSTEM: pl.String, ROW: pl.Int64, TOKEN: pl.String})
+_NOTHING_HELD = pl.DataFrame(schema={SYSTEM: pl.Enum(SYSTEMS), ROW: pl.Int64, TOKEN: pl.Categorical})
+"""Rows held by others, a day's: the token as a category, as the run and input are once known (a second
+upload of a million calls holds as many rows, but only a few runs)."""
 
 
 def _holding(entries: pl.DataFrame, markers: _Markers, run_id: str, now: datetime) -> pl.DataFrame:
@@ -252,10 +253,10 @@ def _held_and_new(mine: pl.DataFrame, kept: pl.DataFrame) -> tuple[pl.DataFrame,
         found = rows.filter(taken).drop(TOKEN)
         tokens = theirs[TOKEN].unique()
         if tokens.len() == 1:
-            found = found.with_columns(pl.lit(tokens[0]).alias(TOKEN))
+            found = found.with_columns(pl.lit(tokens[0]).cast(pl.Categorical).alias(TOKEN))
         else:
             found = found.join(theirs.select(KEY, TOKEN), on=KEY, how="left")
-        held.append(found.select(pl.col(SYSTEM).cast(pl.String), ROW, pl.col(TOKEN).cast(pl.String)))
+        held.append(found.select(SYSTEM, ROW, pl.col(TOKEN).cast(pl.Categorical)))
         new.append(rows.filter(~taken))
     return pl.concat([_NOTHING_HELD, *held]), pl.concat(new) if new else mine.clear()
 
