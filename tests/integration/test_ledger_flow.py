@@ -91,7 +91,9 @@ def _upload_and_wait(stack: LocalStack, key: str, body: bytes, count: int) -> li
     return stack.wait_for_executions(count)
 
 
-def test_the_same_file_uploaded_twice_under_two_names_is_exported_once(stack: LocalStack) -> None:
+def test_the_same_file_uploaded_twice_under_two_names_is_exported_once(
+    stack: LocalStack, capsys: pytest.CaptureFixture[str]
+) -> None:
     # Given an export, uploaded once and imported
     body = _csv(_export(range(6), "10/11/2024"))
     _upload_and_wait(stack, "incoming/calls.csv", body, 1)
@@ -115,6 +117,13 @@ def test_the_same_file_uploaded_twice_under_two_names_is_exported_once(stack: Lo
     (email,) = stack.notifications()
     assert "already exported by an earlier run" in email["message"]
     assert f"run {first['ledger']['run_id']} (calls.csv): Organizer 6, NGP VAN 6" in email["message"]
+    # And the transform function's metrics (EMF lines on its stdout) count them, for each system
+    metrics = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    counted = [m for m in metrics if "RowsAlreadyExportedOrganizer" in m]
+    assert [(m["RowsAlreadyExportedOrganizer"], m["RowsAlreadyExportedVan"]) for m in counted] == [
+        ([0], [0]),
+        ([6], [6]),
+    ]
 
 
 def test_a_cumulative_export_exports_only_the_new_days_calls(stack: LocalStack) -> None:
