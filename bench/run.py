@@ -508,12 +508,18 @@ def _compared(floors: list[Measurement], phonebanks: list[Measurement], rows: in
     }
 
 
+def _cpu(run: Measurement) -> float:
+    return run.user_s + run.sys_s
+
+
 def _with_ledger(phonebanks: list[Measurement], ledgers: list[Measurement]) -> dict[str, Any]:
-    """What the ledger adds: its best run over phonebank's best, and each set's own ratio."""
+    """What the ledger adds: its best run over phonebank's best, each set's own ratio, and the least CPU
+    time over phonebank's least (what a machine others share disturbs least)."""
     best = _best(ledgers)
     return {
         "best": asdict(best),
         "added": best.wall_s / _best(phonebanks).wall_s - 1,
+        "cpu_added": min(map(_cpu, ledgers)) / min(map(_cpu, phonebanks)) - 1,
         "pair_added": [c.wall_s / b.wall_s - 1 for b, c in zip(phonebanks, ledgers, strict=True)],
         "all_runs": [asdict(m) for m in ledgers],
     }
@@ -523,7 +529,7 @@ def ledger_table(results: list[dict[str, Any]]) -> str:
     """The export ledger's cost: `phonebank run --ledger` against `phonebank run`, and its size."""
     lines = [
         f"{'rows':>10} {'cores':>8} {'run':>6} {'phonebank s':>12} {'--ledger s':>11} {'added':>7}"
-        f" {'pairs added':>20} {'ledger RSS MB':>14}"
+        f" {'pairs added':>20} {'CPU added':>10} {'ledger RSS MB':>14}"
     ]
     lines.append("-" * len(lines[0]))
     for result in results:
@@ -535,7 +541,7 @@ def ledger_table(results: list[dict[str, Any]]) -> str:
                 lines.append(
                     f"{result['rows']:>10,} {placement:>8} {name:>6} {compared['phonebank']['wall_s']:>12.2f}"
                     f" {ledger['best']['wall_s']:>11.2f} {ledger['added']:>+7.1%} {pairs:>20}"
-                    f" {ledger['best']['tree_peak_rss_mb']:>14.1f}"
+                    f" {ledger['cpu_added']:>+10.1%} {ledger['best']['tree_peak_rss_mb']:>14.1f}"
                 )
         size = result.get("ledger_size", {})
         if size.get("interactions"):
@@ -546,7 +552,8 @@ def ledger_table(results: list[dict[str, Any]]) -> str:
             )
     lines.append(
         "run ledger: into an empty ledger (every call recorded); again: the same file once more (every call "
-        "already exported); added: best over phonebank's best, pairs added: each set's own, median (range)"
+        "already exported); added: best over phonebank's best, pairs added: each set's own, median (range); "
+        "CPU added: least user+sys time over phonebank's least"
     )
     return "\n".join(lines)
 

@@ -49,7 +49,8 @@ IDENTITY = ("called_at", "phone", "profile_id", "van_id", "outcome", "effort")
 
 SHARD = "shards/{day}.parquet"
 CLAIMS, COMMITS, RELEASES, VOIDS = "claims/", "commits/", "released/", "void/"
-SHARD_SCHEMA = {KEY: pl.Int128(), SYSTEM: pl.String(), TOKEN: pl.Categorical()}
+SHARD_SCHEMA = {KEY: pl.Int128(), SYSTEM: pl.Categorical(), TOKEN: pl.Categorical()}
+"""In a shard file the system and the token are dictionary-encoded text."""
 SYSTEMS = ("organizer", "van")
 WANTED_SCHEMA = {SYSTEM: pl.Enum(SYSTEMS), ROW: pl.Int64(), KEY: pl.Int128(), DAY: pl.Int32()}
 

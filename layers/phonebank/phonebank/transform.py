@@ -291,6 +291,8 @@ class ImportFiles:
         rows = self._exported[system]
         # Only the exported rows within this part's range: the whole list may be a million rows long.
         near = rows.filter(rows.is_between(sent["row"].min(), sent["row"].max()))
+        if not near.len():
+            return sent
         fresh = sent.filter(~pl.col("row").is_in(near.implode()))
         self._tally[system].already_exported = (
             (self._tally[system].already_exported or 0) + sent.height - fresh.height
