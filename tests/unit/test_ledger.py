@@ -262,3 +262,32 @@ def test_the_folder_store_writes_only_over_the_version_it_read(tmp_path: Path) -
     current = store.read("shards/x")
     assert current is not None and current[0] == b"two"
     assert store.read("shards/missing") is None
+
+
+class _FailsOnSecondShard(FolderLedgerStore):
+    """A folder whose second shard write fails, as S3 might refuse it midway through a claim."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(root)
+        self.shards_written = 0
+
+    def write(self, name: str, data: bytes, replacing: str | None) -> bool:
+        if name.startswith("shards/"):
+            self.shards_written += 1
+            if self.shards_written == 2:
+                raise OSError("the disk refused")
+        return super().write(name, data, replacing)
+
+
+def test_a_claim_that_fails_midway_releases_what_it_took(tmp_path: Path) -> None:
+    # Given a store that refuses the second day's shard of a claim
+    store = _FailsOnSecondShard(tmp_path)
+    calls = _calls(range(3), day=10) + _calls(range(3, 6), day=11)
+
+    # When run A claims calls of two days, then it fails
+    with pytest.raises(OSError, match="refused"):
+        Ledger(store).claim(RUN_A, "a.csv", _wanted(calls))
+
+    # Then the day it did claim holds nothing: run B takes every call, at once, not after the lease
+    assert (tmp_path / "shards" / "2024-10-10.parquet").exists()
+    assert Ledger(FolderLedgerStore(tmp_path)).claim(RUN_B, "b.csv", _wanted(calls)).held.height == 0

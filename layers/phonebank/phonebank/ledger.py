@@ -24,6 +24,8 @@ ledger outlives an upgrade of polars (whose own hashes may change) or of anythin
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import json
 import random
 import re
@@ -144,17 +146,24 @@ class Ledger:
         body = json.dumps({"run_id": run_id, "input": input_name}).encode("utf-8")
         if not self.store.write(CLAIMS + token, body, None):
             raise StorageUnavailable("a ledger claim of this attempt exists already; retrying helps")
-        markers = self._markers()
-        now = self._clock()
-        days = wanted.partition_by(DAY, as_dict=True, include_key=False)
+        claim = Claim(token=token, run_id=run_id, started=started, held=_NOTHING_HELD)
+        try:
+            markers = self._markers()
+            now = self._clock()
+            days = wanted.partition_by(DAY, as_dict=True, include_key=False)
 
-        def claim_day(day: tuple[Any, ...], rows: pl.DataFrame) -> pl.DataFrame:
-            return self._claim_day(_day_name(day[0]), rows, token, markers, now)
+            def claim_day(day: tuple[Any, ...], rows: pl.DataFrame) -> pl.DataFrame:
+                return self._claim_day(_day_name(day[0]), rows, token, markers, now)
 
-        with ThreadPoolExecutor(max_workers=min(self.store.parallel, max(len(days), 1))) as pool:
-            held = list(pool.map(claim_day, days.keys(), days.values()))
-        held_rows = pl.concat([_NOTHING_HELD, *held])
-        return Claim(token=token, run_id=run_id, started=started, held=self._with_runs(held_rows))
+            with ThreadPoolExecutor(max_workers=min(self.store.parallel, max(len(days), 1))) as pool:
+                held = list(pool.map(claim_day, days.keys(), days.values()))
+            held_rows = self._with_runs(pl.concat([_NOTHING_HELD, *held]))
+        except BaseException:
+            # Some days may be claimed already: they must not hold until the lease runs out.
+            with contextlib.suppress(Exception):
+                self.release(claim)
+            raise
+        return dataclasses.replace(claim, held=held_rows)
 
     def commit(self, claim: Claim) -> None:
         """The run's files are written: its entries hold for good. One object, written once."""
