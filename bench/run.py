@@ -6,8 +6,11 @@ For each size: generate the dialer file once into bench/data/ (kept, and reused 
 generator's parameters are the same), then run, each in a child process of its own, (a) the floor,
 a plain csv.reader + csv.writer copy of the file (`bench.floor`), and (b) `phonebank run FILE --out
 DIR` end to end, start-up included: the Lambdas' two steps, the validator's Parquet parts handed to
-the transformer through a temporary folder instead of S3. Each pair runs twice over: pinned to one
-core (`taskset -c 0` for both commands), and unpinned. Each child's wall time is taken around it,
+the transformer through a temporary folder instead of S3, and (c) the same with the export ledger,
+`phonebank run FILE --out DIR --ledger LEDGER` into an empty ledger folder (every call written and
+recorded: the first upload); `--ledger-again` adds (d), the same file again into the ledger (c) left
+(every call already exported: a second upload). Each set runs twice over: pinned to one core
+(`taskset -c 0` for every command), and unpinned. Each child's wall time is taken around it,
 its CPU time and peak RSS from os.wait4(), and the memory of its whole process tree is sampled
 while it runs (`measure` says what each figure covers). The table goes to stdout, the details (machine,
 parameters, every run, the run's summary counts) to bench/results/latest.json. --repeat N runs N
@@ -366,6 +369,20 @@ def _checks(rows: int, planted: Planted, counts: dict[str, Any]) -> list[str]:
     return problems
 
 
+def _ledger_bytes(ledger: Path) -> int:
+    """The ledger folder's size: its shards and its markers (one small file each)."""
+    return sum(path.stat().st_size for path in ledger.rglob("*") if path.is_file())
+
+
+def _written(out: Path) -> int:
+    """The calls a run wrote, over both systems: what its ledger records."""
+    try:
+        summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return 0
+    return sum(int(counts.get("written", 0)) for counts in summary.get("systems", {}).values())
+
+
 def _best(runs: list[Measurement]) -> Measurement:
     return min(runs, key=lambda run: run.wall_s)
 
@@ -375,16 +392,18 @@ PLACEMENTS: dict[str, list[str]] = {"pinned": ["taskset", "-c", "0"], "unpinned"
 machine's cores (polars' threads may use two)."""
 
 
-def bench_size(params: Params, data: Path, repeat: int) -> dict[str, Any]:
+def bench_size(params: Params, data: Path, repeat: int, ledger_again: bool = False) -> dict[str, Any]:
     path, planted = ensure_file(params, data)
     result: dict[str, Any] = {"rows": params.rows, "shape": params.shape}
     counts: dict[str, Any] = {}
     fingerprints: set[str] = set()
+    ledger_size: dict[str, int] = {}
     with tempfile.TemporaryDirectory(dir=data, prefix=".run-") as scratch:
         work = Path(scratch)
         for placement, prefix in PLACEMENTS.items():
             floors: list[Measurement] = []
             phonebanks: list[Measurement] = []
+            ledgers: dict[str, list[Measurement]] = {"ledger": [], **({"again": []} if ledger_again else {})}
             for attempt in range(1, repeat + 1):
                 print(
                     f"bench: {params.rows:,} rows, {placement}, pair {attempt}/{repeat}: floor ...",
@@ -410,7 +429,22 @@ def bench_size(params: Params, data: Path, repeat: int) -> dict[str, Any]:
                         file=sys.stderr,
                     )
                 shutil.rmtree(out, ignore_errors=True)
+                ledger = work / f"ledger-{attempt}"
+                for name, runs in ledgers.items():
+                    fingerprints.add(domain_fingerprint())
+                    runs.append(measure([*command, "--ledger", str(ledger)], work / f"{name}.log"))
+                    print(f"bench:   phonebank --ledger ({name}) {runs[-1].wall_s:.2f} s", file=sys.stderr)
+                    if runs[-1].exit_code:
+                        log = (work / f"{name}.log").read_text(errors="replace")[-2000:]
+                        print(f"bench: phonebank --ledger failed:\n{log}", file=sys.stderr)
+                    if name == "ledger":
+                        ledger_size = {"bytes": _ledger_bytes(ledger), "interactions": _written(out)}
+                    shutil.rmtree(out, ignore_errors=True)
+                shutil.rmtree(ledger, ignore_errors=True)
             result[placement] = _compared(floors, phonebanks, params.rows)
+            result[placement]["ledger"] = {
+                name: _with_ledger(phonebanks, runs) for name, runs in ledgers.items()
+            }
     checks = _checks(params.rows, planted, counts)
     for placement in PLACEMENTS:
         checks += [f"{placement}: {problem}" for problem in _measurement_checks(result[placement], placement)]
@@ -420,6 +454,7 @@ def bench_size(params: Params, data: Path, repeat: int) -> dict[str, Any]:
         print(f"bench: WARNING {params.rows:,} rows: {problem}", file=sys.stderr)
     return {
         **result,
+        "ledger_size": ledger_size,
         "planted": asdict(planted),
         "phonebank_counts": counts,
         "checks": checks,
@@ -471,6 +506,56 @@ def _compared(floors: list[Measurement], phonebanks: list[Measurement], rows: in
         "pair_ratios": [b.wall_s / a.wall_s for a, b in zip(floors, phonebanks, strict=True)],
         "all_runs": {"floor": [asdict(m) for m in floors], "phonebank": [asdict(m) for m in phonebanks]},
     }
+
+
+def _cpu(run: Measurement) -> float:
+    return run.user_s + run.sys_s
+
+
+def _with_ledger(phonebanks: list[Measurement], ledgers: list[Measurement]) -> dict[str, Any]:
+    """What the ledger adds: its best run over phonebank's best, each set's own ratio, and the least CPU
+    time over phonebank's least (what a machine others share disturbs least)."""
+    best = _best(ledgers)
+    return {
+        "best": asdict(best),
+        "added": best.wall_s / _best(phonebanks).wall_s - 1,
+        "cpu_added": min(map(_cpu, ledgers)) / min(map(_cpu, phonebanks)) - 1,
+        "pair_added": [c.wall_s / b.wall_s - 1 for b, c in zip(phonebanks, ledgers, strict=True)],
+        "all_runs": [asdict(m) for m in ledgers],
+    }
+
+
+def ledger_table(results: list[dict[str, Any]]) -> str:
+    """The export ledger's cost: `phonebank run --ledger` against `phonebank run`, and its size."""
+    lines = [
+        f"{'rows':>10} {'cores':>8} {'run':>6} {'phonebank s':>12} {'--ledger s':>11} {'added':>7}"
+        f" {'pairs added':>20} {'CPU added':>10} {'ledger RSS MB':>14}"
+    ]
+    lines.append("-" * len(lines[0]))
+    for result in results:
+        for placement in PLACEMENTS:
+            compared = result[placement]
+            for name, ledger in compared["ledger"].items():
+                added = ledger["pair_added"]
+                pairs = f"{statistics.median(added):+.1%} ({min(added):+.1%}..{max(added):+.1%})"
+                lines.append(
+                    f"{result['rows']:>10,} {placement:>8} {name:>6} {compared['phonebank']['wall_s']:>12.2f}"
+                    f" {ledger['best']['wall_s']:>11.2f} {ledger['added']:>+7.1%} {pairs:>20}"
+                    f" {ledger['cpu_added']:>+10.1%} {ledger['best']['tree_peak_rss_mb']:>14.1f}"
+                )
+        size = result.get("ledger_size", {})
+        if size.get("interactions"):
+            per_million = size["bytes"] / size["interactions"] * 1_000_000 / 1024**2
+            lines.append(
+                f"{result['rows']:>10,} rows: the ledger holds {size['interactions']:,} calls (both systems)"
+                f" in {size['bytes'] / 1024**2:.1f} MB: {per_million:.1f} MB a million"
+            )
+    lines.append(
+        "run ledger: into an empty ledger (every call recorded); again: the same file once more (every call "
+        "already exported); added: best over phonebank's best, pairs added: each set's own, median (range); "
+        "CPU added: least user+sys time over phonebank's least"
+    )
+    return "\n".join(lines)
 
 
 def startup(params: Params, data: Path) -> dict[str, Any]:
@@ -536,6 +621,11 @@ def _parser() -> argparse.ArgumentParser:
         default=3,
         help="pairs of runs per size, the floor then phonebank; the best of each is compared (3)",
     )
+    parser.add_argument(
+        "--ledger-again",
+        action="store_true",
+        help="also time the same file again into the ledger the first --ledger run left",
+    )
     parser.add_argument("--data", type=Path, default=DATA, help="where generated files are kept (bench/data)")
     parser.add_argument(
         "--results", type=Path, default=RESULTS, help="the JSON written (bench/results/latest.json)"
@@ -552,7 +642,8 @@ def main(argv: list[str] | None = None) -> int:
     code = git_state()  # before the runs: the commit the children start from
     start = startup(base, args.data)
     results = [
-        bench_size(Params(**{**asdict(base), "rows": rows}), args.data, args.repeat) for rows in args.rows
+        bench_size(Params(**{**asdict(base), "rows": rows}), args.data, args.repeat, args.ledger_again)
+        for rows in args.rows
     ]
     if git_state() != code:
         print("bench: WARNING the commit or the domain's state changed during the benchmark", file=sys.stderr)
@@ -579,6 +670,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{args.shape} files, seed {args.seed}"
     )
     print(table(results))
+    print(ledger_table(results))
     print(
         f"phonebank start-up ({STARTUP_ROWS} rows): {start['phonebank']['wall_s']:.2f} s, "
         f"{start['phonebank']['peak_rss_mb']:.1f} MB peak RSS"

@@ -45,6 +45,13 @@ EXPECTED: dict[str, list[tuple[str, set[str], tuple[Any, ...]]]] = {
     "TransformFunction": [
         ("ReadTheValidatedRows", {"s3:GetObject"}, (_objects("work/*"),)),
         ("WriteTheImportFiles", {"s3:PutObject", "s3:AbortMultipartUpload"}, (_objects("runs/*"),)),
+        (
+            "ReadTheUploadForTheAlreadyExportedReport",
+            {"s3:GetObject", "s3:GetObjectVersion"},
+            (_objects("incoming/*"),),
+        ),
+        ("ReadAndWriteTheExportLedger", {"s3:GetObject", "s3:PutObject"}, (_objects("ledger/*"),)),
+        ("TellAMissingKeyFromARefusal", {"s3:ListBucket"}, (BUCKET_ARN,)),
         READ_CONFIG,
     ],
     "ArchiveFunction": [
@@ -343,3 +350,35 @@ def test_each_function_has_a_reserved_concurrency(template: Template) -> None:
     # Then each function's concurrency is the FunctionConcurrency parameter, unless it sets its own
     assert defaults["ReservedConcurrentExecutions"] == {"Ref": "FunctionConcurrency"}
     assert all("ReservedConcurrentExecutions" not in template.resources[f]["Properties"] for f in FUNCTIONS)
+
+
+def test_only_the_transform_function_touches_the_export_ledger_and_nothing_expires_it(
+    template: Template,
+) -> None:
+    # Given every statement of the functions' and the state machine's roles, and the bucket's lifecycle
+    ledger_objects = _objects("ledger/*")
+    granted = {
+        name: [s for s in _statements(resource) if ledger_objects in _listed(s["Resource"])]
+        for name, resource in template.resources.items()
+        if resource["Type"] in {"AWS::Serverless::Function", "AWS::Serverless::StateMachine"}
+    }
+    bucket = template.resources["UploadBucket"]["Properties"]
+    rules = bucket["LifecycleConfiguration"]["Rules"]
+
+    # Then only the transform function reads and writes the ledger, and it names it to the code
+    assert {name for name, statements in granted.items() if statements} == {"TransformFunction"}
+    environment = template.resources["TransformFunction"]["Properties"]["Environment"]["Variables"]
+    assert environment["PHONEBANK_LEDGER_URI"] == {"Fn::Sub": "s3://${UploadBucket}/ledger/"}
+    # And no role may write the whole bucket, so no other can reach ledger/ by a wider grant
+    everything = _objects("*")
+    assert [s for s in _every_statement(template) if everything in _listed(s["Resource"])] == []
+    # And the bucket is versioned and encrypted, and no rule expires a current ledger object
+    assert bucket["VersioningConfiguration"] == {"Status": "Enabled"}
+    assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    for rule in rules:
+        covers_the_ledger = "ledger/".startswith(rule.get("Prefix", ""))
+        assert not (covers_the_ledger and {"ExpirationInDays", "ExpirationDate"} & set(rule)), rule["Id"]
+    # And the versions each run replaces are kept LedgerHistoryDays, 30 unless told: the ledger's history
+    (history,) = [rule for rule in rules if rule.get("Prefix") == "ledger/"]
+    assert history["NoncurrentVersionExpiration"] == {"NoncurrentDays": {"Ref": "LedgerHistoryDays"}}
+    assert template.body["Parameters"]["LedgerHistoryDays"]["Default"] == 30

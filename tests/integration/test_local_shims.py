@@ -11,6 +11,7 @@ import inspect
 import io
 import json
 import re
+import threading
 import tomllib
 import zipfile
 from collections.abc import Iterator
@@ -19,9 +20,11 @@ from typing import Any
 import boto3
 import moto
 import pytest
+from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.awslambda.models import LambdaFunction
 from moto.events.models import Rule
+from moto.s3.responses import S3Response
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend, stepfunctions_parser_backends
 
 from phonebank_local import shims
@@ -164,7 +167,7 @@ def test_within_the_shims_each_matching_event_starts_its_own_execution(aws: dict
 
 def test_the_shims_are_undone_when_the_block_ends(aws: dict[str, Any]) -> None:
     # Given moto's own methods
-    invoke, send = LambdaFunction._invoke_lambda, Rule.send_to_targets
+    invoke, send, put = LambdaFunction._invoke_lambda, Rule.send_to_targets, S3Response.put_object
 
     # When the shims' block ends
     with shims.local_lambdas_and_bridge({}):
@@ -173,6 +176,7 @@ def test_the_shims_are_undone_when_the_block_ends(aws: dict[str, Any]) -> None:
     # Then moto's own methods are back
     assert LambdaFunction._invoke_lambda is invoke
     assert Rule.send_to_targets is send
+    assert S3Response.put_object is put
 
 
 def test_moto_alone_still_does_not_start_an_execution_from_a_rule(aws: dict[str, Any]) -> None:
@@ -197,3 +201,40 @@ def test_moto_alone_still_does_not_start_an_execution_from_a_rule(aws: dict[str,
     # Then no execution starts. When this fails, moto bridges EventBridge to Step Functions itself:
     # remove the bridge from phonebank_local/shims.py (and this test).
     assert _executions(aws) == []
+
+
+def test_within_the_shims_one_of_many_conditional_puts_at_once_wins(aws: dict[str, Any]) -> None:
+    # Given moto's PutObject, which checks If-Match / If-None-Match before it stores, as two steps
+    assert "if_none_match" in inspect.getsource(S3Response.put_object)
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.create_bucket(Bucket="shims")
+    etag = s3.put_object(Bucket="shims", Key="shard", Body=b"v1")["ETag"]
+    start = threading.Barrier(16)
+    outcomes: list[tuple[str, str]] = []
+
+    def put(condition: dict[str, str], body: bytes) -> None:
+        start.wait()
+        try:
+            s3.put_object(
+                Bucket="shims", Key="shard" if "IfMatch" in condition else "new", Body=body, **condition
+            )
+            outcomes.append(("written", body.decode()))
+        except ClientError as refused:
+            outcomes.append((refused.response["Error"]["Code"], body.decode()))
+
+    # When, within the shims, eight writers replace the version they read and eight create a new key, at once
+    jobs = [({"IfMatch": etag}, f"r{n}".encode()) for n in range(8)]
+    jobs += [({"IfNoneMatch": "*"}, f"c{n}".encode()) for n in range(8)]
+    threads = [threading.Thread(target=put, args=job) for job in jobs]
+    with shims.local_lambdas_and_bridge({}):
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    # Then exactly one of each kind was written, as S3 does, and what is stored is the winner's
+    written = sorted(body for outcome, body in outcomes if outcome == "written")
+    assert [body[0] for body in written] == ["c", "r"]
+    assert sum(outcome == "PreconditionFailed" for outcome, _ in outcomes) == 14
+    assert s3.get_object(Bucket="shims", Key="shard")["Body"].read().decode() == written[1]
+    assert s3.get_object(Bucket="shims", Key="new")["Body"].read().decode() == written[0]

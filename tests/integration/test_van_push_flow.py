@@ -28,7 +28,7 @@ from phonebank.models.report import safe_cell
 from phonebank_local.stack import LocalStack
 
 from .moto_helpers import IMPACTIVE_SAMPLE
-from .test_readme_notifications import EXECUTION, README, RUN_ID, SHOWN_EXECUTION, SHOWN_RUN_ID, _block
+from .test_readme_notifications import README, _block, as_shown
 
 APP = "phonebank-sync-test"
 KEY = "vanKEY-7f3c9a1e-2b4d-4e6f-8a0b-c1d2e3f4a5b6"
@@ -529,8 +529,7 @@ def test_a_push_that_cannot_start_asks_van_nothing_and_says_what_to_set(
 @pytest.mark.parametrize("push_run", [WITH_ERRORS], indirect=True, ids=["completed with errors"])
 def test_the_readme_shows_the_email_after_a_push_as_it_is_sent(push_run: PushRun) -> None:
     # Given the email of a push VAN answered with errors
-    email = f"Subject: {push_run.notification['subject']}\n\n{push_run.message}"
-    email = EXECUTION.sub(SHOWN_EXECUTION, RUN_ID.sub(SHOWN_RUN_ID, email))
+    email = as_shown(f"Subject: {push_run.notification['subject']}\n\n{push_run.message}")
 
     # Then the README shows it word for word (PHONEBANK_UPDATE_README=1 rewrites it)
     block = _block("van push with errors")

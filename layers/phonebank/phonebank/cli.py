@@ -5,12 +5,16 @@ from __future__ import annotations
 import argparse
 import io
 import sys
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
 from phonebank.config import PipelineConfig, SettingInForce, load_config_in_force
 from phonebank.errors import PhonebankError
+from phonebank.exported import LedgerRun
+from phonebank.ledger import RUN_ID, Ledger
+from phonebank.ledger_store import FolderLedgerStore
 from phonebank.models.summary import Summary
 from phonebank.notify import render
 from phonebank.pipeline import (
@@ -89,11 +93,32 @@ def _run(args: argparse.Namespace, config: PipelineConfig, in_force: InForce) ->
     out = _output_folder(args.out)
     upload, stream = _open_input(args.file, args.effort)
     with stream:
-        summary = run_both_steps(upload, config, out, datetime.now(UTC), in_force=in_force)
+        summary = run_both_steps(
+            upload, config, out, datetime.now(UTC), in_force=in_force, ledger=_ledger_run(args)
+        )
     print(render(summary, config))
     if summary.status == "FAILED":
         return _failed(summary)
     return EXIT_REJECTED if summary.status == "REJECTED" else EXIT_OK
+
+
+def _ledger_run(args: argparse.Namespace) -> LedgerRun | None:
+    """`--ledger PATH`: a run of its own id in the folder's ledger. Without it no ledger is consulted,
+    so that trying a file twice gives the same files twice."""
+    if args.ledger is None:
+        return None
+    path: Path = args.file
+    return LedgerRun(Ledger(FolderLedgerStore(args.ledger)), uuid.uuid4().hex[:16], lambda: path.open("rb"))
+
+
+def _void(args: argparse.Namespace) -> int:
+    ledger = Ledger(FolderLedgerStore(args.ledger))
+    if not RUN_ID.fullmatch(args.run_id) or args.run_id not in ledger.runs():
+        _complain(f"no run {args.run_id} in the ledger {args.ledger} (its notification names its run id)")
+        return EXIT_FAILED
+    ledger.void(args.run_id)
+    print(f"Run {args.run_id} is void in the ledger {args.ledger}: the next upload exports its calls again.")
+    return EXIT_OK
 
 
 def _local(args: argparse.Namespace, config: PipelineConfig, in_force: InForce) -> int:
@@ -133,11 +158,24 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument(
             "--effort", help="the effort name for rows that have none (like incoming/<effort>/)"
         )
+        if name == "run":
+            command.add_argument(
+                "--ledger",
+                type=Path,
+                help="an export ledger folder: write no call an earlier run with it exported (off without)",
+            )
+    void = commands.add_parser(
+        "void", help="say that a run's files were never imported: the ledger releases its calls"
+    )
+    void.add_argument("run_id", help="the run's id, as its notification gives it")
+    void.add_argument("--ledger", type=Path, required=True, help="the ledger folder the run used")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "void":
+        return _void(args)
     commands = {"check": _check, "run": _run, "local": _local}
     try:
         if not args.file.is_file():

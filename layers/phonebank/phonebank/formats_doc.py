@@ -12,6 +12,8 @@ from pathlib import Path
 
 from phonebank.columns import ALIASES, Field
 from phonebank.config import FORMULA_LEADS, PipelineConfig, load_config
+from phonebank.exported import ALREADY_EXPORTED_FILE
+from phonebank.ledger import BY_INPUT, BY_RUN, ROW, SYSTEM
 from phonebank.models.dialer import LONGEST_CALL
 from phonebank.models.interaction import Interaction
 from phonebank.models.organizer import OrganizerRow
@@ -179,6 +181,13 @@ def _outputs(config: PipelineConfig) -> list[str]:
             f"`{DUPLICATES_FILE}`",
             "rows that repeat an accepted row's interaction, sent nowhere",
             _names(DuplicateRow.header([])) + then_the_input,
+        ],
+        [
+            f"`{ALREADY_EXPORTED_FILE}`",
+            "with the export ledger (always on AWS, `phonebank run --ledger`): rows whose call an earlier "
+            "run already exported, left out of the import files; system `Organizer`, `NGP VAN` or both, "
+            "the run's id and its input",
+            _names([ROW, SYSTEM, BY_RUN, BY_INPUT]) + then_the_input,
         ],
         [f"`{SUMMARY_FILE}`", "the run's status, counts, top error reasons and files", "(JSON)"],
         [

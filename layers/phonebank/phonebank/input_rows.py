@@ -46,10 +46,13 @@ def write_row_report(
         for chunk in reader.chunks():
             if found == wanted.height:
                 break
+            last_row = chunk.first_row + chunk.cells.height
             numbered = chunk.cells.with_columns(
-                pl.int_range(chunk.first_row, chunk.first_row + chunk.cells.height, dtype=pl.Int64).alias(ROW)
+                pl.int_range(chunk.first_row, last_row, dtype=pl.Int64).alias(ROW)
             )
-            rows = wanted.join(numbered.select(ROW, *cells), on=ROW, how="inner", maintain_order="left")
+            # Only this chunk's rows of `wanted`, which may be a million rows long.
+            in_chunk = wanted.filter(pl.col(ROW).is_between(chunk.first_row, last_row - 1))
+            rows = in_chunk.join(numbered.select(ROW, *cells), on=ROW, how="inner", maintain_order="left")
             found += rows.height
             report.write_frame(
                 rows.select(

@@ -21,6 +21,9 @@ from phonebank.config import (
     build_config,
     settings_in_force,
 )
+from phonebank.exported import LedgerRun
+from phonebank.ledger import Ledger
+from phonebank.ledger_store import S3LedgerStore
 from phonebank.models.payloads import (
     ArchiveRequest,
     ArchiveResult,
@@ -48,6 +51,8 @@ class Settings(BaseModel):
     """The functions' own region, which Lambda sets: the bucket's, for the email's console links."""
     van_api_key_secret: Annotated[str, Field(alias="VAN_API_KEY_SECRET")] = ""
     """The VAN push function's only: the ARN of the secret holding VAN's API key (never the key)."""
+    ledger_uri: Annotated[str, Field(alias="PHONEBANK_LEDGER_URI")] = ""
+    """The export ledger's S3 prefix (the transform function's; template.yaml always sets it)."""
 
 
 @dataclass(frozen=True)
@@ -187,7 +192,7 @@ def transform(request: TransformRequest, runtime: Runtime) -> StepResult:
     run = request.run
     work = runtime.storage.folder(run.bucket, run.work_prefix)
     folder = runtime.storage.folder(run.bucket, run.prefix)
-    summary = transform_step(work, request.report, runtime.config, folder)
+    summary = transform_step(work, request.report, runtime.config, folder, _ledger_run(run, runtime))
     return StepResult(
         status=summary.status,
         run=request.run,
@@ -195,6 +200,17 @@ def transform(request: TransformRequest, runtime: Runtime) -> StepResult:
         summary=summary,
         notification=notification_for(summary, runtime.config, runtime.settings.region),
     )
+
+
+def _ledger_run(run: Run, runtime: Runtime) -> LedgerRun | None:
+    """The run in the stack's ledger; the upload is still in incoming/ (Move Input comes after), and
+    already-exported.csv reads the very version the validator read."""
+    if not runtime.settings.ledger_uri:
+        return None
+    storage = runtime.storage
+    upload = ObjectRef(run.bucket, run.input_key, run.version_id)
+    ledger = Ledger(S3LedgerStore.at(storage, runtime.settings.ledger_uri))
+    return LedgerRun(ledger, run.run_id, lambda: storage.open(upload))
 
 
 def archive(request: ArchiveRequest, runtime: Runtime) -> ArchiveResult:

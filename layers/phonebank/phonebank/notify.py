@@ -2,7 +2,9 @@
 
 The body leads with what to do, in the order to do it, then the counts behind it. What to upload
 again follows from whether anything was exported (spec section 4): if not, the whole corrected
-file; if so, errors.csv alone, so that no row is imported twice and none is left out.
+file; if so, errors.csv alone, so that no row is imported twice and none is left out. With the export
+ledger (spec section 5) the whole corrected file is always safe too: a later run leaves out every
+call an earlier one exported.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from urllib.parse import quote
 from pydantic import BaseModel, ConfigDict
 
 from phonebank.config import PipelineConfig
-from phonebank.models.summary import OutputFile, Summary, System
+from phonebank.exported import ALREADY_EXPORTED_FILE
+from phonebank.models.summary import LedgerRecord, OutputFile, Summary, System
 from phonebank.models.van_push import VAN_ERRORS_FILE
 from phonebank.transform import VAN_BULK_FILE, VAN_NAMES_FILE
 from phonebank.validate import DUPLICATES_FILE, ERRORS_FILE
@@ -70,6 +73,7 @@ class _Email:
     def __init__(self, summary: Summary, config: PipelineConfig, region: str | None) -> None:
         self.summary, self.config, self.region = summary, config, region
         self.exported = summary.status == "SUCCEEDED" and bool(summary.systems)
+        self.ledger = summary.ledger
 
     def file(self, name: str) -> OutputFile | None:
         return next((file for file in self.summary.files if file.name == name), None)
@@ -117,7 +121,15 @@ class _Email:
                 )
             return
         yield from self.import_steps()
-        if summary.counts.rejected and errors:
+        if summary.counts.rejected and errors and self.ledger:
+            yield (
+                f"Fix the {_plural(summary.counts.rejected, 'row')} errors.csv lists, in "
+                f"{_file_name(summary.input)} itself or in errors.csv, then "
+                f"{self.send_again('the corrected file')}. Uploading the whole corrected file again is "
+                "always safe: the export ledger leaves out every call already exported.",
+                errors,
+            )
+        elif summary.counts.rejected and errors:
             yield (
                 f"Fix the {_plural(summary.counts.rejected, 'row')} in errors.csv itself (keep its columns), "
                 f"then {self.send_again('errors.csv')}: those rows only. Not the whole export: its other "
@@ -125,9 +137,19 @@ class _Email:
                 errors,
             )
 
+    def wrote_any(self) -> bool:
+        return any(counts.written for counts in self.summary.systems.values())
+
     def import_steps(self) -> Iterator[tuple[str, OutputFile | None]]:
         organizer = [file for file in self.summary.files if file.system == "organizer"]
         by_name, bulk = self.file(VAN_NAMES_FILE), self.file(VAN_BULK_FILE)
+        if not organizer and not by_name and self.already_exported():
+            yield (
+                "No import file was written: every call with an ID and an instruction was already "
+                f"exported by an earlier run ({ALREADY_EXPORTED_FILE} lists them). Nothing to import.",
+                self.file(ALREADY_EXPORTED_FILE),
+            )
+            return
         if not organizer and not by_name:
             yield (
                 "No import file was written: no accepted call had an ID and an instruction for either "
@@ -185,6 +207,9 @@ class _Email:
             f"all; the rest had no {_ID_NAMES[system]})"
         )
 
+    def already_exported(self) -> int:
+        return sum(counts.already_exported or 0 for counts in self.summary.systems.values())
+
     def systems(self) -> Iterator[str]:
         for system, counts in self.summary.systems.items():
             written = f"{_SYSTEM_NAMES[system]}: {_plural(counts.written, 'call')} written"
@@ -199,12 +224,20 @@ class _Email:
                     f"  {counts.not_sent_no_instruction:,} not sent: "
                     f"{self.no_instruction(system, counts.not_sent_no_instruction)}"
                 )
+            if counts.already_exported:
+                yield f"  {counts.already_exported:,} not sent: already exported by an earlier run"
 
     def files(self) -> Iterator[str]:
         for file in self.summary.files:
             unit = "record" if file.name in (VAN_NAMES_FILE, VAN_BULK_FILE) else "row"
             if file.name == DUPLICATES_FILE:
                 yield f"  {file.name} ({_plural(file.records, unit)}): repeats of earlier rows, sent nowhere"
+                yield f"    {self.where(file)}"
+            elif file.name == ALREADY_EXPORTED_FILE:
+                yield (
+                    f"  {file.name} ({_plural(file.records, unit)}): calls an earlier run exported, left "
+                    "out of this run's files"
+                )
                 yield f"    {self.where(file)}"
             else:
                 yield f"  {file.name} ({_plural(file.records, unit)})"
@@ -255,8 +288,50 @@ class _Email:
             lines.append("")
         if summary.files:
             lines += ["Files", *self.files(), "  and summary.json beside errors.csv, with every count", ""]
+        if self.ledger:
+            lines += [*_ledger_lines(self.ledger, bool(self.summary.systems) and self.wrote_any()), ""]
         lines += summary.notes
         return "\n".join(lines).rstrip("\n")
+
+
+_EARLIER_RUNS_SHOWN = 5
+
+
+def _ledger_lines(ledger: LedgerRecord, wrote_any: bool) -> list[str]:
+    """What the export ledger did, and how to undo a run's record: voiding."""
+    lines = ["Export ledger"]
+    if wrote_any:
+        lines.append(
+            f"  The calls in these files are recorded as exported by run {ledger.run_id}: no later upload "
+            "writes them again, so uploading a whole corrected file again is always safe."
+        )
+    else:
+        lines.append(f"  This run ({ledger.run_id}) wrote no call, so it recorded none.")
+    earlier: dict[tuple[str, str], dict[System, int]] = {}
+    for export in ledger.already_exported:
+        earlier.setdefault((export.run_id, export.input), {})[export.system] = export.calls
+    if earlier:
+        lines.append("  Left out, as an earlier run exported them:")
+        ranked = sorted(earlier.items(), key=lambda item: -sum(item[1].values()))
+        for (run_id, name), calls in ranked[:_EARLIER_RUNS_SHOWN]:
+            systems = ", ".join(f"{_SYSTEM_NAMES[system]} {n:,}" for system, n in calls.items())
+            lines.append(f"    run {run_id} ({_file_name(name)}): {systems}")
+        if len(ranked) > _EARLIER_RUNS_SHOWN:
+            lines.append(f"    and {_plural(len(ranked) - _EARLIER_RUNS_SHOWN, 'run')} more (summary.json)")
+    this_run = f" (this run: {ledger.run_id})" if wrote_any else ""
+    lines.append(
+        "  If a run's files are never imported, void the run, and the next upload exports its calls "
+        f"again: {void_instruction(ledger.location, '<run id>')}{this_run}."
+    )
+    return lines
+
+
+def void_instruction(location: str, run_id: str) -> str:
+    """How to void run `run_id` in the ledger at `location`: a folder made in the bucket, or a command."""
+    if location.startswith("s3://"):
+        bucket, _, prefix = location.removeprefix("s3://").partition("/")
+        return f"create the folder {prefix}void/{run_id}/ in the bucket {bucket}"
+    return f"run phonebank void {run_id} --ledger {location}"
 
 
 def render(summary: Summary, config: PipelineConfig, region: str | None = None) -> str:

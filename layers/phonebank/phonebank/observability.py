@@ -45,6 +45,12 @@ def record_step(logger: Logger, metrics: Metrics, step: str, result: StepResult)
             metrics.add_metric(
                 name=f"RowsWritten{system.capitalize()}", unit=MetricUnit.Count, value=system_counts.written
             )
+            if system_counts.already_exported is not None:
+                metrics.add_metric(
+                    name=f"RowsAlreadyExported{system.capitalize()}",
+                    unit=MetricUnit.Count,
+                    value=system_counts.already_exported,
+                )
 
 
 def without_row_data_in_errors(logger: Logger) -> Callable[[Handler], Handler]:

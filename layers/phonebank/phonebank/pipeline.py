@@ -10,6 +10,7 @@ from pathlib import Path
 import polars as pl
 
 from phonebank.config import PipelineConfig, SettingInForce
+from phonebank.exported import ALREADY_EXPORTED_FILE, LedgerRun, transform_recorded
 from phonebank.models.steps import ValidationReport
 from phonebank.models.summary import Summary
 from phonebank.sinks import LocalDirectory, OutputSink
@@ -31,6 +32,7 @@ OUTPUT_PATTERNS = (
     VAN_NAMES_FILE,
     VAN_BULK_FILE,
     VAN_BULK_ROWS_FILE,
+    ALREADY_EXPORTED_FILE,
 )
 """Every file a run may write, as glob patterns: what a new run into the same folder replaces."""
 
@@ -63,9 +65,23 @@ def validate_step(
 
 
 def transform_step(
-    work: OutputSink, report: ValidationReport, config: PipelineConfig, sink: OutputSink
+    work: OutputSink,
+    report: ValidationReport,
+    config: PipelineConfig,
+    sink: OutputSink,
+    ledger: LedgerRun | None = None,
 ) -> Summary:
-    """Build the import files from the validator's accepted rows and write the final summary."""
+    """Build the import files from the validator's accepted rows and write the final summary. With a
+    `ledger`, only the calls no earlier run exported, and record them once the summary is written."""
+    if ledger is not None:
+        return transform_recorded(
+            lambda: validated_parts(work, report),
+            report,
+            config,
+            sink,
+            run=ledger,
+            write_summary=write_summary,
+        )
     summary = transform_validated(validated_parts(work, report), report, config, sink)
     write_summary(sink, summary)
     return summary
@@ -77,6 +93,8 @@ def run_both_steps(
     out: OutputSink,
     now: datetime,
     in_force: dict[str, SettingInForce] | None = None,
+    *,
+    ledger: LedgerRun | None = None,
 ) -> Summary:
     """`phonebank run`: the Lambdas' two steps, the validated rows handed over in a temporary folder."""
     with tempfile.TemporaryDirectory(prefix="phonebank-work-") as work_dir:
@@ -84,7 +102,7 @@ def run_both_steps(
         report = validate_step(upload, config, out, work, now, in_force=in_force)
         if report.status != "VALID":
             return report.as_summary()
-        return transform_step(work, report, config, out)
+        return transform_step(work, report, config, out, ledger)
 
 
 def validated_parts(work: OutputSink, report: ValidationReport) -> Iterator[pl.DataFrame]:

@@ -7,6 +7,7 @@ import contextlib
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, BinaryIO, cast
 from urllib.parse import unquote_plus
 
@@ -46,6 +47,9 @@ class StorageError(PhonebankError):
 
 _NOT_FOUND = frozenset({"404", "NoSuchKey", "NoSuchVersion"})
 _ALREADY_EXISTS = frozenset({"412", "PreconditionFailed"})
+# S3 answers a conditional write that lost a race 412, or 409 when another such write was in flight; a
+# key deleted since it was read answers 404.
+_CHANGED_SINCE_READ = _ALREADY_EXISTS | _NOT_FOUND | {"409", "ConditionalRequestConflict"}
 
 
 @dataclass(frozen=True)
@@ -239,6 +243,39 @@ class S3Storage:
             self.client.copy(copy_source, source.bucket, destination_key)
             self.client.delete_object(Bucket=source.bucket, Key=source.key, VersionId=source.version_id)
         return ObjectRef(source.bucket, destination_key)
+
+    def read_with_etag(self, ref: ObjectRef) -> tuple[bytes, str] | None:
+        """The object's bytes and the ETag that `put_if_unchanged` compares, or None when there is none."""
+        try:
+            with _s3_errors(f"reading {ref.uri}"):
+                response = self.client.get_object(Bucket=ref.bucket, Key=ref.key)
+                return response["Body"].read(), str(response["ETag"])
+        except StorageError as exc:
+            if exc.code in _NOT_FOUND:
+                return None
+            raise
+
+    def put_if_unchanged(self, ref: ObjectRef, data: bytes, etag: str | None) -> bool:
+        """Write `data` only while the object is the version read (`etag`), or, with None, only while
+        there is none: S3's conditional writes. False when another writer came first."""
+        condition = {"IfMatch": etag} if etag is not None else {"IfNoneMatch": "*"}
+        try:
+            with _s3_errors(f"writing {ref.uri}"):
+                self.client.put_object(Bucket=ref.bucket, Key=ref.key, Body=data, **condition)
+                return True
+        except StorageError as exc:
+            if exc.code in _CHANGED_SINCE_READ:
+                return False
+            raise
+
+    def written_at(self, bucket: str, prefix: str) -> dict[str, datetime]:
+        """Every key under `prefix`, and when S3 last wrote it (by S3's clock)."""
+        found: dict[str, datetime] = {}
+        with _s3_errors(f"listing s3://{bucket}/{prefix}"):
+            for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+                for item in page.get("Contents", []):
+                    found[item["Key"]] = item["LastModified"]
+        return found
 
 
 class SecretStore:

@@ -62,16 +62,31 @@ def _text(number: int | None) -> str | None:
     return None if number is None else str(number)
 
 
+def sent_to(config: PipelineConfig) -> dict[System, pl.Expr]:
+    """Which accepted calls each system's files take, the export ledger aside: those with the system's
+    ID and an instruction for their outcome, as `ImportFiles` sorts them."""
+    organizer = sorted(outcome for outcome, rule in config.outcomes.items() if rule.organizer is not None)
+    van = sorted(outcome for outcome in config.outcomes if _van_instructions(config, outcome))
+    return {
+        "organizer": pl.col("profile_id").is_not_null() & pl.col("outcome").is_in(organizer),
+        "van": pl.col("van_id").is_not_null() & pl.col("outcome").is_in(van),
+    }
+
+
 @dataclass
 class _SystemTally:
     written: int = 0
     no_id: int = 0
     no_instruction: int = 0
     results: Counter[str] = field(default_factory=Counter)
+    already_exported: int | None = None
 
     def counts(self) -> SystemCounts:
         return SystemCounts(
-            written=self.written, not_sent_no_id=self.no_id, not_sent_no_instruction=self.no_instruction
+            written=self.written,
+            not_sent_no_id=self.no_id,
+            not_sent_no_instruction=self.no_instruction,
+            already_exported=self.already_exported,
         )
 
     def consent_changing(self) -> dict[str, int]:
@@ -136,8 +151,17 @@ class ImportFiles:
     Create it inside an `OpenFiles` block; ask for the summary once the block has committed the files.
     """
 
-    def __init__(self, config: PipelineConfig, sink: OutputSink, files: OpenFiles) -> None:
+    def __init__(
+        self,
+        config: PipelineConfig,
+        sink: OutputSink,
+        files: OpenFiles,
+        exported: dict[System, pl.Series] | None = None,
+    ) -> None:
+        """`exported`: with the export ledger, the rows (spreadsheet row numbers) whose call an earlier
+        run already exported to each system: counted, not written."""
         self._config = config
+        self._exported = exported
         self._sink, self._files = sink, files
         limits = config.limits
         self._organizer = _OrganizerFiles(
@@ -146,6 +170,9 @@ class ImportFiles:
         self._van_files: dict[str, CsvFile] = {}
         self._bulk_rows: CsvFile | None = None
         self._tally: dict[System, _SystemTally] = {"organizer": _SystemTally(), "van": _SystemTally()}
+        if exported is not None:
+            for tally in self._tally.values():
+                tally.already_exported = 0
         self._bulk_enabled = not config.van_results_without_id
         self._organizer_results = {outcome: rule.organizer for outcome, rule in config.outcomes.items()}
         self._instructions = {outcome: _van_instructions(config, outcome) for outcome in config.outcomes}
@@ -171,6 +198,7 @@ class ImportFiles:
         tally.no_id += calls.height - with_id.height
         sent = with_id.filter(pl.col(_RESULT).is_not_null())
         tally.no_instruction += with_id.height - sent.height
+        sent = self._not_exported_yet("organizer", sent)
         if not sent.height:
             return
         rows = sent.select(
@@ -203,6 +231,7 @@ class ImportFiles:
         instructed = {outcome for outcome, instructions in self._instructions.items() if instructions}
         sent = with_id.filter(pl.col("outcome").is_in(sorted(instructed)))
         tally.no_instruction += with_id.height - sent.height
+        sent = self._not_exported_yet("van", sent)
         if not sent.height:
             return
         sent = _van_phone_and_country(sent)
@@ -261,6 +290,21 @@ class ImportFiles:
             self._bulk_rows.write_frame(records.select(pl.col("row").cast(pl.String)))
         tally.written += sent.height
         tally.results.update(tally_in_order(names[_RESULT]))
+
+    def _not_exported_yet(self, system: System, sent: pl.DataFrame) -> pl.DataFrame:
+        """The calls no earlier run exported to `system`; the others are counted as already exported."""
+        if self._exported is None or not sent.height:
+            return sent
+        rows = self._exported[system]
+        # Only the exported rows within this part's range: the whole list may be a million rows long.
+        near = rows.filter(rows.is_between(sent["row"].min(), sent["row"].max()))
+        if not near.len():
+            return sent
+        fresh = sent.filter(~pl.col("row").is_in(near.implode()))
+        self._tally[system].already_exported = (
+            (self._tally[system].already_exported or 0) + sent.height - fresh.height
+        )
+        return fresh
 
     def _outcomes_by_instruction(self) -> dict[int, list[str]]:
         """For each instruction's place (the outcome's own, then Last Called At's), the outcomes that

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
+from pydantic import BaseModel, ConfigDict, Field
 
 from phonebank.config import SettingInForce
 from phonebank.errors import AccountingMismatch, InputFileError
@@ -46,16 +46,25 @@ class RowCounts(_Model):
             )
 
 
+def _absent(value: object) -> bool:
+    return value is None
+
+
 class SystemCounts(_Model):
-    """Every accepted row, for one system, is written or not sent (no ID, or no instruction)."""
+    """Every accepted row, for one system, is written, not sent (no ID, or no instruction), or, with the
+    export ledger, already exported by an earlier run."""
 
     written: Count = 0
     not_sent_no_id: Count = 0
     not_sent_no_instruction: Count = 0
+    already_exported: Count | None = Field(default=None, exclude_if=_absent)
+    """None (and not in summary.json) when no ledger was consulted."""
 
     @property
     def total(self) -> int:
-        return self.written + self.not_sent_no_id + self.not_sent_no_instruction
+        return (
+            self.written + self.not_sent_no_id + self.not_sent_no_instruction + (self.already_exported or 0)
+        )
 
 
 class ErrorReason(_Model):
@@ -68,6 +77,23 @@ class OutputFile(_Model):
     name: str
     location: str
     records: Count
+
+
+class EarlierExport(_Model):
+    """Calls of this run that an earlier run's import files already hold, for one system."""
+
+    system: System
+    run_id: str
+    input: str
+    calls: Count
+
+
+class LedgerRecord(_Model):
+    """What the export ledger did for a run: where it is, the run it recorded, what it left out."""
+
+    location: str
+    run_id: str
+    already_exported: list[EarlierExport] = []
 
 
 class Summary(_Model):
@@ -86,15 +112,10 @@ class Summary(_Model):
     failure: str | None = None
     in_force: dict[str, SettingInForce] = {}
     """The settings the run used, each with where it came from (`config.REPORTED_SETTINGS`)."""
-    van_push: VanPushSummary | None = None
+    van_push: VanPushSummary | None = Field(default=None, exclude_if=_absent)
     """What the push to VAN's bulk-import API did, when it is configured (`van_push` in the config)."""
-
-    @model_serializer(mode="wrap")
-    def _push_only_when_configured(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        data: dict[str, Any] = handler(self)
-        if data.get("van_push") is None:
-            data.pop("van_push", None)
-        return data
+    ledger: LedgerRecord | None = Field(default=None, exclude_if=_absent)
+    """None (and not in summary.json) when no ledger was consulted."""
 
     @property
     def reject_rate(self) -> float:
@@ -124,7 +145,7 @@ class Summary(_Model):
         for system, counts in self.systems.items():
             if counts.total != self.counts.accepted:
                 raise AccountingMismatch(
-                    f"{system}: written {counts.written} + not sent {counts.total - counts.written} "
-                    f"!= accepted {self.counts.accepted}"
+                    f"{system}: written {counts.written} + not sent or already exported "
+                    f"{counts.total - counts.written} != accepted {self.counts.accepted}"
                 )
         return self

@@ -1,0 +1,152 @@
+"""A run with the export ledger: claim its calls, write only those no earlier run exported, list the
+others in already-exported.csv, then commit; on any failure, release the claim.
+
+The import files, already-exported.csv and summary.json are all written before the commit, which is
+the run's last act: a run that stops earlier has recorded nothing, and its email says to import none
+of its files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import BinaryIO
+
+import polars as pl
+
+from phonebank.config import PipelineConfig
+from phonebank.errors import AccountingMismatch
+from phonebank.input_rows import write_row_report
+from phonebank.ledger import (
+    BY_INPUT,
+    BY_RUN,
+    DAY,
+    KEY,
+    ROW,
+    SYSTEM,
+    WANTED_SCHEMA,
+    Claim,
+    Ledger,
+    day_of,
+    interaction_keys,
+)
+from phonebank.models.steps import ValidationReport
+from phonebank.models.summary import EarlierExport, LedgerRecord, OutputFile, Summary, System
+from phonebank.sinks import OpenFiles, OutputSink
+from phonebank.transform import ImportFiles, sent_to
+
+ALREADY_EXPORTED_FILE = "already-exported.csv"
+SYSTEM_LABELS: dict[str, str] = {"organizer": "Organizer", "van": "NGP VAN"}
+BOTH_SYSTEMS = "Organizer and NGP VAN"
+"""How already-exported.csv names each system, and both."""
+SYSTEMS: tuple[System, ...] = ("organizer", "van")
+
+__all__ = ["ALREADY_EXPORTED_FILE", "LedgerRun", "transform_recorded"]
+
+
+@dataclass(frozen=True)
+class LedgerRun:
+    """A run's place in the ledger: the ledger, the run's id, and its input to read again for the report."""
+
+    ledger: Ledger
+    run_id: str
+    open_input: Callable[[], BinaryIO]
+
+
+def transform_recorded(
+    parts: Callable[[], Iterable[pl.DataFrame]],
+    report: ValidationReport,
+    config: PipelineConfig,
+    sink: OutputSink,
+    *,
+    run: LedgerRun,
+    write_summary: Callable[[OutputSink, Summary], None],
+) -> Summary:
+    """`transform_validated` with the ledger: `parts` gives the validated parts from the start, twice
+    (once for the keys, once for the files)."""
+    wanted = _wanted(parts(), config)
+    claim = run.ledger.claim(run.run_id, report.input, wanted)
+    try:
+        exported = {system: claim.held.filter(pl.col(SYSTEM) == system)[ROW] for system in SYSTEMS}
+        with OpenFiles() as files:
+            imports = ImportFiles(config, sink, files, exported)
+            for part in parts():
+                imports.add(part)
+        summary = imports.summary(report)
+        _check_against_the_claim(summary, wanted, claim)
+        if claim.held.height:
+            listed = _report(sink, claim, run, config.limits.max_input_bytes)
+            summary = summary.model_copy(update={"files": [*summary.files, listed]})
+        summary = summary.model_copy(update={"ledger": _record(claim, run)})
+        write_summary(sink, summary)
+        run.ledger.commit(claim)
+    except BaseException:
+        # Whatever stopped the run, its claim must not hold calls whose files nobody will import. If
+        # this fails too, the claim's lease runs out instead.
+        with contextlib.suppress(Exception):
+            run.ledger.release(claim)
+        raise
+    return summary
+
+
+def _wanted(parts: Iterable[pl.DataFrame], config: PipelineConfig) -> pl.DataFrame:
+    """Each call's key, row and day, once for each system whose files would take it."""
+    sent = sent_to(config)
+    keyed = [
+        part.select(
+            ROW, interaction_keys(part), day_of(part), *(sent[system].alias(system) for system in SYSTEMS)
+        )
+        for part in parts
+    ]
+    if not keyed:
+        return pl.DataFrame(schema=WANTED_SCHEMA)
+    calls = pl.concat(keyed)
+    return pl.concat(
+        [calls.filter(system).select(pl.lit(system).alias(SYSTEM), ROW, KEY, DAY) for system in SYSTEMS]
+    ).cast(WANTED_SCHEMA)  # type: ignore[arg-type]
+
+
+def _check_against_the_claim(summary: Summary, wanted: pl.DataFrame, claim: Claim) -> None:
+    """The files hold exactly the calls the run claimed: a call written but not recorded would be
+    exported again by the next upload, one recorded but not written never."""
+    for system in SYSTEMS:
+        claimed = wanted.filter(pl.col(SYSTEM) == system).height
+        held = claim.held.filter(pl.col(SYSTEM) == system).height
+        written = summary.systems[system].written
+        if written != claimed - held:
+            raise AccountingMismatch(
+                f"{system}: {written} calls written, but the ledger recorded {claimed - held}"
+            )
+
+
+def _report(sink: OutputSink, claim: Claim, run: LedgerRun, max_bytes: int) -> OutputFile:
+    """One line per row and run that exported it, naming the systems: a call sent to both systems by
+    one earlier run is one line, as it is one row of the input."""
+    held = claim.held  # sorted by row, then system: a row's Organizer line comes before its VAN line
+    same_call = (pl.col(ROW) == pl.col(ROW).shift(-1)) & (pl.col(BY_RUN) == pl.col(BY_RUN).shift(-1))
+    label = pl.col(SYSTEM).cast(pl.String).replace_strict(SYSTEM_LABELS, return_dtype=pl.String)
+    wanted = held.with_columns(
+        pl.when(same_call.fill_null(False)).then(pl.lit(BOTH_SYSTEMS)).otherwise(label).alias(SYSTEM),
+        same_call.shift(1).fill_null(False).alias("_told"),
+    ).filter(~pl.col("_told"))
+    with contextlib.closing(run.open_input()) as source:
+        return write_row_report(
+            sink, ALREADY_EXPORTED_FILE, source, max_bytes, wanted.select(ROW, SYSTEM, BY_RUN, BY_INPUT)
+        )
+
+
+def _record(claim: Claim, run: LedgerRun) -> LedgerRecord:
+    earlier = (
+        claim.held.group_by(SYSTEM, BY_RUN, BY_INPUT)
+        .agg(pl.len().alias("calls"))
+        .sort(SYSTEM, "calls", BY_RUN, descending=[False, True, False])
+    )
+    return LedgerRecord(
+        location=run.ledger.location,
+        run_id=run.run_id,
+        already_exported=[
+            EarlierExport(system=system, run_id=run_id, input=name, calls=calls)
+            for system, run_id, name, calls in earlier.iter_rows()
+        ],
+    )
