@@ -139,64 +139,58 @@ def _us_phone(column: pl.DataFrame, context: RowContext) -> pl.DataFrame:
     )
 
 
-_YEAR_LAST_TIMESTAMP = (
-    r"^(?P<{}>[0-9]{{1,2}})/(?P<{}>[0-9]{{1,2}})/(?P<year>[0-9]{{4}}) "
-    r"(?P<hour>[0-9]{{1,2}}):(?P<minute>[0-9]{{2}})(?::(?P<second>[0-9]{{2}}))?(?: ?(?P<half>[AaPp])[Mm])?$"
+_MINUTE_SECOND = r":[0-5][0-9](?::[0-5][0-9])?"
+_CLEAN_TIMESTAMP = (
+    rf"^(?:[0-9]{{1,2}}/[0-9]{{1,2}}/[0-9]{{4}} (?:[01]?[0-9]|2[0-3]){_MINUTE_SECOND}(?: ?[AaPp][Mm])?"
+    rf"|[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}[ T](?:[01][0-9]|2[0-3]){_MINUTE_SECOND})$"
 )
-"""A date with the year last, its day and month in the configured order (`date_order`), and a time."""
-_ISO_TIMESTAMP = (
-    r"^(?P<year>[0-9]{4})-(?P<month>[0-9]{2})-(?P<day>[0-9]{2})[ T](?P<hour>[0-9]{2}):(?P<minute>[0-9]{2})"
-    r"(?::(?P<second>[0-9]{2}))?$"
-)
-_PARTS = ("year", "month", "day", "hour", "minute", "second")
+"""The two strict forms the vector form reads: a date with the year last and a time (12- or 24-hour),
+or an ISO date and time, neither with a zone. strptime alone is lenient (it skips spaces, reads a
+leap second, a one-digit minute or a two-digit year): only what this pattern matches reaches it."""
 
 
-def _year_last(date_order: str) -> str:
-    first, second = ("month", "day") if date_order == "MDY" else ("day", "month")
-    return _YEAR_LAST_TIMESTAMP.format(first, second)
+_YEAR_LAST, _SECONDS, _TWELVE_HOUR_OR_T = 4, 2, 1
+"""What sets a clean timestamp's strptime format apart, as bits of its variant's number: the year
+last (else ISO), seconds, and a 12-hour time (year last) or a T before the time (ISO)."""
+
+
+def _timestamp_variant(cell: pl.Expr) -> pl.Expr:
+    """The variant's number of a clean timestamp (`_CLEAN_TIMESTAMP`), null for any other cell."""
+    year_last = cell.str.contains("/", literal=True)
+    twelve_hour_or_t = (
+        pl.when(year_last)
+        .then(cell.str.ends_with("M") | cell.str.ends_with("m"))
+        .otherwise(cell.str.contains("T", literal=True))
+    )
+    seconds = cell.str.count_matches(":", literal=True) == 2
+    return pl.when(cell.str.contains(_CLEAN_TIMESTAMP)).then(
+        year_last.cast(pl.Int8) * _YEAR_LAST
+        + seconds.cast(pl.Int8) * _SECONDS
+        + twelve_hour_or_t.cast(pl.Int8) * _TWELVE_HOUR_OR_T
+    )
+
+
+def _timestamp_format(variant: int, date_order: str) -> str:
+    """The exact strptime format of one variant (`_timestamp_variant`)."""
+    time_of_day = "%H:%M:%S" if variant & _SECONDS else "%H:%M"
+    if not variant & _YEAR_LAST:
+        return f"%Y-%m-%d{'T' if variant & _TWELVE_HOUR_OR_T else ' '}{time_of_day}"
+    if variant & _TWELVE_HOUR_OR_T:
+        time_of_day = time_of_day.replace("%H", "%I") + " %p"
+    return f"{'%m/%d' if date_order == 'MDY' else '%d/%m'}/%Y {time_of_day}"
 
 
 def _call_instant(column: pl.DataFrame, context: RowContext) -> pl.DataFrame:
     """A date and time of day in one of two strict forms, no zone, read in the source zone."""
-    us, iso = pl.col("us"), pl.col("iso")
-    parts = column.with_columns(
-        pl.col(CELL).str.extract_groups(_year_last(context.config.date_order)).alias("us"),
-        pl.col(CELL).str.extract_groups(_ISO_TIMESTAMP).alias("iso"),
-    ).select(
-        *(
-            pl.coalesce(us.struct.field(name), iso.struct.field(name))
-            .cast(pl.Int32, strict=False)
-            .alias(name)
-            for name in _PARTS
-        ),
-        us.struct.field("half").str.to_uppercase().alias("half"),
-    )
-    year, month, day, hour, minute, half = map(pl.col, ("year", "month", "day", "hour", "minute", "half"))
-    second = pl.col("second").fill_null(0)
-    twelve_hour = half.is_not_null()
-    real = (
-        (year >= 1)
-        & month.is_between(1, 12)
-        & day.is_between(1, 31)
-        & pl.when(twelve_hour).then(hour.is_between(1, 12)).otherwise(hour.is_between(0, 23))
-        & (minute <= 59)
-        & (second <= 59)
-    ).fill_null(False)
-    checked = parts.with_columns(real.alias("real")).with_columns(
-        *(pl.when("real").then(pl.col(name)).otherwise(1).alias(name) for name in ("year", "month", "day")),
-        pl.when(~pl.col("real")).then(0)
-        .when(~twelve_hour).then(hour)
-        .when(half == "A").then(hour % 12)
-        .otherwise(hour % 12 + 12).alias("hour"),
-        pl.when("real").then(minute).otherwise(0).alias("minute"),
-        pl.when("real").then(second).otherwise(0).alias("second"),
-    )  # fmt: skip
-    naive = checked.with_columns(
-        (pl.col("real") & (day <= pl.date(year, month, 1).dt.month_end().dt.day())).alias("real")
-    ).select(
-        "real",
-        pl.when("real").then(pl.datetime(year, month, day, hour, minute, second)).alias("naive"),
-    )
+    variants = column.select(_timestamp_variant(pl.col(CELL)))[CELL]
+    # Each variant present is read with its exact format, on its own cells: a file writes one or two.
+    naive = pl.repeat(None, column.height, dtype=pl.Datetime("us"), eager=True)
+    for variant in variants.drop_nulls().unique().to_list():
+        rows = (variants == variant).arg_true()
+        fmt = _timestamp_format(variant, context.config.date_order)
+        # No cache: the cells are distinct, or nearly so.
+        read = column[CELL].gather(rows).str.strptime(pl.Datetime("us"), fmt, strict=False, cache=False)
+        naive = naive.scatter(rows, read)
     # The earlier instant of a repeated hour, as the rule; a skipped one is left to the rule.
     instant = (
         pl.col("naive")
@@ -204,16 +198,11 @@ def _call_instant(column: pl.DataFrame, context: RowContext) -> pl.DataFrame:
         .dt.convert_time_zone("UTC")
     )
     earliest = datetime.combine(context.config.earliest_call_date, datetime.min.time())
-    return naive.with_columns(instant.alias(VALUE)).select(
-        (
-            pl.col("real")
-            & pl.col(VALUE).is_not_null()
-            & (pl.col(VALUE) <= _utc(context.now))
-            & (pl.col("naive") >= earliest)
-        )
-        .fill_null(False)
-        .alias(DECIDED),
-        VALUE,
+    decided = (pl.col(VALUE) <= _utc(context.now)) & (pl.col("naive") >= earliest)
+    return (
+        naive.to_frame("naive")
+        .with_columns(instant.alias(VALUE))
+        .select(decided.fill_null(False).alias(DECIDED), pl.when(decided).then(pl.col(VALUE)).alias(VALUE))
     )
 
 
