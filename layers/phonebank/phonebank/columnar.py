@@ -124,6 +124,11 @@ def _digits(column: pl.DataFrame, context: RowContext) -> pl.DataFrame:
     return _empty_is_none(column, pl.col(CELL).str.contains(r"^[0-9]+$"))
 
 
+_NANP_SEPARATORS = ["+", " ", ".", "-", "(", ")"]
+"""The characters a clean US form (`phones.us_patterns`) has besides digits: without them, only its
+digits are left (and a pattern-free literal replace costs less than a regex one)."""
+
+
 def _us_phone(column: pl.DataFrame, context: RowContext) -> pl.DataFrame:
     if not fast_path_applies(context.config.phone_region):
         return column.with_columns(pl.lit(False).alias(DECIDED), pl.lit(None, pl.String()).alias(VALUE))
@@ -132,7 +137,10 @@ def _us_phone(column: pl.DataFrame, context: RowContext) -> pl.DataFrame:
     # A clean form is an optional 1 and ten digits among separators: its last ten digits are the number.
     return column.with_columns(
         pl.col(CELL).str.contains(clean).alias("clean"),
-        pl.col(CELL).str.replace_all("[^0-9]", "").str.slice(-10).alias("national"),
+        pl.col(CELL)
+        .str.replace_many(_NANP_SEPARATORS, [""] * len(_NANP_SEPARATORS))
+        .str.slice(-10)
+        .alias("national"),
     ).select(
         (pl.col("clean") & national.str.contains(general) & national.str.contains(any_type)).alias(DECIDED),
         pl.concat_str(pl.lit("+1"), national).alias(VALUE),
