@@ -44,30 +44,45 @@ def answer_column(field: str, cells: pl.Series, context: RowContext) -> Answers:
     """`FIELD_RULES[field]` for every cell: decided by the field's vector form where it can, by the
     rule itself once per other distinct value.
 
-    Fields whose values repeat (`_REPEATING`) are answered once per distinct value, then spread back."""
+    Where a column's values repeat (`_repeats`), it is answered once per distinct value, then spread
+    back."""
     dtype = FIELD_TYPES[field]
-    column = pl.DataFrame({CELL: cells.unique() if field in _REPEATING else cells})
+    by_distinct = _repeats(field, cells)
+    column = cells.unique() if by_distinct else cells
     vector = VECTOR_FORMS.get(field)
     if vector is None:
-        column = column.with_columns(pl.lit(False).alias(DECIDED), pl.lit(None, dtype).alias(VALUE))
+        decided = pl.repeat(False, column.len(), dtype=pl.Boolean, eager=True)
+        values = pl.repeat(None, column.len(), dtype=dtype, eager=True)
     else:
-        decided = vector(column, context).select(pl.col(DECIDED).fill_null(False), pl.col(VALUE).cast(dtype))
-        column = column.with_columns(decided)
-    undecided = column.filter(~pl.col(DECIDED))[CELL].unique(maintain_order=True)
-    asked = ask_rule(field, undecided.to_list(), context)
-    answered = column.join(asked, on=CELL, how="left", maintain_order="left").select(
-        CELL,
-        pl.when(pl.col(DECIDED)).then(pl.col(VALUE)).otherwise(pl.col("asked")).alias(VALUE),
-        pl.col(REFUSAL),
-    )
-    if field in _REPEATING:
-        answered = cells.to_frame(CELL).join(answered, on=CELL, how="left", maintain_order="left")
+        answers = vector(column.to_frame(CELL), context)
+        decided, values = answers[DECIDED].fill_null(False), answers[VALUE].cast(dtype)
+    # The rule's answers are put in place by position: the cells it is asked of are few.
+    undecided = (~decided).arg_true()
+    cells_asked = column.gather(undecided).to_frame(CELL)
+    asked = ask_rule(field, cells_asked[CELL].unique(maintain_order=True).to_list(), context)
+    asked = cells_asked.join(asked, on=CELL, how="left", maintain_order="left")
+    values = values.scatter(undecided, asked["asked"])
+    refusals = pl.repeat(None, column.len(), dtype=pl.String, eager=True).scatter(undecided, asked[REFUSAL])
+    if not by_distinct:
+        return Answers(values.alias(VALUE), refusals.alias(REFUSAL))
+    if column.len() == 1:  # a column the file lacks, or of one value: nothing to look up
+        return Answers(values.new_from_index(0, cells.len()), refusals.new_from_index(0, cells.len()))
+    table = pl.DataFrame({CELL: column, VALUE: values, REFUSAL: refusals})
+    answered = cells.to_frame(CELL).join(table, on=CELL, how="left", maintain_order="left")
     return Answers(answered[VALUE], answered[REFUSAL])
 
 
-_REPEATING = frozenset(FIELD_RULES) - {"profile_id", "van_id", "phone"}
-"""Fields with far fewer distinct values than rows: a call's time is to the minute, outcomes and
-efforts are a handful."""
+_REPEATING = frozenset(FIELD_RULES) - {"profile_id", "van_id", "phone", "called_at"}
+"""Fields with a handful of values: outcomes, efforts, services, call types, durations."""
+
+
+def _repeats(field: str, cells: pl.Series) -> bool:
+    """Whether a column has far fewer distinct values than cells. A call's time to the minute repeats
+    from row to row, to the second it rarely does: polars' estimate of its distinct values says."""
+    if field == "called_at":
+        distinct: int = cells.approx_n_unique()  # type: ignore[assignment]  # polars types it any scalar
+        return distinct * 2 <= cells.len()
+    return field in _REPEATING
 
 
 def ask_rule(field: str, cells: list[str], context: RowContext) -> pl.DataFrame:
