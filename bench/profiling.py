@@ -97,7 +97,7 @@ def with_tracemalloc(path: Path, rows: int, top: int) -> None:
 
     def report(self: Any, *args: Any) -> Any:
         snapshots.append(tracemalloc.take_snapshot())
-        remembered.append(sum(keys.height for keys in self._first_rows._seen))
+        remembered.append(sum(run.height for run in self._first_rows._runs))
         return original(self, *args)
 
     checker_class.report = report

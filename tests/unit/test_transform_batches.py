@@ -381,9 +381,11 @@ COLUMN_VALUES: dict[type[OutputRow], list[list[Any]]] = {
 @settings(max_examples=300, deadline=None)
 @given(data=st.data())
 def test_a_table_check_refuses_exactly_what_the_model_refuses(data: st.DataObject) -> None:
-    # Given a row of cells, each valid or not for its column
+    # Given a row of cells, each valid or not for its column, alone or repeated (its patterns then
+    # asked once per distinct value)
     model = data.draw(st.sampled_from(list(COLUMN_VALUES)))
     cells = tuple(data.draw(st.sampled_from(values)) for values in COLUMN_VALUES[model])
+    copies = data.draw(st.sampled_from([1, 10]))
 
     # When the model is built from it, and when the column rules read it in a table
     try:
@@ -391,7 +393,7 @@ def test_a_table_check_refuses_exactly_what_the_model_refuses(data: st.DataObjec
         built = True
     except ValidationError:
         built = False
-    table = pl.DataFrame([cells], schema=dict.fromkeys(model.model_fields, pl.String), orient="row")
+    table = pl.DataFrame([cells] * copies, schema=dict.fromkeys(model.model_fields, pl.String), orient="row")
     try:
         model.check_frame(table)
         checked = True

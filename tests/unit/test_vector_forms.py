@@ -152,10 +152,16 @@ def test_any_text_gets_the_ids_rules_answer(cells: list[str]) -> None:
 
 
 @settings(max_examples=100, deadline=None)
-@given(cells=st.lists(st.text(max_size=12), max_size=6), field=st.sampled_from(sorted(FIELD_RULES)))
-def test_a_whole_column_answers_as_the_rule_does_cell_by_cell(cells: list[str], field: str) -> None:
-    # Given any cells, repeated, in a column of any field
-    column = pl.Series(cells + cells, dtype=pl.String)
+@given(
+    cells=st.lists(st.text(max_size=12) | _timestamp_cells(), max_size=6),
+    field=st.sampled_from(sorted(FIELD_RULES)),
+    copies=st.sampled_from([1, 2, 5]),
+)
+def test_a_whole_column_answers_as_the_rule_does_cell_by_cell(
+    cells: list[str], field: str, copies: int
+) -> None:
+    # Given any cells, each once or repeated (answered once per distinct value), in a column of any field
+    column = pl.Series(cells * copies, dtype=pl.String)
     row_context = context()
     # When the column is answered at once
     answers = answer_column(field, column, row_context)

@@ -44,30 +44,45 @@ def answer_column(field: str, cells: pl.Series, context: RowContext) -> Answers:
     """`FIELD_RULES[field]` for every cell: decided by the field's vector form where it can, by the
     rule itself once per other distinct value.
 
-    Fields whose values repeat (`_REPEATING`) are answered once per distinct value, then spread back."""
+    Where a column's values repeat (`_repeats`), it is answered once per distinct value, then spread
+    back."""
     dtype = FIELD_TYPES[field]
-    column = pl.DataFrame({CELL: cells.unique() if field in _REPEATING else cells})
+    by_distinct = _repeats(field, cells)
+    column = cells.unique() if by_distinct else cells
     vector = VECTOR_FORMS.get(field)
     if vector is None:
-        column = column.with_columns(pl.lit(False).alias(DECIDED), pl.lit(None, dtype).alias(VALUE))
+        decided = pl.repeat(False, column.len(), dtype=pl.Boolean, eager=True)
+        values = pl.repeat(None, column.len(), dtype=dtype, eager=True)
     else:
-        decided = vector(column, context).select(pl.col(DECIDED).fill_null(False), pl.col(VALUE).cast(dtype))
-        column = column.with_columns(decided)
-    undecided = column.filter(~pl.col(DECIDED))[CELL].unique(maintain_order=True)
-    asked = ask_rule(field, undecided.to_list(), context)
-    answered = column.join(asked, on=CELL, how="left", maintain_order="left").select(
-        CELL,
-        pl.when(pl.col(DECIDED)).then(pl.col(VALUE)).otherwise(pl.col("asked")).alias(VALUE),
-        pl.col(REFUSAL),
-    )
-    if field in _REPEATING:
-        answered = cells.to_frame(CELL).join(answered, on=CELL, how="left", maintain_order="left")
+        answers = vector(column.to_frame(CELL), context)
+        decided, values = answers[DECIDED].fill_null(False), answers[VALUE].cast(dtype)
+    # The rule's answers are put in place by position: the cells it is asked of are few.
+    undecided = (~decided).arg_true()
+    cells_asked = column.gather(undecided).to_frame(CELL)
+    asked = ask_rule(field, cells_asked[CELL].unique(maintain_order=True).to_list(), context)
+    asked = cells_asked.join(asked, on=CELL, how="left", maintain_order="left")
+    values = values.scatter(undecided, asked["asked"])
+    refusals = pl.repeat(None, column.len(), dtype=pl.String, eager=True).scatter(undecided, asked[REFUSAL])
+    if not by_distinct:
+        return Answers(values.alias(VALUE), refusals.alias(REFUSAL))
+    if column.len() == 1:  # a column the file lacks, or of one value: nothing to look up
+        return Answers(values.new_from_index(0, cells.len()), refusals.new_from_index(0, cells.len()))
+    table = pl.DataFrame({CELL: column, VALUE: values, REFUSAL: refusals})
+    answered = cells.to_frame(CELL).join(table, on=CELL, how="left", maintain_order="left")
     return Answers(answered[VALUE], answered[REFUSAL])
 
 
-_REPEATING = frozenset(FIELD_RULES) - {"profile_id", "van_id", "phone"}
-"""Fields with far fewer distinct values than rows: a call's time is to the minute, outcomes and
-efforts are a handful."""
+_REPEATING = frozenset(FIELD_RULES) - {"profile_id", "van_id", "phone", "called_at"}
+"""Fields with a handful of values: outcomes, efforts, services, call types, durations."""
+
+
+def _repeats(field: str, cells: pl.Series) -> bool:
+    """Whether a column has far fewer distinct values than cells. A call's time to the minute repeats
+    from row to row, to the second it rarely does: polars' estimate of its distinct values says."""
+    if field == "called_at":
+        distinct: int = cells.approx_n_unique()  # type: ignore[assignment]  # polars types it any scalar
+        return distinct * 2 <= cells.len()
+    return field in _REPEATING
 
 
 def ask_rule(field: str, cells: list[str], context: RowContext) -> pl.DataFrame:
@@ -124,6 +139,11 @@ def _digits(column: pl.DataFrame, context: RowContext) -> pl.DataFrame:
     return _empty_is_none(column, pl.col(CELL).str.contains(r"^[0-9]+$"))
 
 
+_NANP_SEPARATORS = ["+", " ", ".", "-", "(", ")"]
+"""The characters a clean US form (`phones.us_patterns`) has besides digits: without them, only its
+digits are left (and a pattern-free literal replace costs less than a regex one)."""
+
+
 def _us_phone(column: pl.DataFrame, context: RowContext) -> pl.DataFrame:
     if not fast_path_applies(context.config.phone_region):
         return column.with_columns(pl.lit(False).alias(DECIDED), pl.lit(None, pl.String()).alias(VALUE))
@@ -132,71 +152,68 @@ def _us_phone(column: pl.DataFrame, context: RowContext) -> pl.DataFrame:
     # A clean form is an optional 1 and ten digits among separators: its last ten digits are the number.
     return column.with_columns(
         pl.col(CELL).str.contains(clean).alias("clean"),
-        pl.col(CELL).str.replace_all("[^0-9]", "").str.slice(-10).alias("national"),
+        pl.col(CELL)
+        .str.replace_many(_NANP_SEPARATORS, [""] * len(_NANP_SEPARATORS))
+        .str.slice(-10)
+        .alias("national"),
     ).select(
         (pl.col("clean") & national.str.contains(general) & national.str.contains(any_type)).alias(DECIDED),
         pl.concat_str(pl.lit("+1"), national).alias(VALUE),
     )
 
 
-_YEAR_LAST_TIMESTAMP = (
-    r"^(?P<{}>[0-9]{{1,2}})/(?P<{}>[0-9]{{1,2}})/(?P<year>[0-9]{{4}}) "
-    r"(?P<hour>[0-9]{{1,2}}):(?P<minute>[0-9]{{2}})(?::(?P<second>[0-9]{{2}}))?(?: ?(?P<half>[AaPp])[Mm])?$"
+_MINUTE_SECOND = r":[0-5][0-9](?::[0-5][0-9])?"
+_CLEAN_TIMESTAMP = (
+    rf"^(?:[0-9]{{1,2}}/[0-9]{{1,2}}/[0-9]{{4}} (?:[01]?[0-9]|2[0-3]){_MINUTE_SECOND}(?: ?[AaPp][Mm])?"
+    rf"|[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}[ T](?:[01][0-9]|2[0-3]){_MINUTE_SECOND})$"
 )
-"""A date with the year last, its day and month in the configured order (`date_order`), and a time."""
-_ISO_TIMESTAMP = (
-    r"^(?P<year>[0-9]{4})-(?P<month>[0-9]{2})-(?P<day>[0-9]{2})[ T](?P<hour>[0-9]{2}):(?P<minute>[0-9]{2})"
-    r"(?::(?P<second>[0-9]{2}))?$"
-)
-_PARTS = ("year", "month", "day", "hour", "minute", "second")
+"""The two strict forms the vector form reads: a date with the year last and a time (12- or 24-hour),
+or an ISO date and time, neither with a zone. strptime alone is lenient (it skips spaces, reads a
+leap second, a one-digit minute or a two-digit year): only what this pattern matches reaches it."""
 
 
-def _year_last(date_order: str) -> str:
-    first, second = ("month", "day") if date_order == "MDY" else ("day", "month")
-    return _YEAR_LAST_TIMESTAMP.format(first, second)
+_YEAR_LAST, _SECONDS, _TWELVE_HOUR_OR_T = 4, 2, 1
+"""What sets a clean timestamp's strptime format apart, as bits of its variant's number: the year
+last (else ISO), seconds, and a 12-hour time (year last) or a T before the time (ISO)."""
+
+
+def _timestamp_variant(cell: pl.Expr) -> pl.Expr:
+    """The variant's number of a clean timestamp (`_CLEAN_TIMESTAMP`), null for any other cell."""
+    year_last = cell.str.contains("/", literal=True)
+    twelve_hour_or_t = (
+        pl.when(year_last)
+        .then(cell.str.ends_with("M") | cell.str.ends_with("m"))
+        .otherwise(cell.str.contains("T", literal=True))
+    )
+    seconds = cell.str.count_matches(":", literal=True) == 2
+    return pl.when(cell.str.contains(_CLEAN_TIMESTAMP)).then(
+        year_last.cast(pl.Int8) * _YEAR_LAST
+        + seconds.cast(pl.Int8) * _SECONDS
+        + twelve_hour_or_t.cast(pl.Int8) * _TWELVE_HOUR_OR_T
+    )
+
+
+def _timestamp_format(variant: int, date_order: str) -> str:
+    """The exact strptime format of one variant (`_timestamp_variant`)."""
+    time_of_day = "%H:%M:%S" if variant & _SECONDS else "%H:%M"
+    if not variant & _YEAR_LAST:
+        return f"%Y-%m-%d{'T' if variant & _TWELVE_HOUR_OR_T else ' '}{time_of_day}"
+    if variant & _TWELVE_HOUR_OR_T:
+        time_of_day = time_of_day.replace("%H", "%I") + " %p"
+    return f"{'%m/%d' if date_order == 'MDY' else '%d/%m'}/%Y {time_of_day}"
 
 
 def _call_instant(column: pl.DataFrame, context: RowContext) -> pl.DataFrame:
     """A date and time of day in one of two strict forms, no zone, read in the source zone."""
-    us, iso = pl.col("us"), pl.col("iso")
-    parts = column.with_columns(
-        pl.col(CELL).str.extract_groups(_year_last(context.config.date_order)).alias("us"),
-        pl.col(CELL).str.extract_groups(_ISO_TIMESTAMP).alias("iso"),
-    ).select(
-        *(
-            pl.coalesce(us.struct.field(name), iso.struct.field(name))
-            .cast(pl.Int32, strict=False)
-            .alias(name)
-            for name in _PARTS
-        ),
-        us.struct.field("half").str.to_uppercase().alias("half"),
-    )
-    year, month, day, hour, minute, half = map(pl.col, ("year", "month", "day", "hour", "minute", "half"))
-    second = pl.col("second").fill_null(0)
-    twelve_hour = half.is_not_null()
-    real = (
-        (year >= 1)
-        & month.is_between(1, 12)
-        & day.is_between(1, 31)
-        & pl.when(twelve_hour).then(hour.is_between(1, 12)).otherwise(hour.is_between(0, 23))
-        & (minute <= 59)
-        & (second <= 59)
-    ).fill_null(False)
-    checked = parts.with_columns(real.alias("real")).with_columns(
-        *(pl.when("real").then(pl.col(name)).otherwise(1).alias(name) for name in ("year", "month", "day")),
-        pl.when(~pl.col("real")).then(0)
-        .when(~twelve_hour).then(hour)
-        .when(half == "A").then(hour % 12)
-        .otherwise(hour % 12 + 12).alias("hour"),
-        pl.when("real").then(minute).otherwise(0).alias("minute"),
-        pl.when("real").then(second).otherwise(0).alias("second"),
-    )  # fmt: skip
-    naive = checked.with_columns(
-        (pl.col("real") & (day <= pl.date(year, month, 1).dt.month_end().dt.day())).alias("real")
-    ).select(
-        "real",
-        pl.when("real").then(pl.datetime(year, month, day, hour, minute, second)).alias("naive"),
-    )
+    variants = column.select(_timestamp_variant(pl.col(CELL)))[CELL]
+    # Each variant present is read with its exact format, on its own cells: a file writes one or two.
+    naive = pl.repeat(None, column.height, dtype=pl.Datetime("us"), eager=True)
+    for variant in variants.drop_nulls().unique().to_list():
+        rows = (variants == variant).arg_true()
+        fmt = _timestamp_format(variant, context.config.date_order)
+        # No cache: the cells are distinct, or nearly so.
+        read = column[CELL].gather(rows).str.strptime(pl.Datetime("us"), fmt, strict=False, cache=False)
+        naive = naive.scatter(rows, read)
     # The earlier instant of a repeated hour, as the rule; a skipped one is left to the rule.
     instant = (
         pl.col("naive")
@@ -204,16 +221,11 @@ def _call_instant(column: pl.DataFrame, context: RowContext) -> pl.DataFrame:
         .dt.convert_time_zone("UTC")
     )
     earliest = datetime.combine(context.config.earliest_call_date, datetime.min.time())
-    return naive.with_columns(instant.alias(VALUE)).select(
-        (
-            pl.col("real")
-            & pl.col(VALUE).is_not_null()
-            & (pl.col(VALUE) <= _utc(context.now))
-            & (pl.col("naive") >= earliest)
-        )
-        .fill_null(False)
-        .alias(DECIDED),
-        VALUE,
+    decided = (pl.col(VALUE) <= _utc(context.now)) & (pl.col("naive") >= earliest)
+    return (
+        naive.to_frame("naive")
+        .with_columns(instant.alias(VALUE))
+        .select(decided.fill_null(False).alias(DECIDED), pl.when(decided).then(pl.col(VALUE)).alias(VALUE))
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 ROW, FIRST = "row", "first"
-_KEY, _CHECK = "key", "check"
+_KEY, _CHECK, _AT = "key", "check", "at"
 
 
 def identity_keys(identity: tuple[str, ...]) -> list[pl.Expr]:
@@ -34,48 +34,53 @@ class FirstRows:
     def first_rows(self, keys: pl.DataFrame) -> pl.Series:
         """For each row of a chunk (`identity_keys` and "row", in row order), the row its interaction
         first appeared on: its own for the first, an earlier one's for a duplicate."""
-        chunk = keys.with_columns(pl.col(ROW).min().over(_KEY, _CHECK).alias(FIRST))
-        # Sorted, so that the binary searches of each run walk it in one direction.
-        distinct = (
-            chunk.filter(pl.col(ROW) == pl.col(FIRST))
-            .sort(_KEY)
-            .select(_KEY, _CHECK, pl.col(FIRST).cast(pl.UInt32))
-        )
-        earlier = distinct.with_columns(self._seen_first(distinct).alias("earlier"))
-        chunk = chunk.join(
-            earlier.select(_KEY, _CHECK, "earlier"), on=[_KEY, _CHECK], how="left", maintain_order="left"
-        )
-        self._remember(earlier.filter(pl.col("earlier").is_null()).drop("earlier"))
-        return chunk.select(pl.coalesce("earlier", FIRST).alias(FIRST))[FIRST]
-
-    def _seen_first(self, distinct: pl.DataFrame) -> pl.Series:
-        """For each distinct (key, check), the first row of an earlier chunk that had it, else null."""
-        found = _nothing(distinct.height)
+        # Sorted by key, so that the binary searches of each run walk it in one direction; the
+        # answers are put back in row order at the end.
+        by_key = keys.with_row_index(_AT).sort(_KEY)
+        earlier = _nothing(by_key.height)
         for run in self._runs:
-            found = found.fill_null(_look_up(run, distinct))
-        return found
+            earlier = earlier.fill_null(_look_up(run, by_key))
+        here = _first_in_chunk(by_key)
+        self._remember(
+            by_key.select(_KEY, _CHECK, here.cast(pl.UInt32).alias(FIRST)).filter(
+                earlier.is_null() & (here == by_key[ROW])
+            )
+        )
+        first = earlier.cast(pl.Int64).fill_null(here)
+        return pl.repeat(0, keys.height, dtype=pl.Int64, eager=True).scatter(by_key[_AT], first).alias(FIRST)
 
     def _remember(self, new: pl.DataFrame) -> None:
         if not new.height:
             return
-        self._runs.append(new.sort(_KEY, _CHECK))
+        self._runs.append(new.sort(_KEY))
         while len(self._runs) > 1 and self._runs[-1].height * 2 > self._runs[-2].height:
             last = self._runs.pop()
             self._runs[-1] = self._runs[-1].merge_sorted(last, key=_KEY)
 
 
-def _look_up(run: pl.DataFrame, distinct: pl.DataFrame) -> pl.Series:
+def _first_in_chunk(keys: pl.DataFrame) -> pl.Series:
+    """Each row's first row with the same (key, check) in this chunk: its own but for the few rows
+    whose key repeats, which are grouped alone."""
+    first = keys[ROW]
+    repeated = keys.select(pl.col(_KEY).is_duplicated())[_KEY].arg_true()
+    if repeated.len():
+        grouped = keys[repeated].select(pl.col(ROW).min().over(_KEY, _CHECK))[ROW]
+        first = first.scatter(repeated, grouped)
+    return first
+
+
+def _look_up(run: pl.DataFrame, wanted: pl.DataFrame) -> pl.Series:
     """Each (key, check)'s first row in `run` (sorted by key), else null. A run holds each pair once;
     two interactions share a 64-bit key about once in a million files of 5 million rows, and then the
     entries after the first with that key are compared one by one."""
     keys, checks, firsts = run[_KEY], run[_CHECK], run[FIRST]
-    start = keys.search_sorted(distinct[_KEY], side="left")
+    start = keys.search_sorted(wanted[_KEY], side="left")
     at = start.clip(upper_bound=max(run.height - 1, 0))
-    same_key = (start < run.height) & (keys.gather(at) == distinct[_KEY])
-    hit = same_key & (checks.gather(at) == distinct[_CHECK])
-    found = firsts.gather(at).zip_with(hit, _nothing(distinct.height))
+    same_key = (start < run.height) & (keys.gather(at) == wanted[_KEY])
+    hit = same_key & (checks.gather(at) == wanted[_CHECK])
+    found = firsts.gather(at).zip_with(hit, _nothing(wanted.height))
     for index in (same_key & ~hit).arg_true().to_list():
-        key, check = distinct[_KEY][index], distinct[_CHECK][index]
+        key, check = wanted[_KEY][index], wanted[_CHECK][index]
         position = start[index] + 1
         while position < run.height and keys[position] == key:
             if checks[position] == check:

@@ -189,7 +189,8 @@ class _ChunkChecker:
         rejected = counted.filter(_HAS_PROBLEM).with_columns(
             pl.concat_list(self._problems(cells, not_utf8)).list.drop_nulls().alias(_PROBLEMS)
         )
-        candidates = counted.filter(~pl.col(_HAS_PROBLEM))
+        # Only what the accepted rows and duplicates.csv read is copied on.
+        candidates = counted.select(ROW, *FIELDS, *self._own_columns).filter(~counted[_HAS_PROBLEM])
         firsts = self._first_rows.first_rows(candidates.select(ROW, *identity_keys(_IDENTITY)))
         candidates = candidates.with_columns(firsts.alias(FIRST))
         accepted = candidates.filter(pl.col(FIRST) == pl.col(ROW))
@@ -261,13 +262,13 @@ class _ChunkChecker:
         column = self._column_of(cells, field)
         if field == "van_id" and "voter_id_type" in index:
             kept = map_distinct(self._column_of(cells, "voter_id_type"), _names_van_id, pl.Boolean())
-            return column.zip_with(kept, pl.Series([""] * cells.height))
+            return column.zip_with(kept, pl.repeat("", cells.height, dtype=pl.String, eager=True))
         return column
 
     def _column_of(self, cells: pl.DataFrame, field: Field) -> pl.Series:
         position = self.columns.index.get(field)
         if position is None:
-            return pl.Series(field, [""] * cells.height, pl.String())
+            return pl.repeat("", cells.height, dtype=pl.String, eager=True).alias(field)
         return cells[self._names[position]]
 
     def _problems(self, cells: pl.DataFrame, not_utf8: list[str]) -> list[pl.Expr]:
@@ -376,7 +377,7 @@ class _Outputs:
         if self._work is not None and checked.accepted.height:
             self.parts += 1
             data = io.BytesIO()
-            checked.accepted.write_parquet(data, compression="uncompressed")
+            checked.accepted.write_parquet(data, compression="uncompressed", statistics=False)
             # Committed at once, not with the reports: a working file read only after a VALID report,
             # and on S3 an upload left open holds its bytes in memory until it completes.
             with self._work.create(VALIDATED_PART.format(self.parts)) as part:
