@@ -49,13 +49,14 @@ FIRST, LAST = datetime(2024, 1, 1), NOW.astimezone(NEW_YORK).replace(tzinfo=None
 
 
 def time_forms(moment: datetime) -> list[str]:
-    """The same local New York minute in each written form."""
+    """The same local New York minute in each written form; in an hour the clocks repeat, the earlier
+    instant, as the forms without an offset read (`moment` may carry fold=1 from hypothesis)."""
     return [
         f"{moment:%m/%d/%Y %H:%M}",
         f"{moment:%Y-%m-%d %H:%M}",
         f"{moment:%m/%d/%Y %I:%M %p}",
         f"{moment:%Y-%m-%dT%H:%M:%S}",
-        moment.replace(tzinfo=NEW_YORK).isoformat(),
+        moment.replace(tzinfo=NEW_YORK, fold=0).isoformat(),
     ]
 
 
