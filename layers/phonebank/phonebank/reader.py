@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
@@ -28,6 +29,7 @@ MAX_RECORD_BYTES = 1 << 20
 _RECORD_ENDS_TRIED = 64
 """Line ends tried, from a block's last backwards, for one outside quotes before asking Python's csv."""
 _DELIMITERS = (",", "\t", ";")
+_BARE_CR = re.compile(rb"\r(?!\n)")
 _SIGNATURE_BYTES = 8
 """Enough of the file's start to tell a BOM, a workbook or a PDF."""
 _BINARY_SIGNATURES = {
@@ -137,7 +139,7 @@ class ExportReader:
         pending; None where polars cannot be trusted or refuses: Python's csv reads those."""
         data = self._pending
         cut = _record_end(data, at_end=self._at_end)
-        if cut is None or data.count(b"\r", 0, cut) != data.count(b"\r\n", 0, cut):
+        if cut is None or _BARE_CR.search(data, 0, cut):
             return None  # polars would keep a carriage return alone inside a cell
         text = self._encoding.utf8(data[:cut], self._lines_before)
         try:
