@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -51,6 +53,20 @@ def test_the_checks_see_the_storage_module() -> None:
     storage = PACKAGE / "storage.py"
     assert storage in _modules()
     assert "boto3" in _imported(ast.parse(storage.read_text(encoding="utf-8")))
+
+
+def test_the_command_line_starts_without_the_aws_clients() -> None:
+    # Given a fresh interpreter (boto3 alone takes a fifth of `phonebank run`'s start, and a local run
+    # never reaches AWS)
+    # When the command line's module is imported
+    imported = subprocess.run(
+        [sys.executable, "-c", "import sys, phonebank.cli; print(sorted(set(sys.modules)))"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    # Then no AWS client module came with it
+    assert not {name for name in AWS_CLIENT_MODULES if f"'{name}'" in imported}
 
 
 FULL_VCPU_MB = 1769
