@@ -26,6 +26,8 @@ def _objects(prefix: str) -> dict[str, str]:
 
 
 CONFIG_OBJECT = _objects("${ConfigKey}")
+# The bulk-import file's row map: a working file the transform writes and the VAN push reads, nothing more.
+ROW_MAP = _objects("work/*/van-bulk-import-rows.csv")
 READ_CONFIG = ("ReadTheConfiguration", {"s3:GetObject", "s3:GetObjectVersion"}, (CONFIG_OBJECT,))
 # Only with a VanApiKeySecretArn, and only that secret: no other function, and no wildcard.
 READ_VAN_KEY = ("ReadTheVanApiKey", {"secretsmanager:GetSecretValue"}, ({"Ref": "VanApiKeySecretArn"},))
@@ -45,6 +47,7 @@ EXPECTED: dict[str, list[tuple[str, set[str], tuple[Any, ...]]]] = {
     "TransformFunction": [
         ("ReadTheValidatedRows", {"s3:GetObject"}, (_objects("work/*"),)),
         ("WriteTheImportFiles", {"s3:PutObject", "s3:AbortMultipartUpload"}, (_objects("runs/*"),)),
+        ("WriteTheBulkImportRowMap", {"s3:PutObject", "s3:AbortMultipartUpload"}, (ROW_MAP,)),
         (
             "ReadTheUploadForTheAlreadyExportedReport",
             {"s3:GetObject", "s3:GetObjectVersion"},
@@ -73,6 +76,7 @@ EXPECTED: dict[str, list[tuple[str, set[str], tuple[Any, ...]]]] = {
         ("ReadTheRunsFiles", {"s3:GetObject"}, (_objects("runs/*"),)),
         ("WriteTheVanReports", {"s3:PutObject", "s3:AbortMultipartUpload"}, (_objects("runs/*"),)),
         ("ReadTheArchivedInput", {"s3:GetObject"}, (_objects("archive/*"),)),
+        ("ReadTheBulkImportRowMap", {"s3:GetObject"}, (ROW_MAP,)),
         (
             "WriteAndLendTheZipForVan",
             {"s3:PutObject", "s3:AbortMultipartUpload", "s3:GetObject"},

@@ -96,11 +96,17 @@ def test_the_presigned_link_can_lend_only_a_read_of_the_pushs_own_work_files(tem
         if "s3:GetObject" in _listed(s["Action"])
     ]
     # Then what a link it signs could lend is a read of the run's files, the archived input, the
-    # configuration, or its own zip: no write, no listing, nothing outside those prefixes
+    # configuration, the bulk-import file's row map, or its own zip: no write, no listing, nothing outside those prefixes
     resources = {str(resource) for s in reads for resource in _listed(s["Resource"])}
     assert resources == {
         str({"Fn::Sub": "${UploadBucket.Arn}/" + prefix})
-        for prefix in ("runs/*", "archive/*", "work/*/van-push/*", "${ConfigKey}")
+        for prefix in (
+            "runs/*",
+            "archive/*",
+            "work/*/van-push/*",
+            "work/*/van-bulk-import-rows.csv",
+            "${ConfigKey}",
+        )
     }
     actions = {a for s in _statements(template.resources["VanPushFunction"]) for a in _listed(s["Action"])}
     assert not {a for a in actions if a.startswith("s3:") and ("Delete" in a or "List" in a)}

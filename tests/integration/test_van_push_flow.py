@@ -150,11 +150,13 @@ def _assert_everything_kept(run: PushRun, bulk: bool = True) -> None:
         "van/van-canvass-results-by-name.csv",
     }
     if bulk:
-        expected |= {
-            "van/van-canvass-results-bulk-import.csv",
-            "van/van-canvass-results-bulk-import-rows.csv",
-        }
+        expected.add("van/van-canvass-results-bulk-import.csv")
     assert expected <= files
+    # And the bulk-import file's row map is a working file, under work/, not beside the import files
+    assert not [name for name in files if "rows" in name]
+    assert (
+        bool([k for k in run.stack.object_keys("work/") if k.endswith("/van-bulk-import-rows.csv")]) == bulk
+    )
 
 
 WIZARD = "In NGP VAN's Bulk Upload wizard, upload van/van-canvass-results-by-name.csv"

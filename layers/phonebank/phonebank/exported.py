@@ -59,6 +59,7 @@ def transform_recorded(
     report: ValidationReport,
     config: PipelineConfig,
     sink: OutputSink,
+    work: OutputSink,
     *,
     run: LedgerRun,
     write_summary: Callable[[OutputSink, Summary], None],
@@ -70,7 +71,7 @@ def transform_recorded(
     try:
         exported = {system: claim.held.filter(pl.col(SYSTEM) == system)[ROW] for system in SYSTEMS}
         with OpenFiles() as files:
-            imports = ImportFiles(config, sink, files, exported)
+            imports = ImportFiles(config, sink, files, work, exported)
             for part in parts():
                 imports.add(part)
         summary = imports.summary(report)

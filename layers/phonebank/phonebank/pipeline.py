@@ -17,7 +17,6 @@ from phonebank.sinks import LocalDirectory, OutputSink
 from phonebank.transform import (
     ORGANIZER_FILE,
     VAN_BULK_FILE,
-    VAN_BULK_ROWS_FILE,
     VAN_NAMES_FILE,
     transform_validated,
 )
@@ -31,7 +30,6 @@ OUTPUT_PATTERNS = (
     ORGANIZER_FILE.replace("{:02d}", "*"),
     VAN_NAMES_FILE,
     VAN_BULK_FILE,
-    VAN_BULK_ROWS_FILE,
     ALREADY_EXPORTED_FILE,
 )
 """Every file a run may write, as glob patterns: what a new run into the same folder replaces."""
@@ -79,10 +77,11 @@ def transform_step(
             report,
             config,
             sink,
+            work,
             run=ledger,
             write_summary=write_summary,
         )
-    summary = transform_validated(validated_parts(work, report), report, config, sink)
+    summary = transform_validated(validated_parts(work, report), report, config, sink, work)
     write_summary(sink, summary)
     return summary
 

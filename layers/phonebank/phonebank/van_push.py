@@ -4,7 +4,7 @@ How a results file leads back to the input (an assumption about VAN, checked on 
 `BulkUploadDataID` is the record's place among the data rows of the file sent (1 = the first row after
 the header), and `PrimaryKey` is that record's VAN ID when `PrimaryKeyType` is VanID. A results file
 where one VAN ID differs from the record at that place stops the mapping (`VanResultsUnmappable`):
-no row is guessed. The bulk-import file's rows sidecar gives each record's input row.
+no row is guessed. The bulk-import file's row map (a working file) gives each record's input row.
 """
 
 from __future__ import annotations
@@ -120,10 +120,10 @@ def record_answers(
     (the input's), `kind` (processed, refused, missing; unread where a results file could not be read)
     and `errors` (VAN's message, or why there is none).
 
-    `rows` and `van_ids` are the sidecar's and the bulk-import file's columns, one per record."""
+    `rows` and `van_ids` are the row map's and the bulk-import file's columns, one per record."""
     if rows.len() != van_ids.len():
         raise VanResultsUnmappable(
-            "the bulk-import file and its rows sidecar hold different numbers of records"
+            "the bulk-import file and its row map hold different numbers of records"
         )
     sent = pl.DataFrame(
         {

@@ -332,7 +332,7 @@ def _map_results(request: FinishRequest, push: PushRuntime, api: VanApi, job: Bu
         schema_overrides={"vanid": pl.String},
     )
     rows = pl.read_csv(
-        storage.open(ObjectRef(run.bucket, run.prefix + VAN_BULK_ROWS_FILE)), schema={ROW: pl.Int64}
+        storage.open(ObjectRef(run.bucket, run.work_prefix + VAN_BULK_ROWS_FILE)), schema={ROW: pl.Int64}
     )
     answers = record_answers(rows[ROW], sent["vanid"], tables, unread)
     counts = answer_counts(answers)
