@@ -41,6 +41,7 @@ __all__ = [
     "run_both_steps",
     "transform_step",
     "validate_step",
+    "validated_parts",
     "write_summary",
 ]
 
@@ -73,7 +74,7 @@ def transform_step(
     `ledger`, only the calls no earlier run exported, and record them once the summary is written."""
     if ledger is not None:
         return transform_recorded(
-            lambda: validated_parts(work, report),
+            lambda: validated_parts(work, report.validated_parts),
             report,
             config,
             sink,
@@ -81,7 +82,7 @@ def transform_step(
             run=ledger,
             write_summary=write_summary,
         )
-    summary = transform_validated(validated_parts(work, report), report, config, sink, work)
+    summary = transform_validated(validated_parts(work, report.validated_parts), report, config, sink, work)
     write_summary(sink, summary)
     return summary
 
@@ -104,9 +105,9 @@ def run_both_steps(
         return transform_step(work, report, config, out, ledger)
 
 
-def validated_parts(work: OutputSink, report: ValidationReport) -> Iterator[pl.DataFrame]:
-    """The accepted rows, one validator's part at a time, in input order."""
-    for number in range(1, report.validated_parts + 1):
+def validated_parts(work: OutputSink, parts: int) -> Iterator[pl.DataFrame]:
+    """The accepted rows, one validator's part at a time (`parts` of them), in input order."""
+    for number in range(1, parts + 1):
         with work.open(VALIDATED_PART.format(number)) as stream:
             yield pl.read_parquet(stream.read())
 

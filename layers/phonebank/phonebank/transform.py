@@ -160,8 +160,9 @@ class ImportFiles:
         work: OutputSink,
         exported: dict[System, pl.Series] | None = None,
     ) -> None:
-        """`work`: the run's working folder, where the bulk-import file's row map goes. `exported`: with the export ledger, the rows (spreadsheet row numbers) whose call an earlier
-        run already exported to each system: counted, not written."""
+        """`work`: the run's working folder, where the bulk-import file's row map goes. `exported`: with
+        the export ledger, the rows (spreadsheet row numbers) whose call an earlier run already exported
+        to each system: counted, not written."""
         self._config = config
         self._exported = exported
         self._sink, self._files, self._work = sink, files, work

@@ -34,7 +34,7 @@ PROCESSED, REFUSED, MISSING, UNREAD = "processed", "refused", "missing", "unread
 MISSING_MESSAGE = "VAN's results do not list this call: VAN did not say it recorded it"
 UNREAD_MESSAGE = "VAN's results file expired before it was read: check in VAN whether this call was recorded"
 NO_MESSAGE = "VAN gave no message for this call"
-RECORD, KIND, ERRORS = "record", "kind", "errors"
+RECORD, KIND, ERRORS, GIVEN_BACK = "record", "kind", "errors", "given_back"
 
 
 def api_key_from_secret(text: str) -> str:
@@ -122,9 +122,7 @@ def record_answers(
 
     `rows` and `van_ids` are the row map's and the bulk-import file's columns, one per record."""
     if rows.len() != van_ids.len():
-        raise VanResultsUnmappable(
-            "the bulk-import file and its row map hold different numbers of records"
-        )
+        raise VanResultsUnmappable("the bulk-import file and its row map hold different numbers of records")
     sent = pl.DataFrame(
         {
             RECORD: pl.int_range(1, rows.len() + 1, eager=True, dtype=pl.Int64),
@@ -207,13 +205,22 @@ def _check_places(long: pl.DataFrame, sent: pl.DataFrame) -> None:
 
 
 def not_recorded_rows(answers: pl.DataFrame) -> pl.DataFrame:
-    """One line per input row with a record VAN did not record: `row`, `kind` (its first such record's)
-    and `errors` (every such record's message, joined by '; '), in row order."""
+    """One line per input row with a record VAN did not record: `row`, `kind` (its first such record's),
+    `errors` (every such record's message, joined by '; ') and `given_back`, in row order.
+
+    `given_back`: VAN refused or left out every record of the row's call, so the export ledger gives the
+    call back for VAN. Not a call VAN recorded in part (one of its two records), nor one whose results
+    were not read: VAN may hold it, and sent again it would be recorded twice."""
+    not_processed = pl.col(KIND) != PROCESSED
     return (
-        answers.filter(pl.col(KIND) != PROCESSED)
-        .sort(ROW, RECORD)
+        answers.sort(ROW, RECORD)
         .group_by(ROW, maintain_order=True)
-        .agg(pl.col(KIND).first(), pl.col(ERRORS).unique(maintain_order=True).str.join("; "))
+        .agg(
+            pl.col(KIND).filter(not_processed).first(),
+            pl.col(ERRORS).filter(not_processed).unique(maintain_order=True).str.join("; "),
+            pl.col(KIND).is_in([REFUSED, MISSING]).all().alias(GIVEN_BACK),
+        )
+        .filter(pl.col(KIND).is_not_null())
     )
 
 
