@@ -308,13 +308,13 @@ def _ledger_lines(ledger: LedgerRecord, wrote_any: bool, given_back: int) -> lis
             f"  The calls in these files are recorded as exported by run {ledger.run_id}: no later upload "
             "writes them again, so uploading a whole corrected file again is always safe."
         )
+    else:
+        lines.append(f"  This run ({ledger.run_id}) wrote no call, so it recorded none.")
     if given_back:
         lines.append(
             f"  For NGP VAN, the calls of the {_plural(given_back, 'row')} VAN refused or left out are given "
             "back: the next upload of those rows sends them to VAN again."
         )
-    else:
-        lines.append(f"  This run ({ledger.run_id}) wrote no call, so it recorded none.")
     earlier: dict[tuple[str, str], dict[System, int]] = {}
     for export in ledger.already_exported:
         earlier.setdefault((export.run_id, export.input), {})[export.system] = export.calls
