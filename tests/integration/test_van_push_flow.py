@@ -300,6 +300,7 @@ def test_the_calls_van_did_not_record_go_to_van_again_with_the_next_upload_and_o
     assert summary["systems"]["van"]["already_exported"] == RECORDS - 3
     assert summary["systems"]["organizer"]["written"] == 0
     assert not [f for f in summary["files"] if f["system"] == "organizer"]
+    assert "73 not sent: already exported by an earlier run" in second["message"]
 
 
 FAILED = (
