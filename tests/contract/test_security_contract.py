@@ -26,6 +26,10 @@ def _objects(prefix: str) -> dict[str, str]:
 
 
 CONFIG_OBJECT = _objects("${ConfigKey}")
+# The bulk-import file's row map: a working file the transform writes and the VAN push reads, nothing more.
+ROW_MAP = _objects("work/*/van-bulk-import-rows.csv")
+# The VAN push gives back the calls VAN did not record: it rewrites day shards, and touches nothing else.
+LEDGER_SHARDS = _objects("ledger/shards/*")
 READ_CONFIG = ("ReadTheConfiguration", {"s3:GetObject", "s3:GetObjectVersion"}, (CONFIG_OBJECT,))
 # Only with a VanApiKeySecretArn, and only that secret: no other function, and no wildcard.
 READ_VAN_KEY = ("ReadTheVanApiKey", {"secretsmanager:GetSecretValue"}, ({"Ref": "VanApiKeySecretArn"},))
@@ -45,6 +49,7 @@ EXPECTED: dict[str, list[tuple[str, set[str], tuple[Any, ...]]]] = {
     "TransformFunction": [
         ("ReadTheValidatedRows", {"s3:GetObject"}, (_objects("work/*"),)),
         ("WriteTheImportFiles", {"s3:PutObject", "s3:AbortMultipartUpload"}, (_objects("runs/*"),)),
+        ("WriteTheBulkImportRowMap", {"s3:PutObject", "s3:AbortMultipartUpload"}, (ROW_MAP,)),
         (
             "ReadTheUploadForTheAlreadyExportedReport",
             {"s3:GetObject", "s3:GetObjectVersion"},
@@ -73,6 +78,9 @@ EXPECTED: dict[str, list[tuple[str, set[str], tuple[Any, ...]]]] = {
         ("ReadTheRunsFiles", {"s3:GetObject"}, (_objects("runs/*"),)),
         ("WriteTheVanReports", {"s3:PutObject", "s3:AbortMultipartUpload"}, (_objects("runs/*"),)),
         ("ReadTheArchivedInput", {"s3:GetObject"}, (_objects("archive/*"),)),
+        ("ReadTheBulkImportRowMap", {"s3:GetObject"}, (ROW_MAP,)),
+        ("ReadTheValidatedRowsForTheLedger", {"s3:GetObject"}, (_objects("work/*/validated-rows/*"),)),
+        ("GiveCallsBackInTheExportLedger", {"s3:GetObject", "s3:PutObject"}, (LEDGER_SHARDS,)),
         (
             "WriteAndLendTheZipForVan",
             {"s3:PutObject", "s3:AbortMultipartUpload", "s3:GetObject"},
@@ -352,23 +360,32 @@ def test_each_function_has_a_reserved_concurrency(template: Template) -> None:
     assert all("ReservedConcurrentExecutions" not in template.resources[f]["Properties"] for f in FUNCTIONS)
 
 
-def test_only_the_transform_function_touches_the_export_ledger_and_nothing_expires_it(
+def test_only_the_transform_and_van_push_functions_touch_the_export_ledger_and_nothing_expires_it(
     template: Template,
 ) -> None:
     # Given every statement of the functions' and the state machine's roles, and the bucket's lifecycle
-    ledger_objects = _objects("ledger/*")
     granted = {
-        name: [s for s in _statements(resource) if ledger_objects in _listed(s["Resource"])]
-        for name, resource in template.resources.items()
-        if resource["Type"] in {"AWS::Serverless::Function", "AWS::Serverless::StateMachine"}
+        name: [
+            resource
+            for s in _statements(resource_)
+            for resource in _listed(s["Resource"])
+            if "/ledger/" in str(resource)
+        ]
+        for name, resource_ in template.resources.items()
+        if resource_["Type"] in {"AWS::Serverless::Function", "AWS::Serverless::StateMachine"}
     }
     bucket = template.resources["UploadBucket"]["Properties"]
     rules = bucket["LifecycleConfiguration"]["Rules"]
 
-    # Then only the transform function reads and writes the ledger, and it names it to the code
-    assert {name for name, statements in granted.items() if statements} == {"TransformFunction"}
-    environment = template.resources["TransformFunction"]["Properties"]["Environment"]["Variables"]
-    assert environment["PHONEBANK_LEDGER_URI"] == {"Fn::Sub": "s3://${UploadBucket}/ledger/"}
+    # Then only the transform function claims and commits in the ledger, and the VAN push function
+    # only rewrites its day shards (to give back the calls VAN did not record); both are told where it is
+    assert {name: found for name, found in granted.items() if found} == {
+        "TransformFunction": [_objects("ledger/*")],
+        "VanPushFunction": [LEDGER_SHARDS],
+    }
+    for function in ("TransformFunction", "VanPushFunction"):
+        environment = template.resources[function]["Properties"]["Environment"]["Variables"]
+        assert environment["PHONEBANK_LEDGER_URI"] == {"Fn::Sub": "s3://${UploadBucket}/ledger/"}
     # And no role may write the whole bucket, so no other can reach ledger/ by a wider grant
     everything = _objects("*")
     assert [s for s in _every_statement(template) if everything in _listed(s["Resource"])] == []

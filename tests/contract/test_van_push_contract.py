@@ -82,7 +82,8 @@ def test_only_the_push_function_may_read_the_secret_and_only_that_one(template: 
     assert not [s for s in _statements(push, van_api_key=False) if s["Sid"] == "ReadTheVanApiKey"]
     # And the function is told where the secret is, never what it holds; no other function is told
     assert push["Properties"]["Environment"]["Variables"] == {
-        "VAN_API_KEY_SECRET": {"Ref": "VanApiKeySecretArn"}
+        "VAN_API_KEY_SECRET": {"Ref": "VanApiKeySecretArn"},
+        "PHONEBANK_LEDGER_URI": {"Fn::Sub": "s3://${UploadBucket}/ledger/"},
     }
     others = [spec for spec in template.functions() if spec.logical_id != "VanPushFunction"]
     assert all("VAN_API_KEY_SECRET" not in spec.environment for spec in others)
@@ -96,11 +97,20 @@ def test_the_presigned_link_can_lend_only_a_read_of_the_pushs_own_work_files(tem
         if "s3:GetObject" in _listed(s["Action"])
     ]
     # Then what a link it signs could lend is a read of the run's files, the archived input, the
-    # configuration, or its own zip: no write, no listing, nothing outside those prefixes
+    # configuration, the bulk-import file's row map, the validated rows and the ledger's day shards
+    # (to give back the calls VAN did not record), or its own zip: no listing, nothing outside those
     resources = {str(resource) for s in reads for resource in _listed(s["Resource"])}
     assert resources == {
         str({"Fn::Sub": "${UploadBucket.Arn}/" + prefix})
-        for prefix in ("runs/*", "archive/*", "work/*/van-push/*", "${ConfigKey}")
+        for prefix in (
+            "runs/*",
+            "archive/*",
+            "work/*/van-push/*",
+            "work/*/van-bulk-import-rows.csv",
+            "work/*/validated-rows/*",
+            "ledger/shards/*",
+            "${ConfigKey}",
+        )
     }
     actions = {a for s in _statements(template.resources["VanPushFunction"]) for a in _listed(s["Action"])}
     assert not {a for a in actions if a.startswith("s3:") and ("Delete" in a or "List" in a)}

@@ -150,11 +150,13 @@ def _assert_everything_kept(run: PushRun, bulk: bool = True) -> None:
         "van/van-canvass-results-by-name.csv",
     }
     if bulk:
-        expected |= {
-            "van/van-canvass-results-bulk-import.csv",
-            "van/van-canvass-results-bulk-import-rows.csv",
-        }
+        expected.add("van/van-canvass-results-bulk-import.csv")
     assert expected <= files
+    # And the bulk-import file's row map is a working file, under work/, not beside the import files
+    assert not [name for name in files if "rows" in name]
+    assert (
+        bool([k for k in run.stack.object_keys("work/") if k.endswith("/van-bulk-import-rows.csv")]) == bulk
+    )
 
 
 WIZARD = "In NGP VAN's Bulk Upload wizard, upload van/van-canvass-results-by-name.csv"
@@ -209,6 +211,7 @@ def test_a_completed_job_is_notified_with_vans_counts_and_nothing_left_to_upload
         "missing": 0,
         "unread": 0,
         "rows_not_recorded": 0,
+        "rows_given_back": 0,
         "reason": None,
         "check": None,
     }
@@ -264,6 +267,40 @@ def test_rows_van_refused_or_left_out_are_listed_with_the_inputs_own_cells(push_
     # And row-level refusals are data: the execution succeeded
     assert run.execution["status"] == "SUCCEEDED"
     _assert_everything_kept(run)
+
+
+def test_the_calls_van_did_not_record_go_to_van_again_with_the_next_upload_and_only_they(
+    tmp_path: Path,
+) -> None:
+    # Given a push that VAN completed with errors: two calls refused, one left out of its results
+    with FakeVan(APP, KEY, fetch=_fetch, scenario=WITH_ERRORS[0]) as van:
+        config = _config(tmp_path, van)
+        with LocalStack(config=config, secrets={"VanApiKeySecretArn": KEY}) as stack:
+            stack.upload(SAMPLE_KEY, IMPACTIVE_SAMPLE.read_bytes())
+            stack.wait_for_executions(timeout=120)
+            (first,) = stack.notifications()
+
+            # When the same file is uploaded again under another name
+            stack.upload("incoming/impactive-sample-again.csv", IMPACTIVE_SAMPLE.read_bytes())
+            stack.wait_for_executions(2, timeout=120)
+            (second,) = stack.notifications()
+            (summary_key,) = [
+                k for k in stack.object_keys("runs/impactive-sample-again/") if k.endswith("summary.json")
+            ]
+            summary = json.loads(stack.read(summary_key))
+
+    # Then the first email said those rows' calls were given back, to be uploaded again
+    assert "The export ledger no longer counts their calls as exported to NGP VAN" in first["message"]
+    assert "the calls of the 3 rows VAN refused or left out are given back" in first["message"]
+    # And the second run sent VAN exactly the records of those three rows, and Organizer nothing
+    first_job, second_job = (van.jobs[job_id] for job_id in sorted(van.jobs))
+    assert len(first_job.records) == RECORDS
+    assert sorted(record["vanid"] for record in second_job.records) == sorted(ROWS_OF)
+    assert summary["systems"]["van"]["written"] == 3
+    assert summary["systems"]["van"]["already_exported"] == RECORDS - 3
+    assert summary["systems"]["organizer"]["written"] == 0
+    assert not [f for f in summary["files"] if f["system"] == "organizer"]
+    assert "73 not sent: already exported by an earlier run" in second["message"]
 
 
 FAILED = (

@@ -78,7 +78,11 @@ def test_a_crash_in_the_middle_of_a_run_leaves_no_import_file(tmp_path: Path, co
     # When they are transformed
     with pytest.raises(WorkerKilledError):
         transform_validated(
-            _crash_after(3, calls), valid_report(50, config), config, LocalDirectory(tmp_path)
+            _crash_after(3, calls),
+            valid_report(50, config),
+            config,
+            LocalDirectory(tmp_path),
+            LocalDirectory(tmp_path / "work"),
         )
 
     # Then no Organizer or VAN file exists under any name, final or temporary
@@ -93,7 +97,7 @@ def test_a_crash_after_a_split_leaves_no_file(tmp_path: Path) -> None:
 
     # When they are transformed
     with pytest.raises(WorkerKilledError), OpenFiles() as files:
-        imports = ImportFiles(config, LocalDirectory(tmp_path), files)
+        imports = ImportFiles(config, LocalDirectory(tmp_path), files, LocalDirectory(tmp_path / "work"))
         for start in range(0, 45, 15):
             imports.add(Interaction.frame(calls[start : start + 15]))
         raise WorkerKilledError
@@ -109,7 +113,7 @@ def test_a_split_run_that_ends_well_commits_every_file(tmp_path: Path) -> None:
 
     # When they are transformed
     with OpenFiles() as files:
-        imports = ImportFiles(config, LocalDirectory(tmp_path), files)
+        imports = ImportFiles(config, LocalDirectory(tmp_path), files, LocalDirectory(tmp_path / "work"))
         imports.add(Interaction.frame(_calls(60)))
 
     # Then several complete, valid Organizer files hold every call once
@@ -161,7 +165,7 @@ def test_a_disk_that_fills_up_leaves_no_file(tmp_path: Path, config: PipelineCon
 
     # When 100 calls are transformed
     with pytest.raises(OSError, match="No space left"):
-        transform_validated(as_parts(_calls(100)), valid_report(100, config), config, sink)  # type: ignore[arg-type]
+        transform_validated(as_parts(_calls(100)), valid_report(100, config), config, sink, sink)  # type: ignore[arg-type]
 
     # Then nothing is left behind
     assert _everything(tmp_path) == []

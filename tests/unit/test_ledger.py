@@ -291,3 +291,67 @@ def test_a_claim_that_fails_midway_releases_what_it_took(tmp_path: Path) -> None
     # Then the day it did claim holds nothing: run B takes every call, at once, not after the lease
     assert (tmp_path / "shards" / "2024-10-10.parquet").exists()
     assert Ledger(FolderLedgerStore(tmp_path)).claim(RUN_B, "b.csv", _wanted(calls)).held.height == 0
+
+
+def _keys(calls: list[Interaction]) -> pl.DataFrame:
+    frame = Interaction.frame(calls)
+    return frame.select(interaction_keys(frame), day_of(frame))
+
+
+def _held_by_system(claim: Claim) -> dict[str, list[int]]:
+    held = claim.held.sort(ROW)
+    return {system: held.filter(pl.col(SYSTEM) == system)[ROW].to_list() for system in ("organizer", "van")}
+
+
+def test_giving_back_frees_only_this_runs_van_entries_for_those_calls(tmp_path: Path) -> None:
+    # Given run A that exported five calls of two days to both systems, and run C three others to VAN
+    ledger = Ledger(FolderLedgerStore(tmp_path))
+    calls = _calls(range(3), day=10) + _calls(range(3, 5), day=11)
+    others = _calls(range(5, 8), day=11)
+    ledger.commit(ledger.claim(RUN_A, "a.csv", _wanted(calls, ("organizer", "van"))))
+    ledger.commit(ledger.claim(RUN_C, "c.csv", _wanted(others, ("van",))))
+
+    # When A gives back, for VAN, a call of each day (rows 3 and 5), and C's calls too by mistake
+    given = ledger.give_back(RUN_A, "van", _keys([calls[1], calls[3], *others]))
+
+    # Then only A's two VAN entries went: a later run takes those two calls for VAN, and nothing else
+    assert given == 2
+    later = ledger.claim(RUN_B, "b.csv", _wanted([*calls, *others], ("organizer", "van")))
+    assert _held_by_system(later) == {"organizer": [2, 3, 4, 5, 6], "van": [2, 4, 6, 7, 8, 9]}
+    assert set(later.held.filter(pl.col(ROW) >= 7)[BY_RUN]) == {RUN_C}
+    # And giving back again takes out nothing more
+    assert ledger.give_back(RUN_A, "van", _keys([calls[1], calls[3]])) == 0
+
+
+class _AnotherRunWritesFirst(FolderLedgerStore):
+    """A folder where run C claims calls of the same day between a give-back's read and its write."""
+
+    def __init__(self, root: Path, others: list[Interaction]) -> None:
+        super().__init__(root)
+        self.others, self.refused = others, 0
+
+    def write(self, name: str, data: bytes, replacing: str | None) -> bool:
+        if name.startswith("shards/") and replacing is not None and self.others:
+            others, self.others = self.others, []
+            Ledger(FolderLedgerStore(self._root)).claim(RUN_C, "c.csv", _wanted(others, ("van",)))
+        written = super().write(name, data, replacing)
+        self.refused += not written
+        return written
+
+
+def test_a_give_back_that_meets_another_write_reads_the_shard_again(tmp_path: Path) -> None:
+    # Given run A's committed calls, and a store where run C claims others of that day mid give-back
+    calls, others = _calls(range(4)), _calls(range(4, 6))
+    Ledger(FolderLedgerStore(tmp_path)).commit(
+        Ledger(FolderLedgerStore(tmp_path)).claim(RUN_A, "a.csv", _wanted(calls, ("van",)))
+    )
+    store = _AnotherRunWritesFirst(tmp_path, others)
+
+    # When A gives back two of its calls
+    given = Ledger(store).give_back(RUN_A, "van", _keys(calls[:2]))
+
+    # Then its first write was refused, and the second, over C's claim, kept C's entries
+    assert (given, store.refused) == (2, 1)
+    later = Ledger(FolderLedgerStore(tmp_path)).claim(RUN_B, "b.csv", _wanted(calls + others, ("van",)))
+    assert _held_rows(later) == [4, 5, 6, 7]
+    assert later.held.group_by(BY_RUN).len().sort(BY_RUN).rows() == [(RUN_A, 2), (RUN_C, 2)]

@@ -105,7 +105,11 @@ def _transform(tmp_path: Path, config: PipelineConfig, efforts: list[str]) -> li
         for row, effort in enumerate(efforts, start=2)
     ]
     summary = transform_validated(
-        as_parts(interactions), valid_report(len(interactions), config), config, LocalDirectory(tmp_path)
+        as_parts(interactions),
+        valid_report(len(interactions), config),
+        config,
+        LocalDirectory(tmp_path),
+        LocalDirectory(tmp_path / "work"),
     )
     files = output_files(tmp_path, "organizer")
     listed = [Path(file.location) for file in summary.files if file.system == "organizer"]

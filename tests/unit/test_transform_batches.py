@@ -183,6 +183,10 @@ def _one_at_a_time(calls: list[Any], config: PipelineConfig) -> tuple[list[Cells
     return organizer, names, bulk
 
 
+WORK = "work"
+"""The run's work folder, inside the output folder here so that one listing sees both."""
+
+
 def _csv_bytes(rows: list[Cells]) -> bytes:
     text = io.StringIO(newline="")
     csv.writer(text).writerows(rows)
@@ -197,9 +201,10 @@ def _expected_files(calls: list[Any], config: PipelineConfig) -> dict[str, bytes
     limits = config.limits
     files = {VAN_NAMES_FILE: _csv_bytes([VanNamesRow.HEADER, *names])} if names else {}
     if bulk:
-        # Each record's input row, first in `bulk`, goes to the sidecar the VAN push maps results with.
+        # Each record's input row, first in `bulk`, goes to the row map the VAN push maps results with:
+        # a working file, in the run's work folder, not beside the import files.
         files[VAN_BULK_FILE] = _csv_bytes([VanBulkRow.HEADER, *(record[1:] for record in bulk)])
-        files[VAN_BULK_ROWS_FILE] = _csv_bytes([["row"], *(record[:1] for record in bulk)])
+        files[f"{WORK}/{VAN_BULK_ROWS_FILE}"] = _csv_bytes([["row"], *(record[:1] for record in bulk)])
     header = _csv_bytes([OrganizerRow.HEADER])
     group_of: dict[str, int] = {}
     file_of: dict[int, str] = {}
@@ -235,7 +240,7 @@ def test_the_files_hold_exactly_the_rows_the_models_give_one_call_at_a_time(
         out = Path(folder)
         # When they are transformed a batch at a time
         with OpenFiles() as files:
-            imports = ImportFiles(config, LocalDirectory(out), files)
+            imports = ImportFiles(config, LocalDirectory(out), files, LocalDirectory(out / WORK))
             for batch in batches:
                 imports.add(Interaction.frame(batch))
         summary = imports.summary(valid_report(len(calls), config))
@@ -261,7 +266,7 @@ def test_a_batch_that_would_overfill_a_file_splits_it_where_one_row_at_a_time_wo
 
     # When they are transformed
     with OpenFiles() as files:
-        imports = ImportFiles(config, LocalDirectory(tmp_path), files)
+        imports = ImportFiles(config, LocalDirectory(tmp_path), files, LocalDirectory(tmp_path / WORK))
         for start in range(0, len(calls), batch_rows):
             imports.add(Interaction.frame(calls[start : start + batch_rows]))
 
@@ -298,7 +303,13 @@ def test_calls_around_a_clock_change_keep_their_own_local_time(
     ]  # fmt: skip
 
     # When they are transformed
-    transform_validated(parts(calls), valid_report(len(calls), config), config, LocalDirectory(tmp_path))
+    transform_validated(
+        parts(calls),
+        valid_report(len(calls), config),
+        config,
+        LocalDirectory(tmp_path),
+        LocalDirectory(tmp_path / WORK),
+    )
 
     # Then every date and time is the instant's own in the campaign's zone
     assert _files_in(tmp_path) == _expected_files(calls, config)
@@ -341,7 +352,13 @@ def test_a_row_the_models_refuse_fails_the_run_and_leaves_no_file(
 
     # When they are transformed
     with pytest.raises(ValidationError):
-        transform_validated(parts(calls), valid_report(len(calls), config), config, LocalDirectory(tmp_path))
+        transform_validated(
+            parts(calls),
+            valid_report(len(calls), config),
+            config,
+            LocalDirectory(tmp_path),
+            LocalDirectory(tmp_path / WORK),
+        )
 
     # Then the run fails, and no file is left, nor part of one
     assert [path for path in tmp_path.rglob("*") if path.is_file()] == []

@@ -235,7 +235,13 @@ def test_every_date_written_is_the_calls_eastern_date(instants: list[datetime]) 
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder)
         # When they are transformed
-        transform_validated(as_parts(calls), valid_report(len(calls), config), config, LocalDirectory(out))
+        transform_validated(
+            as_parts(calls),
+            valid_report(len(calls), config),
+            config,
+            LocalDirectory(out),
+            LocalDirectory(out / "work"),
+        )
 
         # Then Organizer's minute, VAN's date and the bulk file's instant are the Eastern ones
         organizer = read_rows(out / "organizer" / "organizer-phone-interactions-01.csv")

@@ -127,17 +127,20 @@ def test_each_record_is_answered_by_its_place_and_absent_ones_are_missing() -> N
         (5, 9, "refused", NO_MESSAGE),
     ]
     assert answer_counts(answers) == {"processed": 2, "refused": 2, "missing": 1, "unread": 0}
-    # And an input row is listed once, with every message of its records VAN did not record
+    # And an input row is listed once, with every message of its records VAN did not record; its call
+    # is given back to the ledger only when VAN recorded none of its records (row 3's other one is)
     assert not_recorded_rows(answers).rows() == [
-        (3, "refused", "Invalid Result"),
-        (6, "missing", MISSING_MESSAGE),
-        (9, "refused", NO_MESSAGE),
+        (3, "refused", "Invalid Result", False),
+        (6, "missing", MISSING_MESSAGE, True),
+        (9, "refused", NO_MESSAGE, True),
     ]
 
 
 def test_absent_records_are_unread_not_missing_when_a_results_file_could_not_be_read() -> None:
     answers = record_answers(ROWS, VAN_IDS, [_results("1,9,101,VanID,Processed")], unread=True)
     assert answers["kind"].to_list() == ["processed", "unread", "unread", "unread", "unread"]
+    # And no unread row's call is given back to the ledger: VAN may have recorded it
+    assert not_recorded_rows(answers)["given_back"].to_list() == [False, False, False]
     assert set(answers["errors"].drop_nulls()) == {UNREAD_MESSAGE}
 
 

@@ -13,7 +13,7 @@ import pytest
 from conftest import ROOT
 
 from phonebank.config import build_config
-from phonebank.models.summary import OutputFile, Summary
+from phonebank.models.summary import LedgerRecord, OutputFile, Summary
 from phonebank.models.van_push import VAN_ERRORS_FILE, PushOutcome, VanPushSummary
 from phonebank.notify import notification_for, render
 
@@ -83,6 +83,43 @@ def test_the_rows_van_did_not_record_are_a_step_of_their_own_with_their_file() -
     assert "recorded 52 of the 55 records of van/van-canvass-results-bulk-import.csv" in steps
     assert "Open van-errors.csv: it lists the 3 rows whose calls VAN did not record" in steps
     assert "out/van-errors.csv" in steps
+
+
+GIVEN_BACK = "The export ledger no longer counts"
+SEND_AGAIN = "upload van-errors.csv or the whole file again, and it sends those calls to VAN again"
+BY_HAND = "Fix what the message names and record those calls in VAN by hand."
+
+
+def _with_ledger(given_back: int | None) -> str:
+    summary = _summary("completed_with_errors")
+    push = summary.van_push.model_copy(update={"rows_given_back": given_back})  # type: ignore[union-attr]
+    ledger = LedgerRecord(location="s3://uploads/ledger/", run_id="0123456789abcdef", already_exported=[])
+    return render(summary.model_copy(update={"van_push": push, "ledger": ledger}), build_config({}))
+
+
+def test_rows_whose_calls_the_ledger_gave_back_are_to_be_uploaded_again_not_recorded_by_hand() -> None:
+    # Given a push whose three rows VAN did not record were all given back to the export ledger
+    text = _with_ledger(3)
+    steps, ledger = text.split("\n\nRows\n")[0], text.split("\nExport ledger\n")[1]
+
+    # Then the step says to send them again by an upload, and what a corrected row would do
+    assert f"{GIVEN_BACK} their calls as exported to NGP VAN" in steps and SEND_AGAIN in steps
+    assert "A row whose cells you correct is a new call, which Organizer would import again" in steps
+    assert BY_HAND not in steps and "The other" not in steps
+    # And the ledger's section no longer says every call of the files stays recorded
+    assert "For NGP VAN, the calls of the 3 rows VAN refused or left out are given back" in ledger
+
+
+def test_rows_the_ledger_kept_are_checked_in_van_and_none_given_back_means_by_hand() -> None:
+    # Given a push where only two of the three rows were given back (one VAN recorded in part)
+    steps = _with_ledger(2).split("\n\nRows\n")[0]
+    # Then the step names the two to upload again, and the other one to check in VAN
+    assert f"{GIVEN_BACK} the calls of 2 rows, those VAN refused or left out" in steps
+    assert "The other row stays recorded as exported" in steps
+    # And with none given back (no ledger, or results unread), the rows are recorded by hand
+    for given_back in (0, None):
+        text = _with_ledger(given_back)
+        assert BY_HAND in text and GIVEN_BACK not in text and "are given back" not in text
 
 
 @pytest.mark.parametrize("outcome", ["not_sent", "failed"])

@@ -42,7 +42,7 @@ BOTH_SYSTEMS = "Organizer and NGP VAN"
 """How already-exported.csv names each system, and both."""
 SYSTEMS: tuple[System, ...] = ("organizer", "van")
 
-__all__ = ["ALREADY_EXPORTED_FILE", "LedgerRun", "transform_recorded"]
+__all__ = ["ALREADY_EXPORTED_FILE", "LedgerRun", "give_back", "transform_recorded"]
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,7 @@ def transform_recorded(
     report: ValidationReport,
     config: PipelineConfig,
     sink: OutputSink,
+    work: OutputSink,
     *,
     run: LedgerRun,
     write_summary: Callable[[OutputSink, Summary], None],
@@ -70,7 +71,7 @@ def transform_recorded(
     try:
         exported = {system: claim.held.filter(pl.col(SYSTEM) == system)[ROW] for system in SYSTEMS}
         with OpenFiles() as files:
-            imports = ImportFiles(config, sink, files, exported)
+            imports = ImportFiles(config, sink, files, work, exported)
             for part in parts():
                 imports.add(part)
         summary = imports.summary(report)
@@ -88,6 +89,21 @@ def transform_recorded(
             run.ledger.release(claim)
         raise
     return summary
+
+
+def give_back(
+    ledger: Ledger, run_id: str, system: System, parts: Iterable[pl.DataFrame], rows: pl.Series
+) -> int:
+    """The calls of these spreadsheet `rows` are no longer recorded as exported to `system` by run
+    `run_id` (the VAN push: calls VAN did not record): their keys from the run's validated `parts`, its
+    entries taken out of the ledger. Returns how many calls were given back."""
+    wanted = rows.cast(pl.Int64).implode()
+    found = [part.filter(pl.col(ROW).is_in(wanted)) for part in parts]
+    calls = pl.concat(found) if found else pl.DataFrame()
+    if not calls.height:
+        return 0
+    ledger.give_back(run_id, system, calls.select(interaction_keys(calls), day_of(calls)))
+    return calls.height
 
 
 def _wanted(parts: Iterable[pl.DataFrame], config: PipelineConfig) -> pl.DataFrame:

@@ -211,12 +211,6 @@ def _outputs(config: PipelineConfig) -> list[str]:
             _names(VanBulkRow.HEADER),
         ],
         [
-            f"`{VAN_BULK_ROWS_FILE}`",
-            "beside the bulk-import file: the input's spreadsheet row of each of its records, in order, "
-            "which the VAN push maps VAN's answers back with",
-            "`row`",
-        ],
-        [
             f"`{VAN_ERRORS_FILE}`",
             "after a push to VAN's bulk-import API (`van_push`): each row whose calls VAN did not record, "
             "with VAN's message or why there is none",
@@ -232,6 +226,12 @@ def _outputs(config: PipelineConfig) -> list[str]:
             "the accepted rows, normalised, handed from the validator to the transformer as Parquet "
             "(on AWS under `work/`, which the bucket expires; `phonebank run` in a temporary folder)",
             _names(list(Interaction.SCHEMA)),
+        ],
+        [
+            f"`{VAN_BULK_ROWS_FILE}`",
+            "a working file beside the validated rows, with the bulk-import file: the input's spreadsheet "
+            "row of each of its records, in order, which the VAN push maps VAN's answers back with",
+            "`row`",
         ],
     ]
     return [

@@ -52,7 +52,8 @@ class Settings(BaseModel):
     van_api_key_secret: Annotated[str, Field(alias="VAN_API_KEY_SECRET")] = ""
     """The VAN push function's only: the ARN of the secret holding VAN's API key (never the key)."""
     ledger_uri: Annotated[str, Field(alias="PHONEBANK_LEDGER_URI")] = ""
-    """The export ledger's S3 prefix (the transform function's; template.yaml always sets it)."""
+    """The export ledger's S3 prefix (the transform's, and the VAN push's to give calls back; template.yaml
+    always sets it)."""
 
 
 @dataclass(frozen=True)
@@ -209,8 +210,12 @@ def _ledger_run(run: Run, runtime: Runtime) -> LedgerRun | None:
         return None
     storage = runtime.storage
     upload = ObjectRef(run.bucket, run.input_key, run.version_id)
-    ledger = Ledger(S3LedgerStore.at(storage, runtime.settings.ledger_uri))
-    return LedgerRun(ledger, run.run_id, lambda: storage.open(upload))
+    return LedgerRun(ledger_at(runtime), run.run_id, lambda: storage.open(upload))
+
+
+def ledger_at(runtime: Runtime) -> Ledger:
+    """The stack's export ledger (PHONEBANK_LEDGER_URI)."""
+    return Ledger(S3LedgerStore.at(runtime.storage, runtime.settings.ledger_uri))
 
 
 def archive(request: ArchiveRequest, runtime: Runtime) -> ArchiveResult:

@@ -17,6 +17,10 @@ write, retried on a conflict): two runs at once never both take one interaction.
 before its commit leaves entries that hold nothing (released, or its lease over), so the ledger is
 as if it had not run; committing is one object written, so it is never half done.
 
+After a push to VAN, the calls VAN refused or left out are given back (`give_back`): that run's own
+`van` entries for them are taken out of their shards, with the same conditional writes, so that the
+next upload sends them to VAN again; its Organizer entries stay.
+
 The key of an interaction is XXH3-128 of the duplicate key of spec section 1 (ids, E.164 phone, UTC
 instant, outcome, effort) as text: a published hash whose output is fixed by its specification, so a
 ledger outlives an upgrade of polars (whose own hashes may change) or of anything else.
@@ -183,6 +187,39 @@ class Ledger:
         if not RUN_ID.fullmatch(run_id):
             raise ValueError(f"{run_id!r} is not a run id (16 characters 0-9 and a-f)")
         self.store.write(VOIDS + run_id, b"", None)
+
+    def give_back(self, run_id: str, system: str, calls: pl.DataFrame) -> int:
+        """Take run `run_id`'s own entries for `system` of `calls` (key, day) out of their shards, as a
+        claim writes them (conditionally, again on a conflict): the next run may export those calls to
+        `system` again. Other systems' entries and other runs' stay. Returns how many were taken out;
+        a second time takes out none."""
+        days = calls.partition_by(DAY, as_dict=True, include_key=False)
+
+        def give_back_day(day: tuple[Any, ...], rows: pl.DataFrame) -> int:
+            return self._give_back_day(_day_name(day[0]), run_id, system, rows[KEY])
+
+        with ThreadPoolExecutor(max_workers=min(self.store.parallel, max(len(days), 1))) as pool:
+            return sum(pool.map(give_back_day, days.keys(), days.values()))
+
+    def _give_back_day(self, day: str, run_id: str, system: str, keys: pl.Series) -> int:
+        name = SHARD.format(day=day)
+        given = (
+            (pl.col(SYSTEM).cast(pl.String) == system)
+            & pl.col(TOKEN).cast(pl.String).str.starts_with(f"{run_id}.")
+            & pl.col(KEY).is_in(keys.implode())
+        )
+        for attempt in range(_WRITE_TRIES):
+            stored = self.store.read(name)
+            if stored is None:
+                return 0
+            shard = pl.read_parquet(stored[0])
+            kept = shard.filter(~given)
+            if kept.height == shard.height:
+                return 0
+            if self.store.write(name, _parquet(kept), stored[1]):
+                return shard.height - kept.height
+            time.sleep(random.uniform(0, min(0.05 * 2**attempt, 2.0)))
+        raise StorageUnavailable(f"the ledger's {name} kept changing under this run; retrying helps")
 
     def runs(self) -> set[str]:
         """Every run that ever claimed in this ledger."""

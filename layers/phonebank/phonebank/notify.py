@@ -289,7 +289,9 @@ class _Email:
         if summary.files:
             lines += ["Files", *self.files(), "  and summary.json beside errors.csv, with every count", ""]
         if self.ledger:
-            lines += [*_ledger_lines(self.ledger, bool(self.summary.systems) and self.wrote_any()), ""]
+            given_back = self.summary.van_push.rows_given_back if self.summary.van_push else None
+            wrote_any = bool(self.summary.systems) and self.wrote_any()
+            lines += [*_ledger_lines(self.ledger, wrote_any, given_back or 0), ""]
         lines += summary.notes
         return "\n".join(lines).rstrip("\n")
 
@@ -297,8 +299,9 @@ class _Email:
 _EARLIER_RUNS_SHOWN = 5
 
 
-def _ledger_lines(ledger: LedgerRecord, wrote_any: bool) -> list[str]:
-    """What the export ledger did, and how to undo a run's record: voiding."""
+def _ledger_lines(ledger: LedgerRecord, wrote_any: bool, given_back: int) -> list[str]:
+    """What the export ledger did (`given_back`: rows whose calls a VAN push gave back), and how to undo
+    a run's record: voiding."""
     lines = ["Export ledger"]
     if wrote_any:
         lines.append(
@@ -307,6 +310,11 @@ def _ledger_lines(ledger: LedgerRecord, wrote_any: bool) -> list[str]:
         )
     else:
         lines.append(f"  This run ({ledger.run_id}) wrote no call, so it recorded none.")
+    if given_back:
+        lines.append(
+            f"  For NGP VAN, the calls of the {_plural(given_back, 'row')} VAN refused or left out are given "
+            "back: the next upload of those rows sends them to VAN again."
+        )
     earlier: dict[tuple[str, str], dict[System, int]] = {}
     for export in ledger.already_exported:
         earlier.setdefault((export.run_id, export.input), {})[export.system] = export.calls

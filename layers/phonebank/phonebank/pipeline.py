@@ -17,7 +17,6 @@ from phonebank.sinks import LocalDirectory, OutputSink
 from phonebank.transform import (
     ORGANIZER_FILE,
     VAN_BULK_FILE,
-    VAN_BULK_ROWS_FILE,
     VAN_NAMES_FILE,
     transform_validated,
 )
@@ -31,7 +30,6 @@ OUTPUT_PATTERNS = (
     ORGANIZER_FILE.replace("{:02d}", "*"),
     VAN_NAMES_FILE,
     VAN_BULK_FILE,
-    VAN_BULK_ROWS_FILE,
     ALREADY_EXPORTED_FILE,
 )
 """Every file a run may write, as glob patterns: what a new run into the same folder replaces."""
@@ -43,6 +41,7 @@ __all__ = [
     "run_both_steps",
     "transform_step",
     "validate_step",
+    "validated_parts",
     "write_summary",
 ]
 
@@ -75,14 +74,15 @@ def transform_step(
     `ledger`, only the calls no earlier run exported, and record them once the summary is written."""
     if ledger is not None:
         return transform_recorded(
-            lambda: validated_parts(work, report),
+            lambda: validated_parts(work, report.validated_parts),
             report,
             config,
             sink,
+            work,
             run=ledger,
             write_summary=write_summary,
         )
-    summary = transform_validated(validated_parts(work, report), report, config, sink)
+    summary = transform_validated(validated_parts(work, report.validated_parts), report, config, sink, work)
     write_summary(sink, summary)
     return summary
 
@@ -105,9 +105,9 @@ def run_both_steps(
         return transform_step(work, report, config, out, ledger)
 
 
-def validated_parts(work: OutputSink, report: ValidationReport) -> Iterator[pl.DataFrame]:
-    """The accepted rows, one validator's part at a time, in input order."""
-    for number in range(1, report.validated_parts + 1):
+def validated_parts(work: OutputSink, parts: int) -> Iterator[pl.DataFrame]:
+    """The accepted rows, one validator's part at a time (`parts` of them), in input order."""
+    for number in range(1, parts + 1):
         with work.open(VALIDATED_PART.format(number)) as stream:
             yield pl.read_parquet(stream.read())
 

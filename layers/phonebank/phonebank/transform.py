@@ -26,9 +26,10 @@ from phonebank.sinks import CsvFile, OpenFiles, OutputSink, encode_frame, encode
 ORGANIZER_FILE = "organizer/organizer-phone-interactions-{:02d}.csv"
 VAN_NAMES_FILE = "van/van-canvass-results-by-name.csv"
 VAN_BULK_FILE = "van/van-canvass-results-bulk-import.csv"
-VAN_BULK_ROWS_FILE = "van/van-canvass-results-bulk-import-rows.csv"
-"""Beside the bulk-import file: the input's spreadsheet row of each of its records, in the same order,
-so that VAN's answer for a record (the VAN push) leads back to the row it came from."""
+VAN_BULK_ROWS_FILE = "van-bulk-import-rows.csv"
+"""A working file, in the run's work folder (not for people, expired with the validated rows): the
+input's spreadsheet row of each record of the bulk-import file, in the same order, so that VAN's answer
+for a record (the VAN push) leads back to the row it came from."""
 
 _RESULT, _INSTRUCTION = "result", "instruction"
 
@@ -156,13 +157,15 @@ class ImportFiles:
         config: PipelineConfig,
         sink: OutputSink,
         files: OpenFiles,
+        work: OutputSink,
         exported: dict[System, pl.Series] | None = None,
     ) -> None:
-        """`exported`: with the export ledger, the rows (spreadsheet row numbers) whose call an earlier
-        run already exported to each system: counted, not written."""
+        """`work`: the run's working folder, where the bulk-import file's row map goes. `exported`: with
+        the export ledger, the rows (spreadsheet row numbers) whose call an earlier run already exported
+        to each system: counted, not written."""
         self._config = config
         self._exported = exported
-        self._sink, self._files = sink, files
+        self._sink, self._files, self._work = sink, files, work
         limits = config.limits
         self._organizer = _OrganizerFiles(
             sink, files, limits.organizer_max_efforts_per_file, limits.organizer_max_file_bytes
@@ -292,7 +295,7 @@ class ImportFiles:
             VanBulkRow.check_frame(bulk)
             self._van_file(VAN_BULK_FILE, VanBulkRow.HEADER).write_frame(bulk)
             if self._bulk_rows is None:
-                self._bulk_rows = self._files.open_csv(self._sink, VAN_BULK_ROWS_FILE, ["row"])
+                self._bulk_rows = self._files.open_csv(self._work, VAN_BULK_ROWS_FILE, ["row"])
             self._bulk_rows.write_frame(records.select(pl.col("row").cast(pl.String)))
         tally.written += sent.height
         tally.results.update(tally_in_order(names[_RESULT]))
@@ -404,16 +407,21 @@ def _van_phone_and_country(calls: pl.DataFrame) -> pl.DataFrame:
 
 
 def transform_validated(
-    parts: Iterable[pl.DataFrame], report: ValidationReport, config: PipelineConfig, sink: OutputSink
+    parts: Iterable[pl.DataFrame],
+    report: ValidationReport,
+    config: PipelineConfig,
+    sink: OutputSink,
+    work: OutputSink,
 ) -> Summary:
-    """Write every import file for a VALID report's accepted rows; return the run's final summary.
+    """Write every import file for a VALID report's accepted rows to `sink` (and the bulk-import file's
+    row map to `work`); return the run's final summary.
 
     The counts are checked before the summary is returned: a row lost or counted twice is a bug and
     stops the run (AccountingMismatch) rather than reach a campaign's systems.
     """
     assert report.status == "VALID", "only a VALID report may produce import files"
     with OpenFiles() as files:
-        imports = ImportFiles(config, sink, files)
+        imports = ImportFiles(config, sink, files, work)
         for part in parts:
             imports.add(part)
     return imports.summary(report)

@@ -4,7 +4,7 @@ How a results file leads back to the input (an assumption about VAN, checked on 
 `BulkUploadDataID` is the record's place among the data rows of the file sent (1 = the first row after
 the header), and `PrimaryKey` is that record's VAN ID when `PrimaryKeyType` is VanID. A results file
 where one VAN ID differs from the record at that place stops the mapping (`VanResultsUnmappable`):
-no row is guessed. The bulk-import file's rows sidecar gives each record's input row.
+no row is guessed. The bulk-import file's row map (a working file) gives each record's input row.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ PROCESSED, REFUSED, MISSING, UNREAD = "processed", "refused", "missing", "unread
 MISSING_MESSAGE = "VAN's results do not list this call: VAN did not say it recorded it"
 UNREAD_MESSAGE = "VAN's results file expired before it was read: check in VAN whether this call was recorded"
 NO_MESSAGE = "VAN gave no message for this call"
-RECORD, KIND, ERRORS = "record", "kind", "errors"
+RECORD, KIND, ERRORS, GIVEN_BACK = "record", "kind", "errors", "given_back"
 
 
 def api_key_from_secret(text: str) -> str:
@@ -120,11 +120,9 @@ def record_answers(
     (the input's), `kind` (processed, refused, missing; unread where a results file could not be read)
     and `errors` (VAN's message, or why there is none).
 
-    `rows` and `van_ids` are the sidecar's and the bulk-import file's columns, one per record."""
+    `rows` and `van_ids` are the row map's and the bulk-import file's columns, one per record."""
     if rows.len() != van_ids.len():
-        raise VanResultsUnmappable(
-            "the bulk-import file and its rows sidecar hold different numbers of records"
-        )
+        raise VanResultsUnmappable("the bulk-import file and its row map hold different numbers of records")
     sent = pl.DataFrame(
         {
             RECORD: pl.int_range(1, rows.len() + 1, eager=True, dtype=pl.Int64),
@@ -207,13 +205,22 @@ def _check_places(long: pl.DataFrame, sent: pl.DataFrame) -> None:
 
 
 def not_recorded_rows(answers: pl.DataFrame) -> pl.DataFrame:
-    """One line per input row with a record VAN did not record: `row`, `kind` (its first such record's)
-    and `errors` (every such record's message, joined by '; '), in row order."""
+    """One line per input row with a record VAN did not record: `row`, `kind` (its first such record's),
+    `errors` (every such record's message, joined by '; ') and `given_back`, in row order.
+
+    `given_back`: VAN refused or left out every record of the row's call, so the export ledger gives the
+    call back for VAN. Not a call VAN recorded in part (one of its two records), nor one whose results
+    were not read: VAN may hold it, and sent again it would be recorded twice."""
+    not_processed = pl.col(KIND) != PROCESSED
     return (
-        answers.filter(pl.col(KIND) != PROCESSED)
-        .sort(ROW, RECORD)
+        answers.sort(ROW, RECORD)
         .group_by(ROW, maintain_order=True)
-        .agg(pl.col(KIND).first(), pl.col(ERRORS).unique(maintain_order=True).str.join("; "))
+        .agg(
+            pl.col(KIND).filter(not_processed).first(),
+            pl.col(ERRORS).filter(not_processed).unique(maintain_order=True).str.join("; "),
+            pl.col(KIND).is_in([REFUSED, MISSING]).all().alias(GIVEN_BACK),
+        )
+        .filter(pl.col(KIND).is_not_null())
     )
 
 

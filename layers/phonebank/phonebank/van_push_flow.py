@@ -4,6 +4,11 @@ Prepare (is a push configured, do VAN's IDs match) -> Create (zip, presign, POST
 again after each Wait, until the job ends or the deadline passes -> Finish (read every results file,
 write van-errors.csv and the summary, and the notification to send). Any step's error reaches Finish
 too, which then asks VAN nothing: it says what happened, and what to check.
+
+With the export ledger, Finish gives back the calls VAN refused or left out whole (`exported.give_back`:
+this run's `van` entries for them; its Organizer ones stay), so that uploading them again sends them to
+VAN again. Not those whose results file expired unread, nor a call VAN recorded in part: VAN may hold
+them.
 """
 
 from __future__ import annotations
@@ -19,8 +24,9 @@ from pathlib import PurePosixPath
 import polars as pl
 import urllib3
 
+from phonebank.exported import give_back
 from phonebank.input_rows import ROW, write_row_report
-from phonebank.lambdas import Runtime
+from phonebank.lambdas import Runtime, ledger_at
 from phonebank.models.payloads import Run
 from phonebank.models.report import safe_cell, safe_column
 from phonebank.models.summary import OutputFile, Summary
@@ -36,13 +42,14 @@ from phonebank.models.van_push_payloads import (
     PushProgress,
 )
 from phonebank.notify import notification_for
-from phonebank.pipeline import SUMMARY_FILE, write_summary
+from phonebank.pipeline import SUMMARY_FILE, validated_parts, write_summary
 from phonebank.sinks import OpenFiles, OutputSink
 from phonebank.storage import ObjectRef, SecretStore, StorageError
 from phonebank.transform import VAN_BULK_FILE, VAN_BULK_ROWS_FILE
 from phonebank.van_api import VanApi, masked
 from phonebank.van_push import (
     ERRORS,
+    GIVEN_BACK,
     MISSING,
     PROCESSED,
     REFUSED,
@@ -332,7 +339,7 @@ def _map_results(request: FinishRequest, push: PushRuntime, api: VanApi, job: Bu
         schema_overrides={"vanid": pl.String},
     )
     rows = pl.read_csv(
-        storage.open(ObjectRef(run.bucket, run.prefix + VAN_BULK_ROWS_FILE)), schema={ROW: pl.Int64}
+        storage.open(ObjectRef(run.bucket, run.work_prefix + VAN_BULK_ROWS_FILE)), schema={ROW: pl.Int64}
     )
     answers = record_answers(rows[ROW], sent["vanid"], tables, unread)
     counts = answer_counts(answers)
@@ -352,6 +359,7 @@ def _map_results(request: FinishRequest, push: PushRuntime, api: VanApi, job: Bu
     work = storage.folder(run.bucket, run.work_prefix)
     with work.create(NOT_RECORDED_FILE) as stream:
         not_recorded.write_parquet(stream)
+    given_back = _give_back(request, push, not_recorded)
     return _Outcome(
         VanPushSummary(
             outcome="completed_with_errors" if not_recorded.height else "completed",
@@ -363,10 +371,24 @@ def _map_results(request: FinishRequest, push: PushRuntime, api: VanApi, job: Bu
             missing=counts[MISSING],
             unread=counts[UNREAD],
             rows_not_recorded=not_recorded.height,
+            rows_given_back=given_back,
         ),
         files,
         work.location(NOT_RECORDED_FILE),
     )
+
+
+def _give_back(request: FinishRequest, push: PushRuntime, not_recorded: pl.DataFrame) -> int | None:
+    """The calls VAN refused or left out whole are no longer this run's export to VAN in the ledger, so
+    that the next upload sends them again; before the summary and the email say so (a retry of Finish
+    finds them given back already)."""
+    if not push.runtime.settings.ledger_uri:
+        return None
+    run, rows = request.run, not_recorded.filter(pl.col(GIVEN_BACK))[ROW]
+    if not rows.len():
+        return 0
+    parts = validated_parts(push.runtime.storage.folder(run.bucket, run.work_prefix), request.validated_parts)
+    return give_back(ledger_at(push.runtime), run.run_id, "van", parts, rows)
 
 
 def _save_results(folder: OutputSink, tables: list[pl.DataFrame]) -> list[OutputFile]:

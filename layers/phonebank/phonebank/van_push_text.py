@@ -95,7 +95,7 @@ def push_steps(
             yield (
                 f"Open {van_errors.name}: it lists the {_plural(push.rows_not_recorded, 'row')} whose calls "
                 "VAN did not record, each with VAN's message (or why there is none), then the row's own "
-                "cells. Fix what the message names and record those calls in VAN by hand.",
+                f"cells. {_after_van_errors(push, van_errors.name)}",
                 van_errors,
             )
         return
@@ -105,6 +105,30 @@ def push_steps(
     lead = "Nothing was sent to NGP VAN" if push.outcome == "not_sent" else f"{_job(push)} failed"
     yield f"{lead}{': ' + push.reason if push.reason else ''}. {push.check}", None
     yield from by_hand
+
+
+def _after_van_errors(push: VanPushSummary, name: str) -> str:
+    """What to do with the rows VAN did not record: send again those the export ledger gave back."""
+    given = push.rows_given_back or 0
+    if not given:
+        return "Fix what the message names and record those calls in VAN by hand."
+    kept = push.rows_not_recorded - given
+    which = (
+        "their calls" if not kept else f"the calls of {_plural(given, 'row')}, those VAN refused or left out"
+    )
+    text = (
+        f"The export ledger no longer counts {which} as exported to NGP VAN: once what the message names is "
+        f"put right in VAN or in the configuration, upload {name} or the whole file again, and it sends "
+        "those calls to VAN again and nothing to Organizer. A row whose cells you correct is a new call, "
+        "which Organizer would import again: record such a call in VAN by hand instead."
+    )
+    if kept:
+        others = "The other row stays" if kept == 1 else f"The other {kept:,} rows stay"
+        text += (
+            f" {others} recorded as exported (VAN recorded part of the call, or its results were not "
+            "read): check each in VAN and record by hand what it lacks."
+        )
+    return text
 
 
 def push_counts(push: VanPushSummary) -> list[str]:

@@ -38,6 +38,9 @@ class VanPushSummary(BaseModel):
     missing: Records = 0
     unread: Records = 0
     rows_not_recorded: Records = 0
+    rows_given_back: Records | None = None
+    """Of those, the rows whose calls the export ledger gave back for VAN (VAN refused or left out all
+    their records), which the next upload sends to VAN again; None without a ledger."""
     reason: str | None = None
     """Why it stopped or failed, in words a person reads; no personal value."""
     check: str | None = None

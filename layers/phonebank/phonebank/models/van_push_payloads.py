@@ -103,6 +103,9 @@ class FinishRequest(_Payload):
     run: Run
     archived_to: str
     """Where Move Input put the input: van-errors.csv lists the input's own cells, read from there."""
+    validated_parts: int
+    """How many parts of accepted rows the validator wrote (under work/): the keys of the calls that the
+    ledger gives back."""
     progress: PushProgress
 
 
@@ -121,8 +124,8 @@ class PushFinished(_Payload):
     van_push_failed: bool
     """The execution ends failed (VanPushFailed) after the notification, so that the operator hears too."""
     not_recorded_rows: str | None = None
-    """The input rows whose VAN records VAN refused or left out (`row`, `kind`, `errors`, Parquet), for
-    the export ledger to release: None when no results were read."""
+    """The input rows whose VAN records VAN refused or left out (`row`, `kind`, `errors`, `given_back`,
+    Parquet): None when no results were read."""
 
     def log_fields(self) -> dict[str, Any]:
         return self.van_push.model_dump(exclude={"check"})
