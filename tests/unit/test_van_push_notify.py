@@ -110,6 +110,22 @@ def test_rows_whose_calls_the_ledger_gave_back_are_to_be_uploaded_again_not_reco
     assert "For NGP VAN, the calls of the 3 rows VAN refused or left out are given back" in ledger
 
 
+NO_VOID = "Do not void this run to resend its rows to VAN"
+
+
+def test_after_a_job_was_created_the_email_warns_that_voiding_would_send_van_the_calls_again() -> None:
+    # Given a pushed run with a ledger
+    ledger_section = _with_ledger(3).split("\nExport ledger\n")[1]
+    # Then voiding is still offered for the Organizer file, and warned against for VAN
+    assert "If a run's files are never imported, void the run" in ledger_section
+    assert NO_VOID in ledger_section
+    # But when VAN was never sent the file, voiding is safe and nothing warns against it
+    summary = _summary("not_sent")
+    ledger = LedgerRecord(location="s3://uploads/ledger/", run_id="0123456789abcdef", already_exported=[])
+    text = render(summary.model_copy(update={"ledger": ledger}), build_config({}))
+    assert "If a run's files are never imported, void the run" in text and NO_VOID not in text
+
+
 def test_rows_the_ledger_kept_are_checked_in_van_and_none_given_back_means_by_hand() -> None:
     # Given a push where only two of the three rows were given back (one VAN recorded in part)
     steps = _with_ledger(2).split("\n\nRows\n")[0]

@@ -289,9 +289,11 @@ class _Email:
         if summary.files:
             lines += ["Files", *self.files(), "  and summary.json beside errors.csv, with every count", ""]
         if self.ledger:
-            given_back = self.summary.van_push.rows_given_back if self.summary.van_push else None
+            push = self.summary.van_push
+            given_back = push.rows_given_back if push else None
             wrote_any = bool(self.summary.systems) and self.wrote_any()
-            lines += [*_ledger_lines(self.ledger, wrote_any, given_back or 0), ""]
+            pushed = push is not None and push.job_id is not None
+            lines += [*_ledger_lines(self.ledger, wrote_any, given_back or 0, pushed), ""]
         lines += summary.notes
         return "\n".join(lines).rstrip("\n")
 
@@ -299,9 +301,9 @@ class _Email:
 _EARLIER_RUNS_SHOWN = 5
 
 
-def _ledger_lines(ledger: LedgerRecord, wrote_any: bool, given_back: int) -> list[str]:
+def _ledger_lines(ledger: LedgerRecord, wrote_any: bool, given_back: int, pushed: bool) -> list[str]:
     """What the export ledger did (`given_back`: rows whose calls a VAN push gave back), and how to undo
-    a run's record: voiding."""
+    a run's record: voiding, which after a push (`pushed`) would send VAN again what it recorded."""
     lines = ["Export ledger"]
     if wrote_any:
         lines.append(
@@ -331,6 +333,11 @@ def _ledger_lines(ledger: LedgerRecord, wrote_any: bool, given_back: int) -> lis
         "  If a run's files are never imported, void the run, and the next upload exports its calls "
         f"again: {void_instruction(ledger.location, '<run id>')}{this_run}."
     )
+    if pushed and wrote_any:
+        lines.append(
+            "  Do not void this run to resend its rows to VAN: its file was pushed, and voiding would send "
+            "VAN again every call it recorded."
+        )
     return lines
 
 
