@@ -25,10 +25,10 @@ from phonebank.models.interaction import Interaction
 from phonebank.models.organizer import OrganizerRow
 from phonebank.models.output import Cells, OutputRow
 from phonebank.models.van import VanBulkRow, VanNamesRow
+from phonebank.organizer_files import ORGANIZER_FILE
 from phonebank.phones import by_name_phone, national_and_country, national_or_e164
 from phonebank.sinks import CsvFile, LocalDirectory, OpenFiles, encode_row
 from phonebank.transform import (
-    ORGANIZER_FILE,
     VAN_BULK_FILE,
     VAN_BULK_ROWS_FILE,
     VAN_NAMES_FILE,

@@ -13,13 +13,9 @@ from phonebank.config import PipelineConfig, SettingInForce
 from phonebank.exported import ALREADY_EXPORTED_FILE, LedgerRun, transform_recorded
 from phonebank.models.steps import ValidationReport
 from phonebank.models.summary import Summary
+from phonebank.organizer_files import ORGANIZER_FILE
 from phonebank.sinks import LocalDirectory, OutputSink
-from phonebank.transform import (
-    ORGANIZER_FILE,
-    VAN_BULK_FILE,
-    VAN_NAMES_FILE,
-    transform_validated,
-)
+from phonebank.transform import VAN_BULK_FILE, VAN_NAMES_FILE, transform_validated
 from phonebank.validate import DUPLICATES_FILE, ERRORS_FILE, VALIDATED_PART, InputFile, validate_upload
 
 SUMMARY_FILE = "summary.json"

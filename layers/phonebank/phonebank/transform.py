@@ -20,10 +20,10 @@ from phonebank.models.organizer import OrganizerRow
 from phonebank.models.steps import ValidationReport
 from phonebank.models.summary import CONSENT_CHANGING_RESULTS, OutputFile, Summary, System, SystemCounts
 from phonebank.models.van import VanBulkRow, VanNamesRow
+from phonebank.organizer_files import OrganizerFiles
 from phonebank.phones import national_and_country, us_patterns
-from phonebank.sinks import CsvFile, OpenFiles, OutputSink, encode_frame, encode_row
+from phonebank.sinks import CsvFile, OpenFiles, OutputSink
 
-ORGANIZER_FILE = "organizer/organizer-phone-interactions-{:02d}.csv"
 VAN_NAMES_FILE = "van/van-canvass-results-by-name.csv"
 VAN_BULK_FILE = "van/van-canvass-results-bulk-import.csv"
 VAN_BULK_ROWS_FILE = "van-bulk-import-rows.csv"
@@ -94,58 +94,6 @@ class _SystemTally:
         return {result: n for result, n in self.results.items() if result in CONSENT_CHANGING_RESULTS}
 
 
-class _OrganizerFiles:
-    """Numbered Organizer files: at most N distinct efforts each, and under the size limit."""
-
-    def __init__(self, sink: OutputSink, files: OpenFiles, max_efforts: int, max_bytes: int) -> None:
-        self._sink, self._files = sink, files
-        self._max_efforts, self._max_bytes = max_efforts, max_bytes
-        self._group_of: dict[str, int] = {}
-        self._current: dict[int, CsvFile] = {}
-        self.written: list[tuple[str, CsvFile]] = []
-
-    def write(self, rows: pl.DataFrame) -> None:
-        """Each row to its effort's file, in order. When each file's share of the rows fits whole
-        under the size limit, the shares are written at once (a new effort's file started in the
-        order the efforts first appear, as row by row would); else row by row, starting a new file
-        where one is full."""
-        efforts = rows["effort_name"]
-        for effort in efforts.unique(maintain_order=True).to_list():
-            self._group_of.setdefault(effort, len(self._group_of) // self._max_efforts)
-        groups = efforts.replace_strict(self._group_of, return_dtype=pl.Int64)
-        shares = {
-            group: rows.filter(groups == group) for group in groups.unique(maintain_order=True).to_list()
-        }
-        encoded = {group: encode_frame(share) for group, share in shares.items()}
-        if all(self._fits(group, len(data)) for group, data in encoded.items()):
-            for group, data in encoded.items():
-                self._file_of(group).write_encoded(data, records=shares[group].height)
-            return
-        for row, group in zip(rows.iter_rows(), groups.to_list(), strict=True):
-            self._write_line(group, encode_row(row))
-
-    def _fits(self, group: int, size: int) -> bool:
-        current = self._current.get(group)
-        written = current.bytes_written if current is not None else len(encode_row(OrganizerRow.HEADER))
-        return written + size <= self._max_bytes
-
-    def _write_line(self, group: int, line: bytes) -> None:
-        current = self._file_of(group)
-        if current.records and current.bytes_written + len(line) > self._max_bytes:
-            current = self._start(group)
-        current.write_encoded(line)
-
-    def _file_of(self, group: int) -> CsvFile:
-        return self._current.get(group) or self._start(group)
-
-    def _start(self, group: int) -> CsvFile:
-        name = ORGANIZER_FILE.format(len(self.written) + 1)
-        started = self._files.open_csv(self._sink, name, OrganizerRow.HEADER)
-        self._current[group] = started
-        self.written.append((name, started))
-        return started
-
-
 class ImportFiles:
     """Every import file of one run, fed accepted calls a part at a time, in input order.
 
@@ -167,7 +115,7 @@ class ImportFiles:
         self._exported = exported
         self._sink, self._files, self._work = sink, files, work
         limits = config.limits
-        self._organizer = _OrganizerFiles(
+        self._organizer = OrganizerFiles(
             sink, files, limits.organizer_max_efforts_per_file, limits.organizer_max_file_bytes
         )
         self._van_files: dict[str, CsvFile] = {}
