@@ -212,6 +212,29 @@ def test_calls_of_several_days_go_to_one_shard_a_day(tmp_path: Path) -> None:
     assert pl.read_parquet(tmp_path / SHARD.format(day="2024-10-12")).height == 3
 
 
+def test_calls_whose_days_are_not_in_order_each_reach_their_own_days_shard(tmp_path: Path) -> None:
+    # Given calls whose days come out of order, one day's calls in two places
+    ledger = Ledger(FolderLedgerStore(tmp_path))
+    calls = (
+        _calls(range(2), day=12)
+        + _calls(range(2, 5), day=10)
+        + _calls(range(5, 9), day=12)
+        + _calls(range(9, 10), day=11)
+    )
+
+    # When run A claims and commits them, and run B claims the same calls in the opposite order
+    ledger.commit(ledger.claim(RUN_A, "a.csv", _wanted(calls)))
+    second = ledger.claim(RUN_B, "b.csv", _wanted(calls[::-1]))
+
+    # Then each day's shard holds exactly that day's calls, and run B finds every call held by run A
+    heights = {
+        day: pl.read_parquet(tmp_path / SHARD.format(day=f"2024-10-{day}")).height for day in (10, 11, 12)
+    }
+    assert heights == {10: 3, 11: 1, 12: 6}
+    assert _held_rows(second) == [call.row for call in sorted(calls, key=lambda call: call.row)]
+    assert set(second.held[BY_RUN].cast(pl.String)) == {RUN_A}
+
+
 def test_runs_claiming_at_once_never_take_the_same_call(tmp_path: Path) -> None:
     # Given eight runs, each with 300 people called on each of three days, each overlapping its
     # neighbours' by half

@@ -154,10 +154,10 @@ class Ledger:
         try:
             markers = self._markers()
             now = self._clock()
-            days = wanted.partition_by(DAY, as_dict=True, include_key=False)
+            days = _by_day(wanted)
 
-            def claim_day(day: tuple[Any, ...], rows: pl.DataFrame) -> pl.DataFrame:
-                return self._claim_day(_day_name(day[0]), rows, token, markers, now)
+            def claim_day(day: int, rows: pl.DataFrame) -> pl.DataFrame:
+                return self._claim_day(_day_name(day), rows, token, markers, now)
 
             with ThreadPoolExecutor(max_workers=min(self.store.parallel, max(len(days), 1))) as pool:
                 held = list(pool.map(claim_day, days.keys(), days.values()))
@@ -306,6 +306,18 @@ def _held_and_new(mine: pl.DataFrame, kept: pl.DataFrame) -> tuple[pl.DataFrame,
         held.append(found.select(SYSTEM, ROW, pl.col(TOKEN).cast(pl.Categorical)))
         new.append(rows.filter(~taken))
     return pl.concat([_NOTHING_HELD, *held]), pl.concat(new) if new else mine.clear()
+
+
+def _by_day(wanted: pl.DataFrame) -> dict[int, pl.DataFrame]:
+    """Each day's rows of `wanted`, without its day: slices when `wanted` is in order of day (no copy of
+    what may be millions of rows), else a sorted copy's."""
+    if not wanted[DAY].is_sorted():
+        wanted = wanted.sort(DAY, maintain_order=True)
+    days, offset = {}, 0
+    for day, length in wanted[DAY].rle().struct.unnest().select("value", "len").iter_rows():
+        days[day] = wanted.slice(offset, length).drop(DAY)
+        offset += length
+    return days
 
 
 def _day_name(day: int) -> str:
