@@ -782,9 +782,10 @@ def test_voter_id_of_another_type_is_ignored_and_the_error_says_why(
     # When the file is validated
     errors = validate_bytes(csv_bytes(THRUTALK_HEADER, rows), tmp_path, config).errors_by_row()
 
-    # Then the first says its ID was ignored because of its type, the second that it is empty
+    # Then the first says its ID was ignored because of its type, without quoting the type's cell; the
+    # second that it is empty
     assert errors[2].startswith("Voter ID: ")
-    assert "Voter ID Type is DWID, not VAN" in errors[2]
+    assert "the row's Voter ID Type is not VAN" in errors[2] and "DWID" not in errors[2]
     assert "; " not in errors[2]
     assert errors[3] == "Voter ID: empty, a row needs at least one ID"
 

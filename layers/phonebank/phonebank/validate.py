@@ -299,21 +299,13 @@ class _ChunkChecker:
         empty = pl.lit(f"{' / '.join(ids)}: empty, a row needs at least one ID")
         if "voter_id_type" not in self.columns.index or "van_id" not in self.columns.index:
             return empty
-        # A VAN ID given but emptied: its Voter ID Type said it is no VAN ID.
-        id_type = pl.col(self._names[self.columns.index["voter_id_type"]]).str.strip_chars(self._whitespace)
-        return (
-            pl.when(_VAN_ID_GIVEN)
-            .then(
-                pl.concat_str(
-                    pl.lit(f"{self._label('van_id')}: is ignored because Voter ID Type is "),
-                    id_type,
-                    pl.lit(
-                        ", not VAN, and the row has no other ID (accepted: Voter ID Type VAN, VANID or empty)"
-                    ),
-                )
-            )
-            .otherwise(empty)
+        # A VAN ID given but emptied: its Voter ID Type said it is no VAN ID. The type is not quoted: a
+        # message never holds a cell's value, and one wording keeps the email's reasons together.
+        ignored = pl.lit(
+            f"{self._label('van_id')}: is ignored because the row's Voter ID Type is not VAN, and the row "
+            "has no other ID (accepted: Voter ID Type VAN, VANID or empty)"
         )
+        return pl.when(_VAN_ID_GIVEN).then(ignored).otherwise(empty)
 
     def _header_of(self, name: str) -> str:
         return self.columns.headers[self._names.index(name)]
