@@ -288,11 +288,13 @@ def _read_mapping(path: Path) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigurationError(f"cannot read configuration {path}: {exc.strerror}") from exc
-    return _parse_mapping(text, str(path))
+    return parse_mapping(text, str(path))
 
 
-def _parse_mapping(text: str, name: str) -> dict[str, Any]:
-    """`name` (a path or an s3:// URI) says where the text came from; a .json name means JSON, else YAML."""
+def parse_mapping(text: str, name: str) -> dict[str, Any]:
+    """A configuration file's own keys, before any default is laid under them (the Lambdas lay the file
+    over the stack's parameters, and say which set what). `name` (a path or an s3:// URI) says where
+    the text came from; a .json name means JSON, else YAML."""
     is_json = PurePosixPath(name).suffix.lower() == ".json"
     try:
         data = json.loads(text) if is_json else yaml.safe_load(text)
@@ -394,4 +396,4 @@ def load_config(path: Path | None = None, **overrides: Any) -> PipelineConfig:
 
 def config_from_text(text: str, name: str, **overrides: Any) -> PipelineConfig:
     """As `load_config`, from a configuration's text already read (from S3, say) and its name."""
-    return build_config(_parse_mapping(text, name), {k: v for k, v in overrides.items() if v is not None})
+    return build_config(parse_mapping(text, name), {k: v for k, v in overrides.items() if v is not None})

@@ -12,13 +12,12 @@ from typing import Annotated, Any
 from aws_lambda_powertools.utilities.parser.models import S3EventNotificationEventBridgeModel
 from pydantic import BaseModel, ConfigDict, Field
 
-# _parse_mapping: the file's own keys are needed to lay it over the parameters and to say which set what.
 from phonebank.config import (
     PipelineConfig,
     SettingInForce,
-    _parse_mapping,
     begins_like_a_formula,
     build_config,
+    parse_mapping,
     settings_in_force,
 )
 from phonebank.exported import LedgerRun
@@ -118,7 +117,7 @@ def _configuration(settings: Settings, text: str | None, name: str, version: str
         parameters["campaign_timezone"] = settings.campaign_timezone
     if settings.max_reject_rate is not None:
         parameters["limits"] = {"max_reject_rate": settings.max_reject_rate}
-    from_file = _parse_mapping(text, name) if text is not None else {}
+    from_file = parse_mapping(text, name) if text is not None else {}
     config = build_config(parameters, from_file)
     return ConfigurationInForce(
         config, version, settings_in_force(config, [(PARAMETER, parameters), (FILE, from_file)])
