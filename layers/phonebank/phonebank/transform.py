@@ -31,7 +31,7 @@ VAN_BULK_ROWS_FILE = "van-bulk-import-rows.csv"
 input's spreadsheet row of each record of the bulk-import file, in the same order, so that VAN's answer
 for a record (the VAN push) leads back to the row it came from."""
 
-_RESULT, _INSTRUCTION = "result", "instruction"
+_RESULT = "result"
 
 
 @dataclass(frozen=True)
@@ -127,6 +127,17 @@ class ImportFiles:
         self._bulk_enabled = not config.van_results_without_id
         self._organizer_results = {outcome: rule.organizer for outcome, rule in config.outcomes.items()}
         self._instructions = {outcome: _van_instructions(config, outcome) for outcome in config.outcomes}
+        self._van_records = pl.DataFrame(
+            [
+                (outcome, each.contact_type, each.result, each.contact_type_id, each.result_id)
+                for outcome, instructions in self._instructions.items()
+                for each in instructions
+            ],
+            schema=dict.fromkeys(
+                ["outcome", "contact_type", _RESULT, "contact_type_id", "result_id"], pl.String
+            ),
+            orient="row",
+        )
 
     def add(self, calls: pl.DataFrame) -> None:
         """Write one part of accepted calls (`Interaction`'s columns): every row checked against its
@@ -188,39 +199,9 @@ class ImportFiles:
             return
         if self._bulk_enabled:
             sent = _van_phone_and_country(sent)
-        places = self._outcomes_by_instruction()
-        records = pl.concat(
-            [
-                sent.filter(pl.col("outcome").is_in(outcomes)).with_columns(
-                    pl.lit(index).alias(_INSTRUCTION),
-                    pl.col("outcome")
-                    .replace_strict(
-                        {outcome: self._instructions[outcome][index].contact_type for outcome in outcomes}
-                    )
-                    .alias("contact_type"),
-                    pl.col("outcome")
-                    .replace_strict(
-                        {outcome: self._instructions[outcome][index].result for outcome in outcomes}
-                    )
-                    .alias(_RESULT),
-                    pl.col("outcome")
-                    .replace_strict(
-                        {outcome: self._instructions[outcome][index].contact_type_id for outcome in outcomes}
-                    )
-                    .alias("contact_type_id"),
-                    pl.col("outcome")
-                    .replace_strict(
-                        {outcome: self._instructions[outcome][index].result_id for outcome in outcomes},
-                        return_dtype=pl.String,
-                    )
-                    .alias("result_id"),
-                )
-                for index, outcomes in places.items()
-            ]
-        )
-        if len(places) > 1:
-            # Each call's records in its instructions' order: one sort key costs half what two do.
-            records = records.sort(pl.col("row") * len(places) + pl.col(_INSTRUCTION))
+        # `left_right`: a call's records follow each other in its instructions' order (its outcome's,
+        # then Last Called At's), as the files list them.
+        records = sent.join(self._van_records, on="outcome", how="inner", maintain_order="left_right")
         names = records.select(
             pl.col("van_id"),
             pl.col("van_date").alias("date_canvassed"),
@@ -262,15 +243,6 @@ class ImportFiles:
             (self._tally[system].already_exported or 0) + sent.height - fresh.height
         )
         return fresh
-
-    def _outcomes_by_instruction(self) -> dict[int, list[str]]:
-        """For each instruction's place (the outcome's own, then Last Called At's), the outcomes that
-        have one there."""
-        places: dict[int, list[str]] = {}
-        for outcome, instructions in self._instructions.items():
-            for index in range(len(instructions)):
-                places.setdefault(index, []).append(outcome)
-        return places
 
     def _van_file(self, name: str, header: list[str]) -> CsvFile:
         if name not in self._van_files:
