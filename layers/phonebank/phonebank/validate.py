@@ -38,7 +38,9 @@ TOP_ERRORS = 10
 
 FIELDS = cast(tuple[Field, ...], tuple(FIELD_RULES))
 """The model's fields, in the order a row's problems are listed."""
-_PROBLEMS, _ERRORS, _BLANK, _NOT_DIALED = "problems", "errors", "blank", "not_dialed"
+_ERRORS, _BLANK, _NOT_DIALED = "errors", "blank", "not_dialed"
+_AT, _VALUE = "at", "value"
+"""A rejected row's position and a problem's words, as `unpivot` names them."""
 _NO_ID, _NO_EFFORT, _VAN_ID_GIVEN, _HAS_PROBLEM = "no_id", "no_effort", "van_id_given", "has_problem"
 _CALLED_AT_TEXT = "called_at_text"
 
@@ -186,20 +188,26 @@ class _ChunkChecker:
         counted = table.filter(~pl.col(_BLANK) & ~pl.col(_NOT_DIALED))
         self._refuse_other_date_order(counted)
         # Most rows have no problem: the words of each problem are put together for the others only.
-        rejected = counted.filter(_HAS_PROBLEM).with_columns(
-            pl.concat_list(self._problems(cells, not_utf8)).list.drop_nulls().alias(_PROBLEMS)
-        )
-        # Only what the accepted rows and duplicates.csv read is copied on.
-        candidates = counted.select(ROW, *FIELDS, *self._own_columns).filter(~counted[_HAS_PROBLEM])
+        problems = {
+            f"problem_{number}": words for number, words in enumerate(self._problems(cells, not_utf8))
+        }
+        rejected = counted.filter(_HAS_PROBLEM).with_columns(**problems)
+        # Only what each output reads is copied on: the accepted rows' fields, and the own cells of the
+        # few duplicates alone.
+        unrefused = (~counted[_HAS_PROBLEM]).arg_true()
+        candidates = counted.select(ROW, *FIELDS)[unrefused]
         firsts = self._first_rows.first_rows(candidates.select(ROW, *identity_keys(_IDENTITY)))
-        candidates = candidates.with_columns(firsts.alias(FIRST))
-        accepted = candidates.filter(pl.col(FIRST) == pl.col(ROW))
-        duplicates = candidates.filter(pl.col(FIRST) != pl.col(ROW))
+        repeated = firsts != candidates[ROW]
+        accepted = candidates.filter(~repeated)
+        duplicates = counted.select(ROW, *self._own_columns)[unrefused.filter(repeated)].with_columns(
+            firsts.filter(repeated).alias(FIRST)
+        )
         self._count(table, rejected, accepted, duplicates)
+        self.reasons.update(tally_in_order(_row_after_row(rejected, list(problems))))
         return CheckedChunk(
             rejected=rejected.select(
                 pl.col(ROW).cast(pl.String),
-                safe_column(pl.col(_PROBLEMS).list.join("; ")).alias(_ERRORS),
+                safe_column(pl.concat_str(list(problems), separator="; ", ignore_nulls=True)).alias(_ERRORS),
                 *(safe_column(pl.col(name)).alias(name) for name in self._own_columns),
             ),
             duplicates=duplicates.select(
@@ -244,7 +252,6 @@ class _ChunkChecker:
         self.counts["rejected"] += rejected.height
         self.counts["accepted"] += accepted.height
         self.counts["duplicates"] += duplicates.height
-        self.reasons.update(tally_in_order(rejected[_PROBLEMS].explode()))
         self.by_outcome.update(tally_in_order(accepted["outcome"]))
         self.by_effort.update(tally_in_order(accepted["effort"].drop_nulls()))
 
@@ -340,6 +347,15 @@ class _ChunkChecker:
 _IDENTITY = ("profile_id", "van_id", "phone", "called_at", "outcome", "effort")
 """What makes two rows the same interaction: everything but the row number and free text. An
 instant is compared in UTC: 19:42-04:00 and 23:42Z are one call."""
+
+
+def _row_after_row(rejected: pl.DataFrame, problems: list[str]) -> pl.Series:
+    """Each rejected row's problems in turn, each row's in the order of their columns (`problems`, null
+    where a row has not that one): what a list of each row's would give exploded, but polars builds
+    lists of a dozen text columns several times slower than it stacks them."""
+    stacked = rejected.select(problems).with_row_index(_AT).unpivot(index=_AT).drop_nulls(_VALUE)
+    # unpivot stacks one column after another: a stable sort by row puts each row's problems back together.
+    return stacked.sort(_AT, maintain_order=True)[_VALUE]
 
 
 def _names_van_id(voter_id_type: str) -> bool:
