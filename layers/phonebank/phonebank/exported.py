@@ -67,8 +67,8 @@ def transform_recorded(
     """`transform_validated` with the ledger: `parts` gives the validated parts from the start, twice
     (once for the keys, once for the files)."""
     wanted = _wanted(parts(), config)
-    claim = run.ledger.claim(run.run_id, report.input, wanted)
     claimed = {system: wanted.filter(pl.col(SYSTEM) == system).height for system in SYSTEMS}
+    claim = run.ledger.claim(run.run_id, report.input, wanted)
     del wanted  # a quarter of a gigabyte at five million rows, not needed while the files are written
     try:
         exported = {system: claim.held.filter(pl.col(SYSTEM) == system)[ROW] for system in SYSTEMS}
