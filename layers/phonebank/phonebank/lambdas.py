@@ -102,8 +102,7 @@ class Runtime:
     def _config_object(self) -> tuple[ObjectRef | None, str]:
         if not self.settings.config_uri:
             return None, ""
-        bucket, _, key = self.settings.config_uri.removeprefix("s3://").partition("/")
-        return self.storage.current(ObjectRef(bucket, key))
+        return self.storage.current(ObjectRef.from_uri(self.settings.config_uri))
 
 
 FILE, PARAMETER = "ConfigKey file", "stack parameter"

@@ -58,6 +58,12 @@ class ObjectRef:
     key: str
     version_id: str | None = None
 
+    @classmethod
+    def from_uri(cls, uri: str) -> ObjectRef:
+        """The object an `s3://bucket/key` location names (a setting, or a location a step passed on)."""
+        bucket, _, key = uri.removeprefix("s3://").partition("/")
+        return cls(bucket, key)
+
     @property
     def uri(self) -> str:
         return f"s3://{self.bucket}/{self.key}"

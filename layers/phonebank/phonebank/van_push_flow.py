@@ -346,12 +346,11 @@ def _map_results(request: FinishRequest, push: PushRuntime, api: VanApi, job: Bu
     files = _save_results(folder, tables)
     not_recorded = not_recorded_rows(answers)
     if not_recorded.height:
-        archived = request.archived_to.removeprefix("s3://").partition("/")
         files.append(
             write_row_report(
                 folder,
                 VAN_ERRORS_FILE,
-                storage.open(ObjectRef(archived[0], archived[2])),
+                storage.open(ObjectRef.from_uri(request.archived_to)),
                 push.runtime.config.limits.max_input_bytes,
                 not_recorded.select(ROW, ERRORS),
             )
