@@ -63,14 +63,23 @@ def _text(number: int | None) -> str | None:
     return None if number is None else str(number)
 
 
+def _instructed(config: PipelineConfig) -> dict[System, list[str]]:
+    """The outcomes each system has an instruction for."""
+    return {
+        "organizer": sorted(
+            outcome for outcome, rule in config.outcomes.items() if rule.organizer is not None
+        ),
+        "van": sorted(outcome for outcome in config.outcomes if _van_instructions(config, outcome)),
+    }
+
+
 def sent_to(config: PipelineConfig) -> dict[System, pl.Expr]:
     """Which accepted calls each system's files take, the export ledger aside: those with the system's
     ID and an instruction for their outcome, as `ImportFiles` sorts them."""
-    organizer = sorted(outcome for outcome, rule in config.outcomes.items() if rule.organizer is not None)
-    van = sorted(outcome for outcome in config.outcomes if _van_instructions(config, outcome))
+    instructed = _instructed(config)
     return {
-        "organizer": pl.col("profile_id").is_not_null() & pl.col("outcome").is_in(organizer),
-        "van": pl.col("van_id").is_not_null() & pl.col("outcome").is_in(van),
+        "organizer": pl.col("profile_id").is_not_null() & pl.col("outcome").is_in(instructed["organizer"]),
+        "van": pl.col("van_id").is_not_null() & pl.col("outcome").is_in(instructed["van"]),
     }
 
 
@@ -127,6 +136,7 @@ class ImportFiles:
         self._bulk_enabled = not config.van_results_without_id
         self._organizer_results = {outcome: rule.organizer for outcome, rule in config.outcomes.items()}
         self._instructions = {outcome: _van_instructions(config, outcome) for outcome in config.outcomes}
+        self._van_outcomes = _instructed(config)["van"]
         self._van_records = pl.DataFrame(
             [
                 (outcome, each.contact_type, each.result, each.contact_type_id, each.result_id)
@@ -191,8 +201,7 @@ class ImportFiles:
         tally = self._tally["van"]
         with_id = calls.filter(pl.col("van_id").is_not_null())
         tally.no_id += calls.height - with_id.height
-        instructed = {outcome for outcome, instructions in self._instructions.items() if instructions}
-        sent = with_id.filter(pl.col("outcome").is_in(sorted(instructed)))
+        sent = with_id.filter(pl.col("outcome").is_in(self._van_outcomes))
         tally.no_instruction += with_id.height - sent.height
         sent = self._not_exported_yet("van", sent)
         if not sent.height:
