@@ -291,9 +291,8 @@ class _Email:
         if self.ledger:
             push = self.summary.van_push
             given_back = push.rows_given_back if push else None
-            wrote_any = bool(self.summary.systems) and self.wrote_any()
             pushed = push is not None and push.job_id is not None
-            lines += [*_ledger_lines(self.ledger, wrote_any, given_back or 0, pushed), ""]
+            lines += [*_ledger_lines(self.ledger, self.wrote_any(), given_back or 0, pushed), ""]
         lines += summary.notes
         return "\n".join(lines).rstrip("\n")
 
