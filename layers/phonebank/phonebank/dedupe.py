@@ -8,14 +8,17 @@ ROW, FIRST = "row", "first"
 _KEY, _CHECK, _AT = "key", "check", "at"
 
 
-def identity_keys(identity: tuple[str, ...]) -> list[pl.Expr]:
+def identity_keys(rows: pl.DataFrame, identity: tuple[str, ...]) -> pl.DataFrame:
     """A 96-bit key of each row's identity (the columns named: ids, phone, instant, outcome, effort):
-    two hashes with different seeds, 64 and 32 bits. Two interactions share one by chance about once in
-    10^16 files of 5 million rows; a key of 64 bits alone would do so about once in a million."""
-    whole = pl.struct(
+    two hashes of the row with different seeds, 64 and 32 bits. Two interactions share one by chance
+    about once in 10^16 files of 5 million rows; a key of 64 bits alone would do so about once in a
+    million. Hashed a row at a time, not as a struct: it costs less than half as much."""
+    whole = rows.select(
         pl.col(name).fill_null("") if name != "called_at" else pl.col(name) for name in identity
     )
-    return [whole.hash(seed=0).alias(_KEY), (whole.hash(seed=1) % (1 << 32)).cast(pl.UInt32).alias(_CHECK)]
+    return pl.DataFrame(
+        {_KEY: whole.hash_rows(seed=0), _CHECK: (whole.hash_rows(seed=1) % (1 << 32)).cast(pl.UInt32)}
+    )
 
 
 class FirstRows:

@@ -196,7 +196,7 @@ class _ChunkChecker:
         # few duplicates alone.
         unrefused = (~counted[_HAS_PROBLEM]).arg_true()
         candidates = counted.select(ROW, *FIELDS)[unrefused]
-        firsts = self._first_rows.first_rows(candidates.select(ROW, *identity_keys(_IDENTITY)))
+        firsts = self._first_rows.first_rows(candidates.select(ROW).hstack(identity_keys(candidates, _IDENTITY)))
         repeated = firsts != candidates[ROW]
         accepted = candidates.filter(~repeated)
         duplicates = counted.select(ROW, *self._own_columns)[unrefused.filter(repeated)].with_columns(
