@@ -14,7 +14,15 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from pydantic_core import PydanticCustomError
 
-from phonebank.columnar import CELL, DECIDED, VALUE, VECTOR_FORMS, answer_column, python_whitespace
+from phonebank.columnar import (
+    CELL,
+    DECIDED,
+    VALUE,
+    VECTOR_FORMS,
+    KnownAnswers,
+    answer_column,
+    python_whitespace,
+)
 from phonebank.config import PipelineConfig, build_config
 from phonebank.models.dialer import FIELD_RULES, RowContext
 from phonebank.phones import nanp_region, national_and_country
@@ -174,6 +182,31 @@ def test_a_whole_column_answers_as_the_rule_does_cell_by_cell(
         else:
             assert refusal is None
             assert value == (expected.astimezone(UTC) if isinstance(expected, datetime) else expected)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    chunks=st.lists(
+        st.lists(
+            st.sampled_from(["", "x", "10/28/2024 2:42 PM", "2024-10-28 14:42"]) | _timestamp_cells(),
+            max_size=8,
+        ),
+        max_size=4,
+    ),
+    field=st.sampled_from(["called_at", "outcome", "duration"]),
+)
+def test_answers_kept_from_earlier_chunks_are_the_rules(chunks: list[list[str]], field: str) -> None:
+    # Given a file's column in chunks, whose values repeat from chunk to chunk, each answered once per
+    # distinct value
+    row_context, known = context(), KnownAnswers()
+    for chunk in chunks:
+        column = pl.Series(chunk * 2, dtype=pl.String)
+        # When each chunk is answered with the answers the earlier ones got
+        answers = answer_column(field, column, row_context, known)
+        # Then every cell still has the rule's answer for it
+        alone = answer_column(field, column, row_context)
+        assert answers.values.to_list() == alone.values.to_list()
+        assert answers.refusals.to_list() == alone.refusals.to_list()
 
 
 @pytest.mark.parametrize(

@@ -40,15 +40,58 @@ class Answers:
     refusals: pl.Series
 
 
-def answer_column(field: str, cells: pl.Series, context: RowContext) -> Answers:
+MAX_KNOWN = 1 << 18
+"""The distinct values of a field whose answers are kept from chunk to chunk (a few MB): a campaign's
+call minutes number tens of thousands; a column of more distinct values starts its table again."""
+
+
+class KnownAnswers:
+    """The answers earlier chunks of a file got for each field's distinct values, so that a value met
+    again (a call's minute, an outcome) is joined, not asked again: the rule's answer depends on the
+    value and the run alone."""
+
+    def __init__(self) -> None:
+        self._tables: dict[str, pl.DataFrame] = {}
+
+    def of(self, field: str) -> pl.DataFrame | None:
+        return self._tables.get(field)
+
+    def keep(self, field: str, table: pl.DataFrame) -> None:
+        self._tables[field] = table if table.height <= MAX_KNOWN else table.clear()
+
+
+def answer_column(
+    field: str, cells: pl.Series, context: RowContext, known: KnownAnswers | None = None
+) -> Answers:
     """`FIELD_RULES[field]` for every cell: decided by the field's vector form where it can, by the
     rule itself once per other distinct value.
 
     Where a column's values repeat (`_repeats`), it is answered once per distinct value, then spread
-    back."""
+    back; with `known`, once per distinct value of the whole file."""
+    if not _repeats(field, cells):
+        values, refusals = _answer_each(field, cells, context)
+        return Answers(values.alias(VALUE), refusals.alias(REFUSAL))
+    distinct = cells.unique()
+    earlier = known.of(field) if known is not None else None
+    if earlier is not None:
+        distinct = distinct.filter(~distinct.is_in(earlier[CELL].implode()))
+    values, refusals = _answer_each(field, distinct, context)
+    table = pl.DataFrame({CELL: distinct, VALUE: values, REFUSAL: refusals})
+    if earlier is not None:
+        table = pl.concat([earlier, table])
+    if known is not None:
+        known.keep(field, table)
+    if table.height == 1:  # a column the file lacks, or of one value: nothing to look up
+        return Answers(
+            table[VALUE].new_from_index(0, cells.len()), table[REFUSAL].new_from_index(0, cells.len())
+        )
+    answered = cells.to_frame(CELL).join(table, on=CELL, how="left", maintain_order="left")
+    return Answers(answered[VALUE], answered[REFUSAL])
+
+
+def _answer_each(field: str, column: pl.Series, context: RowContext) -> tuple[pl.Series, pl.Series]:
+    """Each cell's value and refusal, by the vector form where it decides, else by the rule."""
     dtype = FIELD_TYPES[field]
-    by_distinct = _repeats(field, cells)
-    column = cells.unique() if by_distinct else cells
     vector = VECTOR_FORMS.get(field)
     if vector is None:
         decided = pl.repeat(False, column.len(), dtype=pl.Boolean, eager=True)
@@ -63,13 +106,7 @@ def answer_column(field: str, cells: pl.Series, context: RowContext) -> Answers:
     asked = cells_asked.join(asked, on=CELL, how="left", maintain_order="left")
     values = values.scatter(undecided, asked["asked"])
     refusals = pl.repeat(None, column.len(), dtype=pl.String, eager=True).scatter(undecided, asked[REFUSAL])
-    if not by_distinct:
-        return Answers(values.alias(VALUE), refusals.alias(REFUSAL))
-    if column.len() == 1:  # a column the file lacks, or of one value: nothing to look up
-        return Answers(values.new_from_index(0, cells.len()), refusals.new_from_index(0, cells.len()))
-    table = pl.DataFrame({CELL: column, VALUE: values, REFUSAL: refusals})
-    answered = cells.to_frame(CELL).join(table, on=CELL, how="left", maintain_order="left")
-    return Answers(answered[VALUE], answered[REFUSAL])
+    return values, refusals
 
 
 _REPEATING = frozenset(FIELD_RULES) - {"profile_id", "van_id", "phone", "called_at"}

@@ -15,7 +15,14 @@ from typing import BinaryIO, cast
 
 import polars as pl
 
-from phonebank.columnar import Answers, answer_column, map_distinct, python_whitespace, tally_in_order
+from phonebank.columnar import (
+    Answers,
+    KnownAnswers,
+    answer_column,
+    map_distinct,
+    python_whitespace,
+    tally_in_order,
+)
 from phonebank.columns import ALIASES, ColumnMap, Field, map_columns
 from phonebank.config import PipelineConfig, SettingInForce
 from phonebank.dedupe import FIRST, ROW, FirstRows, identity_keys
@@ -145,6 +152,7 @@ class _ChunkChecker:
         self.by_outcome = Counter[str]()
         self.by_effort = Counter[str]()
         self._first_rows = FirstRows()
+        self._known = KnownAnswers()
         self._whitespace = python_whitespace()
         self._names = column_names(len(columns.headers))
         skipped = own_columns(columns.headers)
@@ -154,7 +162,7 @@ class _ChunkChecker:
     def check(self, chunk: Chunk) -> CheckedChunk:
         cells = chunk.cells
         texts = {field: self._field_cells(cells, field) for field in FIELDS}
-        answers = {field: answer_column(field, texts[field], self.context) for field in FIELDS}
+        answers = {field: answer_column(field, texts[field], self.context, self._known) for field in FIELDS}
 
         def given(field: Field) -> pl.Series:
             # A rule answers None only for a cell that strips to nothing, and refuses only another.
@@ -196,7 +204,9 @@ class _ChunkChecker:
         # few duplicates alone.
         unrefused = (~counted[_HAS_PROBLEM]).arg_true()
         candidates = counted.select(ROW, *FIELDS)[unrefused]
-        firsts = self._first_rows.first_rows(candidates.select(ROW).hstack(identity_keys(candidates, _IDENTITY)))
+        firsts = self._first_rows.first_rows(
+            candidates.select(ROW).hstack(identity_keys(candidates, _IDENTITY))
+        )
         repeated = firsts != candidates[ROW]
         accepted = candidates.filter(~repeated)
         duplicates = counted.select(ROW, *self._own_columns)[unrefused.filter(repeated)].with_columns(
