@@ -157,7 +157,9 @@ class ExportReader:
         except pl.exceptions.PolarsError:
             return None
         self._pending = data[cut:]
-        self._lines_before += data.count(b"\n", 0, cut)
+        # Without a quote no cell holds a line end: a record a line. Counting them costs a pass of its own.
+        quoted = data.find(b'"', 0, cut) >= 0
+        self._lines_before += data.count(b"\n", 0, cut) if quoted else cells.height
         return cells.with_columns(pl.all().fill_null(""))
 
     def _python_records(self, limit: int | None = None) -> list[list[str]]:
@@ -209,6 +211,8 @@ def _record_end(data: bytes, *, at_end: bool) -> int | None:
     """Where the last record of `data` that surely ends does: after the last line end with an even
     number of quotes before it (inside quotes, a quote is doubled); at the file's end, the end if its
     quotes are even. None when that is not found."""
+    if b'"' not in data:  # a search, many times faster than a count
+        return len(data) if at_end else (data.rfind(b"\n") + 1 or None)
     quotes = data.count(b'"')
     if at_end:
         return len(data) if quotes % 2 == 0 else None
