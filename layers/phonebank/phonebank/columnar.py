@@ -22,6 +22,7 @@ from phonebank.models.interaction import INSTANT, Interaction
 from phonebank.phones import fast_path_applies, us_patterns
 
 CELL, VALUE, DECIDED, REFUSAL = "cell", "value", "decided", "refusal"
+_CODE = "code"
 
 FIELD_TYPES = {field: Interaction.SCHEMA[field] for field in FIELD_RULES}
 """The column type of each field's answers, as the validated rows hand them to the transformer."""
@@ -42,22 +43,45 @@ class Answers:
 
 MAX_KNOWN = 1 << 18
 """The distinct values of a field whose answers are kept from chunk to chunk (a few MB): a campaign's
-call minutes number tens of thousands; a column of more distinct values starts its table again."""
+call minutes number tens of thousands; a column of more distinct values starts again."""
+
+
+@dataclass
+class _Coded:
+    """A field's distinct values numbered in the order the file first shows them (a Categorical of
+    their own, freed with it), and the answer of each, by that number."""
+
+    dtype: pl.Categorical
+    values: pl.Series
+    refusals: pl.Series
+    holder: pl.Series
+    """An empty column of `dtype`: polars frees a Categorical's numbering once no column holds it."""
 
 
 class KnownAnswers:
     """The answers earlier chunks of a file got for each field's distinct values, so that a value met
-    again (a call's minute, an outcome) is joined, not asked again: the rule's answer depends on the
-    value and the run alone."""
+    again (a call's minute, an outcome) is looked up by its number, not asked again: the rule's answer
+    depends on the value and the run alone."""
 
     def __init__(self) -> None:
-        self._tables: dict[str, pl.DataFrame] = {}
+        self._fields: dict[str, _Coded] = {}
 
-    def of(self, field: str) -> pl.DataFrame | None:
-        return self._tables.get(field)
-
-    def keep(self, field: str, table: pl.DataFrame) -> None:
-        self._tables[field] = table if table.height <= MAX_KNOWN else table.clear()
+    def answer(self, field: str, cells: pl.Series, context: RowContext) -> Answers:
+        coded = self._fields.get(field)
+        if coded is None or coded.values.len() > MAX_KNOWN:
+            empty = pl.Series([], dtype=pl.String)
+            dtype = pl.Categorical(pl.Categories.random())
+            coded = _Coded(dtype, *_answer_each(field, empty, context), holder=empty.cast(dtype))
+            self._fields[field] = coded
+        # Casting numbers each value once, new ones after the known: one hash a cell, no join.
+        codes = cells.cast(coded.dtype).to_physical()
+        numbered = pl.DataFrame({CELL: cells, _CODE: codes})
+        fresh = numbered.filter(pl.col(_CODE) >= coded.values.len())
+        if fresh.height:
+            new = fresh.unique(_CODE, keep="any").sort(_CODE)[CELL]
+            values, refusals = _answer_each(field, new, context)
+            coded.values, coded.refusals = coded.values.append(values), coded.refusals.append(refusals)
+        return Answers(coded.values.gather(codes).alias(VALUE), coded.refusals.gather(codes).alias(REFUSAL))
 
 
 def answer_column(
@@ -68,25 +92,10 @@ def answer_column(
 
     Where a column's values repeat (`_repeats`), it is answered once per distinct value, then spread
     back; with `known`, once per distinct value of the whole file."""
-    if not _repeats(field, cells):
-        values, refusals = _answer_each(field, cells, context)
-        return Answers(values.alias(VALUE), refusals.alias(REFUSAL))
-    distinct = cells.unique()
-    earlier = known.of(field) if known is not None else None
-    if earlier is not None:
-        distinct = distinct.filter(~distinct.is_in(earlier[CELL].implode()))
-    values, refusals = _answer_each(field, distinct, context)
-    table = pl.DataFrame({CELL: distinct, VALUE: values, REFUSAL: refusals})
-    if earlier is not None:
-        table = pl.concat([earlier, table])
-    if known is not None:
-        known.keep(field, table)
-    if table.height == 1:  # a column the file lacks, or of one value: nothing to look up
-        return Answers(
-            table[VALUE].new_from_index(0, cells.len()), table[REFUSAL].new_from_index(0, cells.len())
-        )
-    answered = cells.to_frame(CELL).join(table, on=CELL, how="left", maintain_order="left")
-    return Answers(answered[VALUE], answered[REFUSAL])
+    if _repeats(field, cells):
+        return (known or KnownAnswers()).answer(field, cells, context)
+    values, refusals = _answer_each(field, cells, context)
+    return Answers(values.alias(VALUE), refusals.alias(REFUSAL))
 
 
 def _answer_each(field: str, column: pl.Series, context: RowContext) -> tuple[pl.Series, pl.Series]:
