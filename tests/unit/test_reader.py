@@ -182,6 +182,21 @@ def test_quoted_commas_stay_in_one_cell() -> None:
     assert rows == [DataRow(2, ["OP-1", "Smith, Jane, Jr.", "2022013344"])]
 
 
+def test_a_header_longer_than_where_it_is_looked_for_first_is_read_whole() -> None:
+    # Given a header whose quoted names run over a line break and past the first 64 KiB, then rows
+    names = [f"column {number:05d}" for number in range(6000)]
+    header = ",".join(names[:3000]) + ',"a name\r\nover two lines",' + ",".join(names[3000:])
+    data = (header + "\r\n" + "x\r\n" * 20_000).encode()
+
+    # When it is read
+    reader = ExportReader(io.BytesIO(data), LIMIT)
+
+    # Then the header holds every name, the quoted one whole, and the first row is row 2
+    assert len(reader.header) == 6001
+    assert reader.header[3000] == "a name\r\nover two lines"
+    assert rows_of(reader)[0].number == 2
+
+
 def test_quoted_newlines_keep_spreadsheet_row_numbers() -> None:
     # Given a note that spans three lines inside quotes, then two more rows
     data = (

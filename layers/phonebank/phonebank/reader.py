@@ -26,6 +26,8 @@ CHUNK_BYTES = 8 << 20
 """About 70,000 rows of a typical export: large enough that per-chunk work vanishes per row."""
 MAX_RECORD_BYTES = 1 << 20
 """A record still open after this many bytes is a quote that never closes, or no CSV at all."""
+_HEADER_BYTES = 64 << 10
+"""Where the header is looked for first: a header's record is a line of names, not megabytes of them."""
 _RECORD_ENDS_TRIED = 64
 """Line ends tried, from a block's last backwards, for one outside quotes before asking Python's csv."""
 _DELIMITERS = (",", "\t", ";")
@@ -85,8 +87,10 @@ class ExportReader:
         # Only ASCII delimiters are counted, which every byte-for-byte decoding keeps.
         self.delimiter = _delimiter_of(self._pending.split(b"\n", 1)[0].decode("latin-1"))
         self._next_row = 1
-        while not (header := self._python_records(limit=1)) and not self._at_end:
+        header = self._python_records(limit=1, window=_HEADER_BYTES) or self._python_records(limit=1)
+        while not header and not self._at_end:
             self._pending += self._read()
+            header = self._python_records(limit=1)
         names = header[0] if header else []
         self.header = [as_typed(cell.strip()).replace(MARK, REPLACEMENT) for cell in names]
         self._next_row = 2
@@ -162,13 +166,15 @@ class ExportReader:
         self._lines_before += data.count(b"\n", 0, cut) if quoted else cells.height
         return cells.with_columns(pl.all().fill_null(""))
 
-    def _python_records(self, limit: int | None = None) -> list[list[str]]:
+    def _python_records(self, limit: int | None = None, window: int | None = None) -> list[list[str]]:
         """The pending records that end before the bytes read so far do (at most `limit`), as Python's
         csv reads them, taken off what is pending; at the file's end, MalformedCsv for one that never
-        ends."""
-        data = self._pending
+        ends. With `window`, only the records within the pending's first `window` bytes."""
+        data, at_end = self._pending, self._at_end
+        if window is not None and len(data) > window:
+            data, at_end = data[: data.rfind(b"\n", 0, window) + 1], False
         # Until the file ends, a last line without its line end may go on in the bytes not read yet.
-        lines = _lines(data if self._at_end else data[: data.rfind(b"\n") + 1])
+        lines = _lines(data if at_end else data[: data.rfind(b"\n") + 1])
         text = self._encoding.utf8(b"".join(lines), self._lines_before).decode("utf-8")
         text += _END if not text or text.endswith("\n") else "\n" + _END
         parsed = csv.reader(io.StringIO(text, newline="\n"), delimiter=self.delimiter)
@@ -178,7 +184,7 @@ class ExportReader:
             for cells in parsed:
                 if parsed.line_num > len(lines):  # this record holds the line added at the end
                     open_bytes = len(data) - sum(map(len, lines[:lines_taken]))
-                    if cells != [_END] and (self._at_end or open_bytes > MAX_RECORD_BYTES):
+                    if cells != [_END] and (at_end or open_bytes > MAX_RECORD_BYTES):
                         raise MalformedCsv(_never_closes(self._next_row + len(rows)))
                     break
                 rows.append(cells)
@@ -188,7 +194,7 @@ class ExportReader:
         except csv.Error as exc:
             raise MalformedCsv(_unreadable_row(self._next_row + len(rows), exc)) from exc
         taken = sum(map(len, lines[:lines_taken]))
-        self._pending = data[taken:]
+        self._pending = self._pending[taken:]
         self._lines_before += lines_taken
         return rows
 
