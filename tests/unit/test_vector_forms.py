@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from unittest.mock import patch
 
 import phonenumbers
 import polars as pl
@@ -14,12 +15,15 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from pydantic_core import PydanticCustomError
 
+from phonebank import columnar
 from phonebank.columnar import (
     CELL,
     DECIDED,
     VALUE,
     VECTOR_FORMS,
     KnownAnswers,
+    _timestamp_variant,
+    _variant_pattern,
     answer_column,
     python_whitespace,
 )
@@ -150,6 +154,33 @@ def test_any_timestamp_gets_the_rules_instant_or_is_left_to_it(cells: list[str])
     for date_order in ("MDY", "DMY"):
         config = build_config({"source_timezone": "America/New_York", "date_order": date_order})
         assert_vector_form_keeps_to_the_rule("called_at", cells, context(config))
+
+
+@settings(max_examples=300, deadline=None)
+@given(cells=st.lists(_timestamp_cells(), min_size=1, max_size=20))
+def test_each_variants_own_pattern_finds_exactly_its_cells(cells: list[str]) -> None:
+    # Given any timestamp-like cells
+    column = pl.Series(CELL, cells, dtype=pl.String)
+    # When each is sorted by the general variant expression and by each variant's own pattern
+    variants = column.to_frame().select(_timestamp_variant(pl.col(CELL)))[CELL].to_list()
+    for variant in range(8):
+        found = column.str.contains(_variant_pattern(variant)).to_list()
+        # Then a variant's pattern finds its cells and no other: the clean ones of that variant
+        assert found == [each == variant for each in variants]
+
+
+@settings(max_examples=100, deadline=None)
+@given(cells=st.lists(_timestamp_cells(), min_size=2, max_size=8))
+def test_cells_of_variants_the_first_cells_lack_still_get_the_rules_instant(cells: list[str]) -> None:
+    # Given a column whose first cell alone is sampled for its variant, so that the others' variants
+    # are found among what that pass leaves
+    with patch.object(columnar, "_SAMPLE", 1):
+        # When it is answered
+        answers = vector_answers("called_at", cells, context())
+        # Then each cell still has the rule's instant, or is left to the rule
+        assert_vector_form_keeps_to_the_rule("called_at", cells, context())
+    # And the same cells are decided, the same way, as when every cell's variant is sampled
+    assert answers == vector_answers("called_at", cells, context())
 
 
 @settings(max_examples=200, deadline=None)
