@@ -193,23 +193,23 @@ class _ChunkChecker:
                 *(pl.col(_not_utf8(name)) for name in not_utf8),
             ).alias(_HAS_PROBLEM),
         )
-        counted = table.filter(~pl.col(_BLANK) & ~pl.col(_NOT_DIALED))
-        self._refuse_other_date_order(counted)
+        counted = ~pl.col(_BLANK) & ~pl.col(_NOT_DIALED)
+        self._refuse_other_date_order(table.filter(counted & pl.col(_refusal("called_at")).is_not_null()))
         # Most rows have no problem: the words of each problem are put together for the others only.
         problems = {
             f"problem_{number}": words for number, words in enumerate(self._problems(cells, not_utf8))
         }
-        rejected = counted.filter(_HAS_PROBLEM).with_columns(**problems)
+        rejected = table.filter(counted & pl.col(_HAS_PROBLEM)).with_columns(**problems)
         # Only what each output reads is copied on: the accepted rows' fields, and the own cells of the
         # few duplicates alone.
-        unrefused = (~counted[_HAS_PROBLEM]).arg_true()
-        candidates = counted.select(ROW, *FIELDS)[unrefused]
+        unrefused = table.select(counted & ~pl.col(_HAS_PROBLEM)).to_series().arg_true()
+        candidates = table.select(ROW, *FIELDS)[unrefused]
         firsts = self._first_rows.first_rows(
             candidates.select(ROW).hstack(identity_keys(candidates, _IDENTITY))
         )
         repeated = firsts != candidates[ROW]
         accepted = candidates.filter(~repeated)
-        duplicates = counted.select(ROW, *self._own_columns)[unrefused.filter(repeated)].with_columns(
+        duplicates = table.select(ROW, *self._own_columns)[unrefused.filter(repeated)].with_columns(
             firsts.filter(repeated).alias(FIRST)
         )
         self._count(table, rejected, accepted, duplicates)
@@ -246,10 +246,10 @@ class _ChunkChecker:
             blank = blank.scatter(maybe, joined.to_series())
         return blank
 
-    def _refuse_other_date_order(self, counted: pl.DataFrame) -> None:
-        """DateOrderUnclear at the first date only real read in the other order: never a guess."""
+    def _refuse_other_date_order(self, refused: pl.DataFrame) -> None:
+        """DateOrderUnclear at the first date (of the counted rows whose date was refused) only real read
+        in the other order: never a guess."""
         order = self.context.config.date_order
-        refused = counted.filter(pl.col(_refusal("called_at")).is_not_null())
         for row, text in refused.select(ROW, _CALLED_AT_TEXT).iter_rows():
             if only_in_other_order(text, order):
                 raise DateOrderUnclear(date_order_failure(row, text, order))
