@@ -152,11 +152,12 @@ def ask_rule(field: str, cells: list[str], context: RowContext) -> pl.DataFrame:
 
 
 def map_distinct(cells: pl.Series, function: Callable[[str], Any], dtype: pl.DataType) -> pl.Series:
-    """`function` of each cell, asked once per distinct cell."""
-    distinct = cells.unique(maintain_order=True)
-    answers = pl.Series(VALUE, list(map(function, distinct.to_list())), dtype)
-    table = pl.DataFrame({CELL: distinct, VALUE: answers})
-    return cells.to_frame(CELL).join(table, on=CELL, how="left", maintain_order="left")[VALUE]
+    """`function` of each cell, asked once per distinct cell (numbered by a Categorical of their own,
+    which holds the distinct cells in the order of their numbers while `numbered` lives)."""
+    numbered = cells.cast(pl.Categorical(pl.Categories.random()))
+    categories = numbered.dtype.categories  # type: ignore[attr-defined]  # a Categorical's, untyped
+    answers = pl.Series(VALUE, list(map(function, categories.to_series().to_list())), dtype)
+    return answers.gather(numbered.to_physical())
 
 
 def tally_in_order(values: pl.Series) -> dict[str, int]:
