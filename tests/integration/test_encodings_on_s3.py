@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from phonebank.validate import NOT_UTF8
+from phonebank.problems import NOT_UTF8
 
 from .moto_helpers import Function, impactive_csv, load_event, read, upload
 

@@ -13,7 +13,7 @@ from transform_helpers import dialer_csv, output_files, read_rows, run_pipeline
 from phonebank.cli import main
 from phonebank.config import PipelineConfig, build_config
 from phonebank.notify import render
-from phonebank.validate import NOT_UTF8
+from phonebank.problems import NOT_UTF8
 
 HEADER = ["Profile ID", "VAN ID", "Phone", "Date/Time", "Call Result", "Effort"]
 

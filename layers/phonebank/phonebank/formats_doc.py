@@ -22,9 +22,10 @@ from phonebank.models.van import VanBulkRow, VanNamesRow
 from phonebank.models.van_push import VAN_ERRORS_FILE, VAN_RESULTS_FILE
 from phonebank.organizer_files import ORGANIZER_FILE
 from phonebank.pipeline import SUMMARY_FILE
+from phonebank.problems import NOT_UTF8
 from phonebank.times import DATE_FORMS, US_LABELS, UTC_LABELS
 from phonebank.transform import VAN_BULK_FILE, VAN_BULK_ROWS_FILE, VAN_NAMES_FILE
-from phonebank.validate import DUPLICATES_FILE, ERRORS_FILE, NOT_UTF8, VALIDATED_PART
+from phonebank.validate import DUPLICATES_FILE, ERRORS_FILE, VALIDATED_PART
 
 _FIELDS: dict[Field, str] = {
     "profile_id": "Organizer's Profile ID (one ID of the two is required)",

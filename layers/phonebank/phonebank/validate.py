@@ -11,7 +11,7 @@ import io
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
-from typing import BinaryIO, cast
+from typing import BinaryIO
 
 import polars as pl
 
@@ -23,16 +23,26 @@ from phonebank.columnar import (
     python_whitespace,
     tally_in_order,
 )
-from phonebank.columns import ALIASES, ColumnMap, Field, map_columns
+from phonebank.columns import ColumnMap, Field, map_columns
 from phonebank.config import PipelineConfig, SettingInForce
 from phonebank.dedupe import FIRST, ROW, FirstRows, identity_keys
 from phonebank.errors import DateOrderUnclear, EmptyFile, HeaderOnly, InputFileError, NoHeaderRow
 from phonebank.input_rows import own_columns
-from phonebank.models.dialer import FIELD_RULES, RowContext
+from phonebank.models.dialer import RowContext
 from phonebank.models.interaction import Interaction
 from phonebank.models.report import DuplicateRow, ErrorRow, safe_column
 from phonebank.models.steps import ValidationReport
 from phonebank.models.summary import ErrorReason, OutputFile, RowCounts
+from phonebank.problems import (
+    FIELDS,
+    NO_EFFORT,
+    NO_ID,
+    VAN_ID_GIVEN,
+    ProblemWords,
+    not_utf8_column,
+    refusal_column,
+    row_after_row,
+)
 from phonebank.reader import Chunk, ExportReader, column_names
 from phonebank.sinks import CsvFile, OpenFiles, OutputSink
 from phonebank.times import date_order_failure, only_in_other_order
@@ -43,27 +53,8 @@ VALIDATED_PART = "validated-rows/part-{:05d}.parquet"
 """The accepted rows of one chunk, normalised (`Interaction.SCHEMA`): what the transformer reads."""
 TOP_ERRORS = 10
 
-FIELDS = cast(tuple[Field, ...], tuple(FIELD_RULES))
-"""The model's fields, in the order a row's problems are listed."""
-_ERRORS, _BLANK, _NOT_DIALED = "errors", "blank", "not_dialed"
-_AT, _VALUE = "at", "value"
-"""A rejected row's position and a problem's words, as `unpivot` names them."""
-_NO_ID, _NO_EFFORT, _VAN_ID_GIVEN, _HAS_PROBLEM = "no_id", "no_effort", "van_id_given", "has_problem"
+_ERRORS, _BLANK, _NOT_DIALED, _HAS_PROBLEM = "errors", "blank", "not_dialed", "has_problem"
 _CALLED_AT_TEXT = "called_at_text"
-
-
-NOT_UTF8 = (
-    "not valid UTF-8 text: the file is UTF-8 but this cell holds bytes of another encoding "
-    "(shown as \ufffd); type those characters again and upload the row"
-)
-
-
-def _refusal(field: str) -> str:
-    return f"{field}_refusal"
-
-
-def _not_utf8(column: str) -> str:
-    return f"{column}_not_utf8"
 
 
 @dataclass(frozen=True)
@@ -155,6 +146,7 @@ class _ChunkChecker:
         self._known = KnownAnswers()
         self._whitespace = python_whitespace()
         self._names = column_names(len(columns.headers))
+        self._words = ProblemWords(columns, self._names)
         skipped = own_columns(columns.headers)
         self.own_header = list(columns.headers[skipped:])
         self._own_columns = self._names[skipped:]
@@ -174,31 +166,31 @@ class _ChunkChecker:
             pl.int_range(chunk.first_row, chunk.first_row + cells.height, dtype=pl.Int64).alias(ROW),
             self._blank(cells, answers["phone"]).alias(_BLANK),
             *(answers[field].values.alias(field) for field in FIELDS),
-            *(answers[field].refusals.alias(_refusal(field)) for field in FIELDS),
-            (~given("profile_id") & ~given("van_id")).alias(_NO_ID),
-            (given("profile_id") & no_effort).alias(_NO_EFFORT),
-            self._van_id_given(cells).alias(_VAN_ID_GIVEN),
+            *(answers[field].refusals.alias(refusal_column(field)) for field in FIELDS),
+            (~given("profile_id") & ~given("van_id")).alias(NO_ID),
+            (given("profile_id") & no_effort).alias(NO_EFFORT),
+            self._van_id_given(cells).alias(VAN_ID_GIVEN),
             texts["called_at"].alias(_CALLED_AT_TEXT),
-            *(chunk.not_utf8[name].alias(_not_utf8(name)) for name in not_utf8),
+            *(chunk.not_utf8[name].alias(not_utf8_column(name)) for name in not_utf8),
         ).with_columns(
             # A row holding bytes that are not UTF-8 is rejected whatever its outcome: no cell of it is sure.
             (~pl.col(_BLANK) & pl.col("outcome").is_in(sorted(self.context.config.not_dialed_outcomes)))
             .fill_null(False)
-            .and_(*(~pl.col(_not_utf8(name)) for name in not_utf8))
+            .and_(*(~pl.col(not_utf8_column(name)) for name in not_utf8))
             .alias(_NOT_DIALED),
             pl.any_horizontal(
-                pl.col(_NO_ID),
-                pl.col(_NO_EFFORT),
-                *(pl.col(_refusal(field)).is_not_null() for field in FIELDS),
-                *(pl.col(_not_utf8(name)) for name in not_utf8),
+                pl.col(NO_ID),
+                pl.col(NO_EFFORT),
+                *(pl.col(refusal_column(field)).is_not_null() for field in FIELDS),
+                *(pl.col(not_utf8_column(name)) for name in not_utf8),
             ).alias(_HAS_PROBLEM),
         )
         counted = ~pl.col(_BLANK) & ~pl.col(_NOT_DIALED)
-        self._refuse_other_date_order(table.filter(counted & pl.col(_refusal("called_at")).is_not_null()))
+        self._refuse_other_date_order(
+            table.filter(counted & pl.col(refusal_column("called_at")).is_not_null())
+        )
         # Most rows have no problem: the words of each problem are put together for the others only.
-        problems = {
-            f"problem_{number}": words for number, words in enumerate(self._problems(cells, not_utf8))
-        }
+        problems = {f"problem_{number}": words for number, words in enumerate(self._words.problems(not_utf8))}
         rejected = table.filter(counted & pl.col(_HAS_PROBLEM)).with_columns(**problems)
         # Only what each output reads is copied on: the accepted rows' fields, and the own cells of the
         # few duplicates alone.
@@ -213,7 +205,7 @@ class _ChunkChecker:
             firsts.filter(repeated).alias(FIRST)
         )
         self._count(table, rejected, accepted, duplicates)
-        self.reasons.update(tally_in_order(_row_after_row(rejected, list(problems))))
+        self.reasons.update(tally_in_order(row_after_row(rejected, list(problems))))
         return CheckedChunk(
             rejected=rejected.select(
                 pl.col(ROW).cast(pl.String),
@@ -288,52 +280,6 @@ class _ChunkChecker:
             return pl.repeat("", cells.height, dtype=pl.String, eager=True).alias(field)
         return cells[self._names[position]]
 
-    def _problems(self, cells: pl.DataFrame, not_utf8: list[str]) -> list[pl.Expr]:
-        """Each of a row's problems, null where it has not that one: bytes that are not UTF-8, its
-        fields' refusals in the model's order, then a missing ID, then a missing effort."""
-        undecodable = [
-            pl.when(_not_utf8(name)).then(pl.lit(f"{self._header_of(name)}: {NOT_UTF8}")) for name in not_utf8
-        ]
-        refusals = [
-            pl.when(pl.col(_refusal(field)).is_not_null()).then(
-                pl.concat_str(pl.lit(f"{self._label(field)}: "), pl.col(_refusal(field)))
-            )
-            for field in FIELDS
-        ]
-        no_effort = (
-            f"{self._label('effort')}: empty, and neither the upload folder (incoming/<effort name>/) "
-            "nor the configuration gives an effort, and Organizer needs one"
-        )
-        return [
-            *undecodable,
-            *refusals,
-            pl.when(_NO_ID).then(self._no_id()),
-            pl.when(_NO_EFFORT).then(pl.lit(no_effort)),
-        ]
-
-    def _no_id(self) -> pl.Expr:
-        ids = [self._label(field) for field in ("profile_id", "van_id") if field in self.columns.index]
-        empty = pl.lit(f"{' / '.join(ids)}: empty, a row needs at least one ID")
-        if "voter_id_type" not in self.columns.index or "van_id" not in self.columns.index:
-            return empty
-        # A VAN ID given but emptied: its Voter ID Type said it is no VAN ID. The type is not quoted: a
-        # message never holds a cell's value, and one wording keeps the email's reasons together.
-        ignored = pl.lit(
-            f"{self._label('van_id')}: is ignored because the row's Voter ID Type is not VAN, and the row "
-            "has no other ID (accepted: Voter ID Type VAN, VANID or empty)"
-        )
-        return pl.when(_VAN_ID_GIVEN).then(ignored).otherwise(empty)
-
-    def _header_of(self, name: str) -> str:
-        return self.columns.headers[self._names.index(name)]
-
-    def _label(self, field: str) -> str:
-        """The column a problem names: the file's own header, else the field's first alias."""
-        if field == "called_at" and "date_called" in self.columns.index:
-            return self.columns.header_of("date_called")
-        known: Field = field  # type: ignore[assignment]
-        return self.columns.header_of(known) if known in self.columns.index else ALIASES[known][0]
-
     def report(
         self, name: str, config: PipelineConfig, written: list[OutputFile], parts: int
     ) -> ValidationReport:
@@ -357,15 +303,6 @@ class _ChunkChecker:
 _IDENTITY = ("profile_id", "van_id", "phone", "called_at", "outcome", "effort")
 """What makes two rows the same interaction: everything but the row number and free text. An
 instant is compared in UTC: 19:42-04:00 and 23:42Z are one call."""
-
-
-def _row_after_row(rejected: pl.DataFrame, problems: list[str]) -> pl.Series:
-    """Each rejected row's problems in turn, each row's in the order of their columns (`problems`, null
-    where a row has not that one): what a list of each row's would give exploded, but polars builds
-    lists of a dozen text columns several times slower than it stacks them."""
-    stacked = rejected.select(problems).with_row_index(_AT).unpivot(index=_AT).drop_nulls(_VALUE)
-    # unpivot stacks one column after another: a stable sort by row puts each row's problems back together.
-    return stacked.sort(_AT, maintain_order=True)[_VALUE]
 
 
 def _names_van_id(voter_id_type: str) -> bool:
