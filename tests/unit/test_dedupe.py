@@ -18,10 +18,13 @@ CHUNKS = st.lists(
 
 
 @settings(max_examples=200, deadline=None)
-@given(chunks=CHUNKS)
-def test_each_row_gets_the_first_row_of_its_interaction(chunks: list[list[tuple[int, int]]]) -> None:
-    # Given chunks of rows, in file order, whose interactions repeat within and across chunks
-    first_rows, seen = FirstRows(), dict[tuple[int, int], int]()
+@given(chunks=CHUNKS, max_run=st.sampled_from([1 << 20, 8, 1]))
+def test_each_row_gets_the_first_row_of_its_interaction(
+    chunks: list[list[tuple[int, int]]], max_run: int
+) -> None:
+    # Given chunks of rows, in file order, whose interactions repeat within and across chunks, and runs
+    # merged up to any size
+    first_rows, seen = FirstRows(max_run), dict[tuple[int, int], int]()
     row = 2
     for chunk in chunks:
         rows = list(range(row, row + len(chunk)))
@@ -38,3 +41,20 @@ def test_each_row_gets_the_first_row_of_its_interaction(chunks: list[list[tuple[
         # Then each row gets the row its interaction first appeared on, as a dict would say
         expected = [seen.setdefault(pair, number) for pair, number in zip(chunk, rows, strict=True)]
         assert answered == expected
+
+
+def test_runs_are_merged_no_larger_than_the_cap() -> None:
+    # Given forty chunks of ten new interactions each, and runs merged up to 25 keys
+    first_rows = FirstRows(max_run=25)
+    for chunk in range(40):
+        keys = pl.DataFrame(
+            {
+                "row": pl.Series(range(chunk * 10, chunk * 10 + 10), dtype=pl.Int64),
+                "key": pl.Series(range(chunk * 10, chunk * 10 + 10), dtype=pl.UInt64),
+                "check": pl.Series([0] * 10, dtype=pl.UInt32),
+            }
+        )
+        # When each chunk is asked for and remembered
+        first_rows.first_rows(keys)
+        # Then no run holds more than the cap: merging never holds two large runs and their copy at once
+        assert max(run.height for run in first_rows._runs) <= 25

@@ -5,6 +5,9 @@ from __future__ import annotations
 import polars as pl
 
 ROW, FIRST = "row", "first"
+MAX_RUN = 1 << 20
+"""The most keys a run gets by merging (16 MB): a merge holds both runs and their copy at once, and one
+of all the keys of a large file would double their memory at its end (5M rows: ~80 MB more)."""
 _KEY, _CHECK, _AT = "key", "check", "at"
 
 
@@ -26,13 +29,15 @@ class FirstRows:
 
     What is carried from chunk to chunk is each interaction's key and its first row (16 bytes an
     interaction), so that memory grows with the distinct interactions of a file, not with its cells.
-    They are kept in runs sorted by key, a run at least twice the size of the next (so a few dozen
-    at most), and looked up by binary search: a join with every key seen would build a table of
-    them all for each chunk, and a file of 5 million rows would need several times its keys' memory.
+    They are kept in runs sorted by key, a run at least twice the size of the next up to MAX_RUN keys
+    (a few dozen at most: a 2 GB file holds ~17 million rows), and looked up by binary search: a join
+    with every key seen would build a table of them all for each chunk, and a file of 5 million rows
+    would need several times its keys' memory.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, max_run: int = MAX_RUN) -> None:
         self._runs: list[pl.DataFrame] = []
+        self._max_run = max_run
 
     def first_rows(self, keys: pl.DataFrame) -> pl.Series:
         """For each row of a chunk (`identity_keys` and "row", in row order), the row its interaction
@@ -56,7 +61,11 @@ class FirstRows:
         if not new.height:
             return
         self._runs.append(new.sort(_KEY))
-        while len(self._runs) > 1 and self._runs[-1].height * 2 > self._runs[-2].height:
+        while (
+            len(self._runs) > 1
+            and self._runs[-1].height * 2 > self._runs[-2].height
+            and self._runs[-1].height + self._runs[-2].height <= self._max_run
+        ):
             last = self._runs.pop()
             # merge_sorted, not a sort of the two together: a sort is faster but needs its own copy of
             # both runs (5M rows: ~80 MB more at the peak, against ~0.05 s).
