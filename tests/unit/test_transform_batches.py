@@ -77,6 +77,10 @@ def configs(draw: st.DrawFn) -> PipelineConfig:
             },
             "van": {
                 **DEFAULTS["van"],
+                # A name the by-name file writes as it is: quoted, when it must be, as csv.writer would.
+                "contact_type": draw(
+                    st.sampled_from([DEFAULTS["van"]["contact_type"]]) | NAME_TEXT.filter(bool)
+                ),
                 "result_ids": {**RESULT_IDS, "Phone Attempt": 77} if with_ids else {},
                 "canvassed_by": draw(st.sampled_from([None, 4242])),
                 "last_called_at": {"enabled": draw(st.booleans()), "result": "Phone Attempt"},

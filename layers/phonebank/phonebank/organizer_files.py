@@ -33,7 +33,9 @@ class OrganizerFiles:
         shares = {
             group: rows.filter(groups == group) for group in groups.unique(maintain_order=True).to_list()
         }
-        encoded = {group: encode_frame(share) for group, share in shares.items()}
+        encoded = {
+            group: encode_frame(share, plain=OrganizerRow.PLAIN_COLUMNS) for group, share in shares.items()
+        }
         if all(self._fits(group, len(data)) for group, data in encoded.items()):
             for group, data in encoded.items():
                 self._file_of(group).write_encoded(data, records=shares[group].height)

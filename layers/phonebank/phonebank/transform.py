@@ -219,7 +219,7 @@ class ImportFiles:
             pl.col(_RESULT),
         )
         VanNamesRow.check_frame(names)
-        self._van_file(VAN_NAMES_FILE, VanNamesRow.HEADER).write_frame(names)
+        self._van_file(VAN_NAMES_FILE, VanNamesRow.HEADER).write_frame(names, plain=VanNamesRow.PLAIN_COLUMNS)
         if self._bulk_enabled:
             bulk = records.select(
                 pl.col("van_id").alias("vanid"),
@@ -231,10 +231,11 @@ class ImportFiles:
                 pl.col("country").alias("countrycode"),
             )
             VanBulkRow.check_frame(bulk)
-            self._van_file(VAN_BULK_FILE, VanBulkRow.HEADER).write_frame(bulk)
+            self._van_file(VAN_BULK_FILE, VanBulkRow.HEADER).write_frame(bulk, plain=VanBulkRow.PLAIN_COLUMNS)
             if self._bulk_rows is None:
                 self._bulk_rows = self._files.open_csv(self._work, VAN_BULK_ROWS_FILE, ["row"])
-            self._bulk_rows.write_frame(records.select(pl.col("row").cast(pl.String)))
+            # An integer's digits: nothing to quote.
+            self._bulk_rows.write_frame(records.select(pl.col("row").cast(pl.String)), plain=["row"])
         tally.written += sent.height
         tally.results.update(tally_in_order(names[_RESULT]))
 

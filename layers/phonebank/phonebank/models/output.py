@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
+from re import _parser as regex_syntax
 from typing import Any, ClassVar, Literal, get_args, get_origin
 
 import annotated_types
 import polars as pl
 from pydantic import BaseModel, ConfigDict
 from pydantic.fields import FieldInfo
+
+from phonebank.sinks import QUOTED_CHARACTERS
 
 Cells = tuple[str, ...]
 """One output row, a string a column."""
@@ -19,6 +23,14 @@ class OutputRow(BaseModel):
 
     model_config = ConfigDict(frozen=True, strict=True)
     HEADER: ClassVar[list[str]]
+    PLAIN_COLUMNS: ClassVar[frozenset[str]] = frozenset()
+    """The fields whose rules let no cell hold a comma, a quote or a line end: a checked table's cells
+    there never need quotes (`sinks.encode_frame`)."""
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        cls.PLAIN_COLUMNS = frozenset(name for name, info in cls.model_fields.items() if _plain(info))
 
     def to_cells(self) -> Cells:
         return tuple(getattr(self, name) for name in type(self).model_fields)
@@ -81,3 +93,63 @@ def column_rule(name: str, info: FieldInfo) -> pl.Expr:
         else:
             raise TypeError(f"{name}: no column rule for {constraint!r}")
     return rule.fill_null(False)
+
+
+def _plain(info: FieldInfo) -> bool:
+    """Whether the field's rules refuse every text holding a comma, a quote or a line end."""
+    annotation: Any = info.annotation
+    if get_origin(annotation) is Literal:
+        return not any(set(value) & set(QUOTED_CHARACTERS) for value in get_args(annotation))
+    patterns = [pattern for item in info.metadata if (pattern := getattr(item, "pattern", None)) is not None]
+    return any(_plain_pattern(pattern) for pattern in patterns)
+
+
+def _plain_pattern(pattern: str) -> bool:
+    """Whether a pattern, matched as `column_rule` matches it (a search), refuses every text holding a
+    comma, a quote or a line end: anchored at both ends, with no flags, matching none of them."""
+    try:
+        parsed = regex_syntax.parse(pattern)
+    except regex_syntax.error:
+        return False
+    items = list(parsed)
+    anchored = (
+        len(items) >= 2
+        and items[0] == (regex_syntax.AT, regex_syntax.AT_BEGINNING)
+        and items[-1] == (regex_syntax.AT, regex_syntax.AT_END)
+    )
+    # Without flags, $ is the end of the text to Rust's regex (the engine that checks the column), and
+    # no letter's other case is one of these characters.
+    return anchored and parsed.state.flags == re.UNICODE and not _may_match(items[1:-1], QUOTED_CHARACTERS)
+
+
+_PLAIN_CLASSES = {regex_syntax.CATEGORY_DIGIT, regex_syntax.CATEGORY_WORD}
+"""Neither a digit nor a word character is a comma, a quote or a line end."""
+
+
+def _may_match(items: Any, characters: str) -> bool:
+    """Whether a parsed pattern (Python's own parse tree) may match one of `characters`: a syntax it
+    does not know may."""
+    for kind, argument in items:
+        if kind == regex_syntax.AT:
+            continue
+        if kind == regex_syntax.LITERAL:
+            found = chr(argument) in characters
+        elif kind == regex_syntax.RANGE:
+            low, high = argument
+            found = any(low <= ord(character) <= high for character in characters)
+        elif kind == regex_syntax.CATEGORY:
+            found = argument not in _PLAIN_CLASSES
+        elif kind == regex_syntax.IN:
+            found = _may_match(argument, characters)
+        elif kind in (regex_syntax.MAX_REPEAT, regex_syntax.MIN_REPEAT, regex_syntax.POSSESSIVE_REPEAT):
+            found = _may_match(argument[2], characters)
+        elif kind == regex_syntax.SUBPATTERN:
+            _, added_flags, _, inner = argument
+            found = bool(added_flags) or _may_match(inner, characters)
+        elif kind == regex_syntax.BRANCH:
+            found = any(_may_match(branch, characters) for branch in argument[1])
+        else:
+            found = True
+        if found:
+            return True
+    return False
