@@ -2,8 +2,10 @@
 
 The accepted rows come a part at a time (the validator's Parquet parts). Each part's import rows are
 built as columns, checked against the output models (`OutputRow.check_frame`) and written with one
-encoding a file. What depends on one value alone and has no column form (a foreign number's VAN
-phone and country) is asked once per distinct value.
+encoding a file. A column whose values come from a smaller table (the times of the part's distinct
+instants, the configuration's results and IDs) is checked on that table. What depends on one value
+alone and has no column form (a foreign number's VAN phone and country) is asked once per distinct
+value.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import polars as pl
 
 from phonebank.columnar import tally_in_order
 from phonebank.config import PipelineConfig
+from phonebank.import_times import PartTimes, part_times
 from phonebank.models.organizer import OrganizerRow
 from phonebank.models.steps import ValidationReport
 from phonebank.models.summary import CONSENT_CHANGING_RESULTS, OutputFile, Summary, System, SystemCounts
@@ -135,6 +138,9 @@ class ImportFiles:
                 tally.already_exported = 0
         self._bulk_enabled = not config.van_results_without_id
         self._organizer_results = {outcome: rule.organizer for outcome, rule in config.outcomes.items()}
+        self._organizer_result_names = pl.Series(
+            [result for result in self._organizer_results.values() if result is not None], dtype=pl.String
+        )
         self._instructions = {outcome: _van_instructions(config, outcome) for outcome in config.outcomes}
         self._van_outcomes = _instructed(config)["van"]
         self._van_records = pl.DataFrame(
@@ -152,19 +158,12 @@ class ImportFiles:
     def add(self, calls: pl.DataFrame) -> None:
         """Write one part of accepted calls (`Interaction`'s columns): every row checked against its
         model before any is written."""
-        # A file's calls share their minutes: each distinct instant is written once, then joined back.
-        local = pl.col("called_at").dt.convert_time_zone(self._config.campaign_timezone)
-        formats = {"organizer_time": "%Y-%m-%d %H:%M", "van_date": "%m/%d/%Y"}
-        if self._bulk_enabled:
-            formats["van_instant"] = "%Y-%m-%dT%H:%M:%S%:z"
-        written = calls.select(pl.col("called_at").unique()).with_columns(
-            local.dt.strftime(fmt).alias(name) for name, fmt in formats.items()
-        )
-        calls = calls.join(written, on="called_at", how="left", maintain_order="left")
-        self._add_organizer(calls)
-        self._add_van(calls)
+        times = part_times(calls, self._config.campaign_timezone, with_instant=self._bulk_enabled)
+        calls = calls.join(times.by_instant, on="called_at", how="left", maintain_order="left")
+        self._add_organizer(calls, times)
+        self._add_van(calls, times)
 
-    def _add_organizer(self, calls: pl.DataFrame) -> None:
+    def _add_organizer(self, calls: pl.DataFrame, times: PartTimes) -> None:
         tally = self._tally["organizer"]
         results = pl.col("outcome").replace_strict(self._organizer_results, return_dtype=pl.String)
         with_id = calls.filter(pl.col("profile_id").is_not_null()).with_columns(results.alias(_RESULT))
@@ -177,14 +176,20 @@ class ImportFiles:
         rows = sent.select(
             pl.col("profile_id"),
             pl.col("effort").alias("effort_name"),
-            pl.col("organizer_time").alias("date_time"),
+            pl.col("date_time"),
             self._organizer_phone().alias("phone_number_called"),
             pl.col("service"),
             pl.col("call_type"),
             pl.col(_RESULT).alias("call_result"),
-            pl.col("duration").cast(pl.String).fill_null("").alias("call_duration"),
+            _seconds_text(pl.col("duration")).alias("call_duration"),
         )
-        OrganizerRow.check_frame(rows)
+        sources = {
+            "date_time": times.by_instant["date_time"],
+            "call_result": self._organizer_result_names,
+            # The text of each distinct duration: the column's values, found among a few numbers.
+            "call_duration": calls.select(_seconds_text(pl.col("duration").unique())).to_series(),
+        }
+        OrganizerRow.check_frame(rows, sources)
         self._organizer.write(rows)
         tally.written += rows.height
         tally.results.update(tally_in_order(rows["call_result"]))
@@ -197,7 +202,7 @@ class ImportFiles:
         north_american = phone.str.starts_with("+1") & (phone.str.len_chars() == 12)
         return pl.when(north_american).then(phone.str.slice(2)).otherwise(phone)
 
-    def _add_van(self, calls: pl.DataFrame) -> None:
+    def _add_van(self, calls: pl.DataFrame, times: PartTimes) -> None:
         tally = self._tally["van"]
         with_id = calls.filter(pl.col("van_id").is_not_null())
         tally.no_id += calls.height - with_id.height
@@ -213,24 +218,39 @@ class ImportFiles:
         records = sent.join(self._van_records, on="outcome", how="inner", maintain_order="left_right")
         names = records.select(
             pl.col("van_id"),
-            pl.col("van_date").alias("date_canvassed"),
+            pl.col("date_canvassed"),
             _by_name_phone().alias("phone"),
             pl.col("contact_type"),
             pl.col(_RESULT),
         )
-        VanNamesRow.check_frame(names)
+        table = self._van_records
+        VanNamesRow.check_frame(
+            names,
+            {
+                "date_canvassed": times.van_dates,
+                "contact_type": table["contact_type"],
+                _RESULT: table[_RESULT],
+            },
+        )
         self._van_file(VAN_NAMES_FILE, VanNamesRow.HEADER).write_frame(names, plain=VanNamesRow.PLAIN_COLUMNS)
         if self._bulk_enabled:
+            canvassed_by = _text(self._config.van.canvassed_by) or ""
             bulk = records.select(
                 pl.col("van_id").alias("vanid"),
                 pl.col("contact_type_id").alias("contacttypeid"),
                 pl.col("result_id").alias("resultid"),
-                pl.col("van_instant").alias("datecanvassed"),
-                pl.lit(_text(self._config.van.canvassed_by) or "").alias("canvassedby"),
+                pl.col("datecanvassed"),
+                pl.lit(canvassed_by).alias("canvassedby"),
                 pl.col("national").alias("phone"),
                 pl.col("country").alias("countrycode"),
             )
-            VanBulkRow.check_frame(bulk)
+            sources = {
+                "contacttypeid": table["contact_type_id"],
+                "resultid": table["result_id"],
+                "datecanvassed": times.by_instant["datecanvassed"],
+                "canvassedby": pl.Series([canvassed_by]),
+            }
+            VanBulkRow.check_frame(bulk, sources)
             self._van_file(VAN_BULK_FILE, VanBulkRow.HEADER).write_frame(bulk, plain=VanBulkRow.PLAIN_COLUMNS)
             if self._bulk_rows is None:
                 self._bulk_rows = self._files.open_csv(self._work, VAN_BULK_ROWS_FILE, ["row"])
@@ -295,6 +315,11 @@ class ImportFiles:
             }
         )
         return summary.check_accounting()
+
+
+def _seconds_text(seconds: pl.Expr) -> pl.Expr:
+    """Whole seconds as Organizer's Call Duration writes them: empty when the dialer did not say."""
+    return seconds.cast(pl.String).fill_null("")
 
 
 def _by_name_phone() -> pl.Expr:

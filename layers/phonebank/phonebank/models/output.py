@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from re import _parser as regex_syntax
 from typing import Any, ClassVar, Literal, get_args, get_origin
 
@@ -36,28 +37,41 @@ class OutputRow(BaseModel):
         return tuple(getattr(self, name) for name in type(self).model_fields)
 
     @classmethod
-    def check_frame(cls, rows: pl.DataFrame) -> None:
+    def check_frame(cls, rows: pl.DataFrame, sources: Mapping[str, pl.Series] | None = None) -> None:
         """Every row of `rows` (the model's fields as columns, in order) by this model's rules, or
         pydantic's ValidationError for the first row that breaks one.
 
         Each field's type and constraints become a column expression (`column_rule`), asked of each
         column's distinct values where it matches a pattern and its values repeat (`_by_distinct`):
         building a model a row would cost more than writing the files. The first row the expressions
-        refuse is built as a model, which raises with pydantic's own words."""
+        refuse is built as a model, which raises with pydantic's own words.
+
+        `sources`: for a column whose every value is taken from a smaller table (each distinct
+        instant's date, the configuration's results), that table's values, asked instead of the
+        column's. A bad value there refuses the first row that took it; one no row took, none."""
         decorators = cls.__pydantic_decorators__
         if decorators.field_validators or decorators.model_validators:
             raise TypeError(f"{cls.__name__}: a table check would skip its validators; use Annotated ones")
         names = list(cls.model_fields)
         if rows.columns != names:
             raise ValueError(f"{cls.__name__}: columns {rows.columns}, not {names}")
+        sources = sources or {}
         for name, info in cls.model_fields.items():
-            values = (
-                rows.select(pl.col(name).unique()) if _by_distinct(rows[name], info) else rows.select(name)
-            )
-            if not values.select(column_rule(name, info).all()).item():
-                first = rows.filter(~column_rule(name, info)).row(0)
-                cls.model_validate(dict(zip(names, first, strict=True)))
-                raise AssertionError(f"{cls.__name__} accepts a row its column rules refuse: {first}")
+            rule = column_rule(name, info)
+            if name in sources:
+                values = sources[name].alias(name).to_frame()
+            elif _by_distinct(rows[name], info):
+                values = rows.select(pl.col(name).unique())
+            else:
+                values = rows.select(name)
+            if values.select(rule.all()).item():
+                continue
+            refused = rows.filter(~rule)
+            if name in sources and not refused.height:
+                continue
+            first = refused.row(0)
+            cls.model_validate(dict(zip(names, first, strict=True)))
+            raise AssertionError(f"{cls.__name__} accepts a row its column rules refuse: {first}")
 
 
 _SAMPLE = 4096
