@@ -142,7 +142,7 @@ class ImportFiles:
             [result for result in self._organizer_results.values() if result is not None], dtype=pl.String
         )
         self._instructions = {outcome: _van_instructions(config, outcome) for outcome in config.outcomes}
-        self._van_outcomes = _instructed(config)["van"]
+        self._sent_to = sent_to(config)
         self._van_records = pl.DataFrame(
             [
                 (outcome, each.contact_type, each.result, each.contact_type_id, each.result_id)
@@ -164,25 +164,22 @@ class ImportFiles:
         self._add_van(calls, times)
 
     def _add_organizer(self, calls: pl.DataFrame, times: PartTimes) -> None:
-        tally = self._tally["organizer"]
-        results = pl.col("outcome").replace_strict(self._organizer_results, return_dtype=pl.String)
-        with_id = calls.filter(pl.col("profile_id").is_not_null()).with_columns(results.alias(_RESULT))
-        tally.no_id += calls.height - with_id.height
-        sent = with_id.filter(pl.col(_RESULT).is_not_null())
-        tally.no_instruction += with_id.height - sent.height
-        sent = self._not_exported_yet("organizer", sent)
-        if not sent.height:
-            return
-        rows = sent.select(
+        columns = [
             pl.col("profile_id"),
             pl.col("effort").alias("effort_name"),
             pl.col("date_time"),
             self._organizer_phone().alias("phone_number_called"),
             pl.col("service"),
             pl.col("call_type"),
-            pl.col(_RESULT).alias("call_result"),
+            pl.col("outcome")
+            .replace_strict(self._organizer_results, return_dtype=pl.String)
+            .alias("call_result"),
             _seconds_text(pl.col("duration")).alias("call_duration"),
-        )
+        ]
+        sent = self._sent("organizer", calls, "profile_id", columns)
+        if not sent.height:
+            return
+        rows = sent.drop("row")
         sources = {
             "date_time": times.by_instant["date_time"],
             "call_result": self._organizer_result_names,
@@ -191,6 +188,7 @@ class ImportFiles:
         }
         OrganizerRow.check_frame(rows, sources)
         self._organizer.write(rows)
+        tally = self._tally["organizer"]
         tally.written += rows.height
         tally.results.update(tally_in_order(rows["call_result"]))
 
@@ -203,12 +201,10 @@ class ImportFiles:
         return pl.when(north_american).then(phone.str.slice(2)).otherwise(phone)
 
     def _add_van(self, calls: pl.DataFrame, times: PartTimes) -> None:
-        tally = self._tally["van"]
-        with_id = calls.filter(pl.col("van_id").is_not_null())
-        tally.no_id += calls.height - with_id.height
-        sent = with_id.filter(pl.col("outcome").is_in(self._van_outcomes))
-        tally.no_instruction += with_id.height - sent.height
-        sent = self._not_exported_yet("van", sent)
+        columns = ["van_id", "phone", "outcome", "date_canvassed"]
+        if self._bulk_enabled:
+            columns.append("datecanvassed")
+        sent = self._sent("van", calls, "van_id", [pl.col(name) for name in columns])
         if not sent.height:
             return
         if self._bulk_enabled:
@@ -256,8 +252,25 @@ class ImportFiles:
                 self._bulk_rows = self._files.open_csv(self._work, VAN_BULK_ROWS_FILE, ["row"])
             # An integer's digits: nothing to quote.
             self._bulk_rows.write_frame(records.select(pl.col("row").cast(pl.String)), plain=["row"])
+        tally = self._tally["van"]
         tally.written += sent.height
         tally.results.update(tally_in_order(names[_RESULT]))
+
+    def _sent(
+        self, system: System, calls: pl.DataFrame, id_column: str, columns: list[pl.Expr]
+    ) -> pl.DataFrame:
+        """The calls `system`'s files take (`sent_to`), as `columns` and each call's row; those without
+        the system's ID, or without an instruction for their outcome, are counted."""
+        sent = self._sent_to[system]
+        with_id, instructed = calls.select(
+            pl.col(id_column).is_not_null().sum().alias("with_id"), sent.sum().alias("instructed")
+        ).row(0)
+        tally = self._tally[system]
+        tally.no_id += calls.height - with_id
+        tally.no_instruction += with_id - instructed
+        # One filter, of the columns the files are built from alone.
+        taken = calls.lazy().filter(sent).select(pl.col("row"), *columns).collect()
+        return self._not_exported_yet(system, taken)
 
     def _not_exported_yet(self, system: System, sent: pl.DataFrame) -> pl.DataFrame:
         """The calls no earlier run exported to `system`; the others are counted as already exported."""
