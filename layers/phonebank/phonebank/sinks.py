@@ -103,7 +103,7 @@ def encode_frame(rows: pl.DataFrame, *, plain: Collection[str] = ()) -> bytes:
     model's `PLAIN_COLUMNS`). Given them, the other columns are searched; when no cell needs quotes,
     the rows are written as they are, in half the time polars takes to look at each cell for quoting."""
     data = io.BytesIO()
-    if plain and not _any_quoted(rows.drop(plain)):
+    if plain and not any_quoted(rows.drop(plain)):
         rows.write_csv(data, include_header=False, line_terminator="\r\n", quote_style="never")
     else:
         rows.with_columns(pl.all().replace("", None)).write_csv(
@@ -112,7 +112,8 @@ def encode_frame(rows: pl.DataFrame, *, plain: Collection[str] = ()) -> bytes:
     return data.getvalue()
 
 
-def _any_quoted(rows: pl.DataFrame) -> bool:
+def any_quoted(rows: pl.DataFrame) -> bool:
+    """Whether a cell of `rows` (text) holds a comma, a quote or a line end."""
     if not rows.width:
         return False
     # A column's cells joined into one text are searched at once: four times faster than cell by cell.

@@ -25,7 +25,7 @@ from phonebank.models.summary import CONSENT_CHANGING_RESULTS, OutputFile, Summa
 from phonebank.models.van import VanBulkRow, VanNamesRow
 from phonebank.organizer_files import OrganizerFiles
 from phonebank.phones import national_and_country, us_patterns
-from phonebank.sinks import CsvFile, OpenFiles, OutputSink
+from phonebank.sinks import CsvFile, OpenFiles, OutputSink, any_quoted
 
 VAN_NAMES_FILE = "van/van-canvass-results-by-name.csv"
 VAN_BULK_FILE = "van/van-canvass-results-bulk-import.csv"
@@ -154,6 +154,10 @@ class ImportFiles:
             ),
             orient="row",
         )
+        # The by-name file's contact types and results are this table's: plain where none needs quotes.
+        self._names_plain = VanNamesRow.PLAIN_COLUMNS | {
+            name for name in ("contact_type", _RESULT) if not any_quoted(self._van_records.select(name))
+        }
 
     def add(self, calls: pl.DataFrame) -> None:
         """Write one part of accepted calls (`Interaction`'s columns): every row checked against its
@@ -228,7 +232,7 @@ class ImportFiles:
                 _RESULT: table[_RESULT],
             },
         )
-        self._van_file(VAN_NAMES_FILE, VanNamesRow.HEADER).write_frame(names, plain=VanNamesRow.PLAIN_COLUMNS)
+        self._van_file(VAN_NAMES_FILE, VanNamesRow.HEADER).write_frame(names, plain=self._names_plain)
         if self._bulk_enabled:
             canvassed_by = _text(self._config.van.canvassed_by) or ""
             bulk = records.select(
