@@ -265,15 +265,14 @@ class ImportFiles:
     ) -> pl.DataFrame:
         """The calls `system`'s files take (`sent_to`), as `columns` and each call's row; those without
         the system's ID, or without an instruction for their outcome, are counted."""
-        sent = self._sent_to[system]
-        with_id, instructed = calls.select(
-            pl.col(id_column).is_not_null().sum().alias("with_id"), sent.sum().alias("instructed")
-        ).row(0)
+        sent = calls.select(self._sent_to[system]).to_series()
         tally = self._tally[system]
+        with_id = calls.height - calls[id_column].null_count()
         tally.no_id += calls.height - with_id
-        tally.no_instruction += with_id - instructed
-        # One filter, of the columns the files are built from alone.
-        taken = calls.lazy().filter(sent).select(pl.col("row"), *columns).collect()
+        tally.no_instruction += with_id - int(sent.sum())
+        # Only the columns the files are built from are filtered, then built.
+        needed = dict.fromkeys(["row", *(name for column in columns for name in column.meta.root_names())])
+        taken = calls.select(list(needed)).filter(sent).select(pl.col("row"), *columns)
         return self._not_exported_yet(system, taken)
 
     def _not_exported_yet(self, system: System, sent: pl.DataFrame) -> pl.DataFrame:
