@@ -278,6 +278,29 @@ def test_a_batch_that_would_overfill_a_file_splits_it_where_one_row_at_a_time_wo
     assert _files_in(tmp_path) == _expected_files(calls, config)
 
 
+def test_a_part_without_one_systems_ids_leaves_that_systems_files_to_the_other_parts(tmp_path: Path) -> None:
+    # Given parts of calls with VANIDs alone, then profile IDs alone, then both, with a bulk-import file
+    config = build_config({"van": {"result_ids": RESULT_IDS}})
+    ids = [(None, "101"), ("OP-3", None), ("OP-4", "104")]
+    calls = [
+        call(row, profile_id, van_id, "+12025550142", datetime(2024, 10, 1, 18, row, tzinfo=UTC), "Completed",
+             "E" if profile_id else None, "Impactive", "Computer", 60)
+        for row, (profile_id, van_id) in enumerate(ids, start=2)
+    ]  # fmt: skip
+
+    # When they are transformed a part a call
+    transform_validated(
+        parts(calls, size=1),
+        valid_report(len(calls), config),
+        config,
+        LocalDirectory(tmp_path),
+        LocalDirectory(tmp_path / WORK),
+    )
+
+    # Then every file holds the rows one call at a time gives
+    assert _files_in(tmp_path) == _expected_files(calls, config)
+
+
 # A clock change inside an hour: St. John's moved its clocks at 00:01 until 2011, so an hour of a
 # caller's clock may hold instants on both sides of it (and, in the autumn, on two local dates).
 ODD_CLOCKS = [

@@ -162,7 +162,7 @@ class ImportFiles:
     def add(self, calls: pl.DataFrame) -> None:
         """Write one part of accepted calls (`Interaction`'s columns): every row checked against its
         model before any is written."""
-        times = part_times(calls, self._config.campaign_timezone, with_instant=self._bulk_enabled)
+        times = part_times(calls, self._config.campaign_timezone, bulk=self._bulk_enabled)
         calls = calls.join(times.by_instant, on="called_at", how="left", maintain_order="left")
         self._add_organizer(calls, times)
         self._add_van(calls, times)
@@ -181,7 +181,7 @@ class ImportFiles:
             _seconds_text(pl.col("duration")).alias("call_duration"),
         ]
         sent = self._sent("organizer", calls, "profile_id", columns)
-        if not sent.height:
+        if sent is None:
             return
         rows = sent.drop("row")
         sources = {
@@ -209,7 +209,7 @@ class ImportFiles:
         if self._bulk_enabled:
             columns.append("datecanvassed")
         sent = self._sent("van", calls, "van_id", [pl.col(name) for name in columns])
-        if not sent.height:
+        if sent is None:
             return
         if self._bulk_enabled:
             sent = _van_phone_and_country(sent)
@@ -262,18 +262,23 @@ class ImportFiles:
 
     def _sent(
         self, system: System, calls: pl.DataFrame, id_column: str, columns: list[pl.Expr]
-    ) -> pl.DataFrame:
-        """The calls `system`'s files take (`sent_to`), as `columns` and each call's row; those without
-        the system's ID, or without an instruction for their outcome, are counted."""
+    ) -> pl.DataFrame | None:
+        """The calls `system`'s files take (`sent_to`), as `columns` and each call's row, or None for
+        none; those without the system's ID, or without an instruction for their outcome, are counted."""
         sent = calls.select(self._sent_to[system]).to_series()
         tally = self._tally[system]
         with_id = calls.height - calls[id_column].null_count()
         tally.no_id += calls.height - with_id
-        tally.no_instruction += with_id - int(sent.sum())
+        instructed = int(sent.sum())
+        tally.no_instruction += with_id - instructed
+        if not instructed:
+            # A part without the system's calls may lack their columns' times (`part_times`).
+            return None
         # Only the columns the files are built from are filtered, then built.
         needed = dict.fromkeys(["row", *(name for column in columns for name in column.meta.root_names())])
         taken = calls.select(list(needed)).filter(sent).select(pl.col("row"), *columns)
-        return self._not_exported_yet(system, taken)
+        fresh = self._not_exported_yet(system, taken)
+        return fresh if fresh.height else None
 
     def _not_exported_yet(self, system: System, sent: pl.DataFrame) -> pl.DataFrame:
         """The calls no earlier run exported to `system`; the others are counted as already exported."""
