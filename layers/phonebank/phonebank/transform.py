@@ -274,7 +274,7 @@ class ImportFiles:
         if not instructed:
             # A part without the system's calls may lack their columns' times (`part_times`).
             return None
-        # Only the columns the files are built from are filtered, then built.
+        # The columns the files are not built from stay behind: filtering them would copy them for nothing.
         needed = dict.fromkeys(["row", *(name for column in columns for name in column.meta.root_names())])
         taken = calls.select(list(needed)).filter(sent).select(pl.col("row"), *columns)
         fresh = self._not_exported_yet(system, taken)
