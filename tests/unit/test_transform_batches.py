@@ -77,6 +77,10 @@ def configs(draw: st.DrawFn) -> PipelineConfig:
             },
             "van": {
                 **DEFAULTS["van"],
+                # A name the by-name file writes as it is: quoted, when it must be, as csv.writer would.
+                "contact_type": draw(
+                    st.sampled_from([DEFAULTS["van"]["contact_type"]]) | NAME_TEXT.filter(bool)
+                ),
                 "result_ids": {**RESULT_IDS, "Phone Attempt": 77} if with_ids else {},
                 "canvassed_by": draw(st.sampled_from([None, 4242])),
                 "last_called_at": {"enabled": draw(st.booleans()), "result": "Phone Attempt"},
@@ -274,6 +278,29 @@ def test_a_batch_that_would_overfill_a_file_splits_it_where_one_row_at_a_time_wo
     assert _files_in(tmp_path) == _expected_files(calls, config)
 
 
+def test_a_part_without_one_systems_ids_leaves_that_systems_files_to_the_other_parts(tmp_path: Path) -> None:
+    # Given parts of calls with VANIDs alone, then profile IDs alone, then both, with a bulk-import file
+    config = build_config({"van": {"result_ids": RESULT_IDS}})
+    ids = [(None, "101"), ("OP-3", None), ("OP-4", "104")]
+    calls = [
+        call(row, profile_id, van_id, "+12025550142", datetime(2024, 10, 1, 18, row, tzinfo=UTC), "Completed",
+             "E" if profile_id else None, "Impactive", "Computer", 60)
+        for row, (profile_id, van_id) in enumerate(ids, start=2)
+    ]  # fmt: skip
+
+    # When they are transformed a part a call
+    transform_validated(
+        parts(calls, size=1),
+        valid_report(len(calls), config),
+        config,
+        LocalDirectory(tmp_path),
+        LocalDirectory(tmp_path / WORK),
+    )
+
+    # Then every file holds the rows one call at a time gives
+    assert _files_in(tmp_path) == _expected_files(calls, config)
+
+
 # A clock change inside an hour: St. John's moved its clocks at 00:01 until 2011, so an hour of a
 # caller's clock may hold instants on both sides of it (and, in the autumn, on two local dates).
 ODD_CLOCKS = [
@@ -336,7 +363,35 @@ def _country_not_iso(calls: list[Interaction], monkeypatch: pytest.MonkeyPatch) 
     return [*calls[:-1], calls[-1].model_copy(update={"phone": "+14165550199"})]
 
 
-@pytest.mark.parametrize("break_last_call", [_bad_van_id, _negative_duration, _no_effort, _country_not_iso])
+def _time_with_seconds(calls: list[Interaction], monkeypatch: pytest.MonkeyPatch) -> list[Interaction]:
+    monkeypatch.setattr("phonebank.import_times.ORGANIZER_TIME", "%Y-%m-%d %H:%M:%S")
+    return calls
+
+
+def _van_date_day_first(calls: list[Interaction], monkeypatch: pytest.MonkeyPatch) -> list[Interaction]:
+    monkeypatch.setattr("phonebank.import_times.VAN_DATE", "%d.%m.%Y")
+    return calls
+
+
+def _instant_without_offset(calls: list[Interaction], monkeypatch: pytest.MonkeyPatch) -> list[Interaction]:
+    monkeypatch.setattr("phonebank.import_times.VAN_INSTANT", "%Y-%m-%dT%H:%M:%S")
+    return calls
+
+
+@pytest.mark.parametrize(
+    "break_last_call",
+    [
+        _bad_van_id,
+        _negative_duration,
+        _no_effort,
+        _country_not_iso,
+        # The times are checked once an instant or a day, where they are formatted: a format the
+        # models refuse still fails the run.
+        _time_with_seconds,
+        _van_date_day_first,
+        _instant_without_offset,
+    ],
+)
 def test_a_row_the_models_refuse_fails_the_run_and_leaves_no_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, break_last_call: Any
 ) -> None:
@@ -362,6 +417,50 @@ def test_a_row_the_models_refuse_fails_the_run_and_leaves_no_file(
 
     # Then the run fails, and no file is left, nor part of one
     assert [path for path in tmp_path.rglob("*") if path.is_file()] == []
+
+
+def test_an_unnamed_contact_type_in_the_configuration_fails_the_run_and_leaves_no_file(
+    tmp_path: Path,
+) -> None:
+    # Given a configuration whose VAN contact type is empty, which the by-name file may not hold
+    config = build_config({"van": {"contact_type": ""}})
+    calls = [call(2, None, "101", "+12025550142", datetime(2024, 10, 1, 18, tzinfo=UTC), "Completed",
+                  None, "Impactive", "Computer", 60)]  # fmt: skip
+
+    # When calls are transformed
+    with pytest.raises(ValidationError, match="contact_type"):
+        transform_validated(
+            parts(calls),
+            valid_report(len(calls), config),
+            config,
+            LocalDirectory(tmp_path),
+            LocalDirectory(tmp_path / WORK),
+        )
+
+    # Then the configuration's table, checked once, stops the run before any file appears
+    assert [path for path in tmp_path.rglob("*") if path.is_file()] == []
+
+
+def _organizer_rows(times: list[str]) -> pl.DataFrame:
+    return pl.DataFrame(
+        [("OP-1", "E", time, "2025550142", "Impactive", "Computer", "Answered", "60") for time in times],
+        schema=dict.fromkeys(OrganizerRow.model_fields, pl.String),
+        orient="row",
+    )
+
+
+def test_a_bad_value_of_a_source_table_refuses_the_rows_that_took_it_and_no_others() -> None:
+    # Given a table of times, one of which the Organizer model refuses, and rows that take their
+    # times from it: some the bad one, some not
+    times = pl.Series(["2024-10-01 14:03", "yesterday"])
+    took_it = _organizer_rows(["2024-10-01 14:03", "yesterday"])
+    did_not = _organizer_rows(["2024-10-01 14:03", "2024-10-01 14:03"])
+
+    # When each is checked with the table as the source of its times
+    # Then the rows that took the bad time are refused, in pydantic's words, and the others are not
+    with pytest.raises(ValidationError, match="date_time"):
+        OrganizerRow.check_frame(took_it, {"date_time": times})
+    OrganizerRow.check_frame(did_not, {"date_time": times})
 
 
 # Per model, values that break one column's rule each, and values that keep it.

@@ -27,13 +27,20 @@ class OrganizerFiles:
         order the efforts first appear, as row by row would); else row by row, starting a new file
         where one is full."""
         efforts = rows["effort_name"]
-        for effort in efforts.unique(maintain_order=True).to_list():
-            self._group_of.setdefault(effort, len(self._group_of) // self._max_efforts)
-        groups = efforts.replace_strict(self._group_of, return_dtype=pl.Int64)
-        shares = {
-            group: rows.filter(groups == group) for group in groups.unique(maintain_order=True).to_list()
+        groups = efforts.replace_strict(self._group_of, default=None, return_dtype=pl.Int64)
+        # Past the first parts, every effort has its group: only a new one is looked for.
+        if groups.null_count():
+            for effort in efforts.filter(groups.is_null()).unique(maintain_order=True).to_list():
+                self._group_of[effort] = len(self._group_of) // self._max_efforts
+            groups = efforts.replace_strict(self._group_of, return_dtype=pl.Int64)
+        in_order = groups.unique(maintain_order=True).to_list()
+        if len(in_order) == 1:
+            shares = {in_order[0]: rows}
+        else:
+            shares = {group: rows.filter(groups == group) for group in in_order}
+        encoded = {
+            group: encode_frame(share, plain=OrganizerRow.PLAIN_COLUMNS) for group, share in shares.items()
         }
-        encoded = {group: encode_frame(share) for group, share in shares.items()}
         if all(self._fits(group, len(data)) for group, data in encoded.items()):
             for group, data in encoded.items():
                 self._file_of(group).write_encoded(data, records=shares[group].height)

@@ -2,8 +2,10 @@
 
 The accepted rows come a part at a time (the validator's Parquet parts). Each part's import rows are
 built as columns, checked against the output models (`OutputRow.check_frame`) and written with one
-encoding a file. What depends on one value alone and has no column form (a foreign number's VAN
-phone and country) is asked once per distinct value.
+encoding a file. A column whose values come from a smaller table (the times of the part's distinct
+instants, the configuration's results and IDs) is checked on that table. What depends on one value
+alone and has no column form (a foreign number's VAN phone and country) is asked once per distinct
+value.
 """
 
 from __future__ import annotations
@@ -16,13 +18,14 @@ import polars as pl
 
 from phonebank.columnar import tally_in_order
 from phonebank.config import PipelineConfig
+from phonebank.import_times import PartTimes, part_times
 from phonebank.models.organizer import OrganizerRow
 from phonebank.models.steps import ValidationReport
 from phonebank.models.summary import CONSENT_CHANGING_RESULTS, OutputFile, Summary, System, SystemCounts
 from phonebank.models.van import VanBulkRow, VanNamesRow
 from phonebank.organizer_files import OrganizerFiles
 from phonebank.phones import national_and_country, us_patterns
-from phonebank.sinks import CsvFile, OpenFiles, OutputSink
+from phonebank.sinks import CsvFile, OpenFiles, OutputSink, any_quoted
 
 VAN_NAMES_FILE = "van/van-canvass-results-by-name.csv"
 VAN_BULK_FILE = "van/van-canvass-results-bulk-import.csv"
@@ -135,8 +138,11 @@ class ImportFiles:
                 tally.already_exported = 0
         self._bulk_enabled = not config.van_results_without_id
         self._organizer_results = {outcome: rule.organizer for outcome, rule in config.outcomes.items()}
+        self._organizer_result_names = pl.Series(
+            [result for result in self._organizer_results.values() if result is not None], dtype=pl.String
+        )
         self._instructions = {outcome: _van_instructions(config, outcome) for outcome in config.outcomes}
-        self._van_outcomes = _instructed(config)["van"]
+        self._sent_to = sent_to(config)
         self._van_records = pl.DataFrame(
             [
                 (outcome, each.contact_type, each.result, each.contact_type_id, each.result_id)
@@ -148,44 +154,45 @@ class ImportFiles:
             ),
             orient="row",
         )
+        # The by-name file's contact types and results are this table's: plain where none needs quotes.
+        self._names_plain = VanNamesRow.PLAIN_COLUMNS | {
+            name for name in ("contact_type", _RESULT) if not any_quoted(self._van_records.select(name))
+        }
 
     def add(self, calls: pl.DataFrame) -> None:
         """Write one part of accepted calls (`Interaction`'s columns): every row checked against its
         model before any is written."""
-        # A file's calls share their minutes: each distinct instant is written once, then joined back.
-        local = pl.col("called_at").dt.convert_time_zone(self._config.campaign_timezone)
-        formats = {"organizer_time": "%Y-%m-%d %H:%M", "van_date": "%m/%d/%Y"}
-        if self._bulk_enabled:
-            formats["van_instant"] = "%Y-%m-%dT%H:%M:%S%:z"
-        written = calls.select(pl.col("called_at").unique()).with_columns(
-            local.dt.strftime(fmt).alias(name) for name, fmt in formats.items()
-        )
-        calls = calls.join(written, on="called_at", how="left", maintain_order="left")
-        self._add_organizer(calls)
-        self._add_van(calls)
+        times = part_times(calls, self._config.campaign_timezone, bulk=self._bulk_enabled)
+        calls = calls.join(times.by_instant, on="called_at", how="left", maintain_order="left")
+        self._add_organizer(calls, times)
+        self._add_van(calls, times)
 
-    def _add_organizer(self, calls: pl.DataFrame) -> None:
-        tally = self._tally["organizer"]
-        results = pl.col("outcome").replace_strict(self._organizer_results, return_dtype=pl.String)
-        with_id = calls.filter(pl.col("profile_id").is_not_null()).with_columns(results.alias(_RESULT))
-        tally.no_id += calls.height - with_id.height
-        sent = with_id.filter(pl.col(_RESULT).is_not_null())
-        tally.no_instruction += with_id.height - sent.height
-        sent = self._not_exported_yet("organizer", sent)
-        if not sent.height:
-            return
-        rows = sent.select(
+    def _add_organizer(self, calls: pl.DataFrame, times: PartTimes) -> None:
+        columns = [
             pl.col("profile_id"),
             pl.col("effort").alias("effort_name"),
-            pl.col("organizer_time").alias("date_time"),
+            pl.col("date_time"),
             self._organizer_phone().alias("phone_number_called"),
             pl.col("service"),
             pl.col("call_type"),
-            pl.col(_RESULT).alias("call_result"),
-            pl.col("duration").cast(pl.String).fill_null("").alias("call_duration"),
-        )
-        OrganizerRow.check_frame(rows)
+            pl.col("outcome")
+            .replace_strict(self._organizer_results, return_dtype=pl.String)
+            .alias("call_result"),
+            _seconds_text(pl.col("duration")).alias("call_duration"),
+        ]
+        sent = self._sent("organizer", calls, "profile_id", columns)
+        if sent is None:
+            return
+        rows = sent.drop("row")
+        sources = {
+            "date_time": times.by_instant["date_time"],
+            "call_result": self._organizer_result_names,
+            # The text of each distinct duration: the column's values, found among a few numbers.
+            "call_duration": calls.select(_seconds_text(pl.col("duration").unique())).to_series(),
+        }
+        OrganizerRow.check_frame(rows, sources)
         self._organizer.write(rows)
+        tally = self._tally["organizer"]
         tally.written += rows.height
         tally.results.update(tally_in_order(rows["call_result"]))
 
@@ -197,14 +204,12 @@ class ImportFiles:
         north_american = phone.str.starts_with("+1") & (phone.str.len_chars() == 12)
         return pl.when(north_american).then(phone.str.slice(2)).otherwise(phone)
 
-    def _add_van(self, calls: pl.DataFrame) -> None:
-        tally = self._tally["van"]
-        with_id = calls.filter(pl.col("van_id").is_not_null())
-        tally.no_id += calls.height - with_id.height
-        sent = with_id.filter(pl.col("outcome").is_in(self._van_outcomes))
-        tally.no_instruction += with_id.height - sent.height
-        sent = self._not_exported_yet("van", sent)
-        if not sent.height:
+    def _add_van(self, calls: pl.DataFrame, times: PartTimes) -> None:
+        columns = ["van_id", "phone", "outcome", "date_canvassed"]
+        if self._bulk_enabled:
+            columns.append("datecanvassed")
+        sent = self._sent("van", calls, "van_id", [pl.col(name) for name in columns])
+        if sent is None:
             return
         if self._bulk_enabled:
             sent = _van_phone_and_country(sent)
@@ -213,30 +218,67 @@ class ImportFiles:
         records = sent.join(self._van_records, on="outcome", how="inner", maintain_order="left_right")
         names = records.select(
             pl.col("van_id"),
-            pl.col("van_date").alias("date_canvassed"),
+            pl.col("date_canvassed"),
             _by_name_phone().alias("phone"),
             pl.col("contact_type"),
             pl.col(_RESULT),
         )
-        VanNamesRow.check_frame(names)
-        self._van_file(VAN_NAMES_FILE, VanNamesRow.HEADER).write_frame(names)
+        table = self._van_records
+        VanNamesRow.check_frame(
+            names,
+            {
+                "date_canvassed": times.van_dates,
+                "contact_type": table["contact_type"],
+                _RESULT: table[_RESULT],
+            },
+        )
+        self._van_file(VAN_NAMES_FILE, VanNamesRow.HEADER).write_frame(names, plain=self._names_plain)
         if self._bulk_enabled:
+            canvassed_by = _text(self._config.van.canvassed_by) or ""
             bulk = records.select(
                 pl.col("van_id").alias("vanid"),
                 pl.col("contact_type_id").alias("contacttypeid"),
                 pl.col("result_id").alias("resultid"),
-                pl.col("van_instant").alias("datecanvassed"),
-                pl.lit(_text(self._config.van.canvassed_by) or "").alias("canvassedby"),
+                pl.col("datecanvassed"),
+                pl.lit(canvassed_by).alias("canvassedby"),
                 pl.col("national").alias("phone"),
                 pl.col("country").alias("countrycode"),
             )
-            VanBulkRow.check_frame(bulk)
-            self._van_file(VAN_BULK_FILE, VanBulkRow.HEADER).write_frame(bulk)
+            sources = {
+                "contacttypeid": table["contact_type_id"],
+                "resultid": table["result_id"],
+                "datecanvassed": times.by_instant["datecanvassed"],
+                "canvassedby": pl.Series([canvassed_by]),
+            }
+            VanBulkRow.check_frame(bulk, sources)
+            self._van_file(VAN_BULK_FILE, VanBulkRow.HEADER).write_frame(bulk, plain=VanBulkRow.PLAIN_COLUMNS)
             if self._bulk_rows is None:
                 self._bulk_rows = self._files.open_csv(self._work, VAN_BULK_ROWS_FILE, ["row"])
-            self._bulk_rows.write_frame(records.select(pl.col("row").cast(pl.String)))
+            # An integer's digits: nothing to quote.
+            self._bulk_rows.write_frame(records.select(pl.col("row").cast(pl.String)), plain=["row"])
+        tally = self._tally["van"]
         tally.written += sent.height
         tally.results.update(tally_in_order(names[_RESULT]))
+
+    def _sent(
+        self, system: System, calls: pl.DataFrame, id_column: str, columns: list[pl.Expr]
+    ) -> pl.DataFrame | None:
+        """The calls `system`'s files take (`sent_to`), as `columns` and each call's row, or None for
+        none; those without the system's ID, or without an instruction for their outcome, are counted."""
+        sent = calls.select(self._sent_to[system]).to_series()
+        tally = self._tally[system]
+        with_id = calls.height - calls[id_column].null_count()
+        tally.no_id += calls.height - with_id
+        instructed = int(sent.sum())
+        tally.no_instruction += with_id - instructed
+        if not instructed:
+            # A part without the system's calls may lack their columns' times (`part_times`).
+            return None
+        # The columns the files are not built from stay behind: filtering them would copy them for nothing.
+        needed = dict.fromkeys(["row", *(name for column in columns for name in column.meta.root_names())])
+        taken = calls.select(list(needed)).filter(sent).select(pl.col("row"), *columns)
+        fresh = self._not_exported_yet(system, taken)
+        return fresh if fresh.height else None
 
     def _not_exported_yet(self, system: System, sent: pl.DataFrame) -> pl.DataFrame:
         """The calls no earlier run exported to `system`; the others are counted as already exported."""
@@ -294,6 +336,11 @@ class ImportFiles:
             }
         )
         return summary.check_accounting()
+
+
+def _seconds_text(seconds: pl.Expr) -> pl.Expr:
+    """Whole seconds as Organizer's Call Duration writes them: empty when the dialer did not say."""
+    return seconds.cast(pl.String).fill_null("")
 
 
 def _by_name_phone() -> pl.Expr:
