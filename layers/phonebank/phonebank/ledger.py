@@ -252,23 +252,23 @@ class Ledger:
         raise StorageUnavailable(f"the ledger's {name} kept changing under this run; retrying helps")
 
     def _with_runs(self, held: pl.DataFrame) -> pl.DataFrame:
-        """The holders' run ids and input names, from their claims (a few runs, read once each)."""
-        tokens = held[TOKEN].cast(pl.String).unique().to_list() if held.height else []
-        inputs = {}
+        """The holders' run ids and input names, from their claims (a few runs, read once each), joined
+        to the held rows by token: no text is made for each row. In order of row, a row's Organizer
+        entry before its VAN one (one number to sort by costs half what the two columns do)."""
+        tokens = held[TOKEN].unique().cast(pl.String).to_list()
+        inputs = []
         for token in tokens:
             stored = self.store.read(CLAIMS + token)
-            inputs[token] = json.loads(stored[0]).get("input", "") if stored else ""
-        by_run = {token: token.partition(".")[0] for token in tokens}
-        token = pl.col(TOKEN).cast(pl.String)
-        return held.select(
-            SYSTEM,
-            ROW,
-            token.replace_strict(by_run, return_dtype=pl.String).cast(pl.Categorical).alias(BY_RUN),
-            token.replace_strict(inputs, return_dtype=pl.String).cast(pl.Categorical).alias(BY_INPUT),
-        ).sort(ROW, SYSTEM)
+            inputs.append(json.loads(stored[0]).get("input", "") if stored else "")
+        holders = pl.DataFrame(
+            {TOKEN: tokens, BY_RUN: [token.partition(".")[0] for token in tokens], BY_INPUT: inputs},
+            schema={TOKEN: pl.Categorical, BY_RUN: pl.Categorical, BY_INPUT: pl.Categorical},
+        )
+        in_order = pl.col(ROW) * len(SYSTEMS) + pl.col(SYSTEM).to_physical()
+        return held.join(holders, on=TOKEN, how="left").sort(in_order).select(SYSTEM, ROW, BY_RUN, BY_INPUT)
 
 
-_NOTHING_HELD = pl.DataFrame(schema={SYSTEM: pl.Enum(SYSTEMS), ROW: pl.Int64, TOKEN: pl.Categorical})
+_NOTHING_HELD = pl.DataFrame(schema={SYSTEM: SYSTEM_TYPE, ROW: pl.Int64, TOKEN: pl.Categorical})
 """Rows held by others, a day's: the token as a category, as the run and input are once known (a second
 upload of a million calls holds as many rows, but only a few runs)."""
 
