@@ -235,6 +235,33 @@ def test_calls_whose_days_are_not_in_order_each_reach_their_own_days_shard(tmp_p
     assert set(second.held[BY_RUN].cast(pl.String)) == {RUN_A}
 
 
+def test_the_held_rows_come_in_order_of_row_a_rows_organizer_entry_first(tmp_path: Path) -> None:
+    # Given run A's committed calls of three days, for both systems, the days out of order
+    ledger = Ledger(FolderLedgerStore(tmp_path))
+    calls = _calls(range(2), day=12) + _calls(range(2, 4), day=10) + _calls(range(4, 6), day=11)
+    ledger.commit(ledger.claim(RUN_A, "a.csv", _wanted(calls, ("organizer", "van"))))
+
+    # When run B claims them, then what A holds comes row by row, Organizer before VAN
+    held = ledger.claim(RUN_B, "b.csv", _wanted(calls, ("van", "organizer"))).held
+    assert held.select(ROW, SYSTEM).rows() == [(row, s) for row in range(2, 8) for s in ("organizer", "van")]
+
+
+def test_a_shard_written_with_categorical_columns_is_read_and_extended_alike(tmp_path: Path) -> None:
+    # Given run A's committed calls in a shard whose system and token are Categoricals, as written before
+    ledger = Ledger(FolderLedgerStore(tmp_path))
+    ledger.commit(ledger.claim(RUN_A, "a.csv", _wanted(_calls(range(3)))))
+    shard = tmp_path / SHARD.format(day="2024-10-11")
+    pl.read_parquet(shard).cast({SYSTEM: pl.Categorical, "token": pl.Categorical}).write_parquet(shard)
+
+    # When run B claims those calls and two more
+    second = ledger.claim(RUN_B, "b.csv", _wanted(_calls(range(5))))
+
+    # Then A's are held by A, and the shard holds all five, each under its own run
+    assert _held_rows(second) == [2, 3, 4]
+    tokens = pl.read_parquet(shard)["token"].cast(pl.String).str.slice(0, 16)
+    assert sorted(tokens.to_list()) == [RUN_A] * 3 + [RUN_B] * 2
+
+
 def test_runs_claiming_at_once_never_take_the_same_call(tmp_path: Path) -> None:
     # Given eight runs, each with 300 people called on each of three days, each overlapping its
     # neighbours' by half
