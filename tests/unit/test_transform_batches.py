@@ -406,17 +406,8 @@ def test_a_row_the_models_refuse_fails_the_run_and_leaves_no_file(
     calls = break_last_call(good, monkeypatch)
 
     # When they are transformed
-    with pytest.raises(ValidationError):
-        transform_validated(
-            parts(calls),
-            valid_report(len(calls), config),
-            config,
-            LocalDirectory(tmp_path),
-            LocalDirectory(tmp_path / WORK),
-        )
-
     # Then the run fails, and no file is left, nor part of one
-    assert [path for path in tmp_path.rglob("*") if path.is_file()] == []
+    assert _refused_leaving_no_file(calls, config, tmp_path) == []
 
 
 def test_an_unnamed_contact_type_in_the_configuration_fails_the_run_and_leaves_no_file(
@@ -428,7 +419,15 @@ def test_an_unnamed_contact_type_in_the_configuration_fails_the_run_and_leaves_n
                   None, "Impactive", "Computer", 60)]  # fmt: skip
 
     # When calls are transformed
-    with pytest.raises(ValidationError, match="contact_type"):
+    # Then the configuration's table, checked once, stops the run before any file appears
+    assert _refused_leaving_no_file(calls, config, tmp_path, match="contact_type") == []
+
+
+def _refused_leaving_no_file(
+    calls: list[Interaction], config: PipelineConfig, tmp_path: Path, match: str | None = None
+) -> list[Path]:
+    """Transform `calls`, which a model must refuse (ValidationError); return the files left behind."""
+    with pytest.raises(ValidationError, match=match):
         transform_validated(
             parts(calls),
             valid_report(len(calls), config),
@@ -436,9 +435,7 @@ def test_an_unnamed_contact_type_in_the_configuration_fails_the_run_and_leaves_n
             LocalDirectory(tmp_path),
             LocalDirectory(tmp_path / WORK),
         )
-
-    # Then the configuration's table, checked once, stops the run before any file appears
-    assert [path for path in tmp_path.rglob("*") if path.is_file()] == []
+    return [path for path in tmp_path.rglob("*") if path.is_file()]
 
 
 def _organizer_rows(times: list[str]) -> pl.DataFrame:
