@@ -98,8 +98,7 @@ def test_a_crash_after_a_split_leaves_no_file(tmp_path: Path) -> None:
     # When they are transformed
     with pytest.raises(WorkerKilledError), OpenFiles() as files:
         imports = ImportFiles(config, LocalDirectory(tmp_path), files, LocalDirectory(tmp_path / "work"))
-        for start in range(0, 45, 15):
-            imports.add(Interaction.frame(calls[start : start + 15]))
+        imports.add_all(Interaction.frame(calls[start : start + 15]) for start in range(0, 45, 15))
         raise WorkerKilledError
 
     # Then no file is left, not even the Organizer files closed before the crash: an import file
@@ -114,7 +113,7 @@ def test_a_split_run_that_ends_well_commits_every_file(tmp_path: Path) -> None:
     # When they are transformed
     with OpenFiles() as files:
         imports = ImportFiles(config, LocalDirectory(tmp_path), files, LocalDirectory(tmp_path / "work"))
-        imports.add(Interaction.frame(_calls(60)))
+        imports.add_all([Interaction.frame(_calls(60))])
 
     # Then several complete, valid Organizer files hold every call once
     organizer = [name for name in _everything(tmp_path) if name.startswith("organizer/")]

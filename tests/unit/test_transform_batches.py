@@ -245,8 +245,7 @@ def test_the_files_hold_exactly_the_rows_the_models_give_one_call_at_a_time(
         # When they are transformed a batch at a time
         with OpenFiles() as files:
             imports = ImportFiles(config, LocalDirectory(out), files, LocalDirectory(out / WORK))
-            for batch in batches:
-                imports.add(Interaction.frame(batch))
+            imports.add_all(Interaction.frame(batch) for batch in batches)
         summary = imports.summary(valid_report(len(calls), config))
 
         # Then every file is, byte for byte, the rows the models give one call at a time, split
@@ -271,8 +270,9 @@ def test_a_batch_that_would_overfill_a_file_splits_it_where_one_row_at_a_time_wo
     # When they are transformed
     with OpenFiles() as files:
         imports = ImportFiles(config, LocalDirectory(tmp_path), files, LocalDirectory(tmp_path / WORK))
-        for start in range(0, len(calls), batch_rows):
-            imports.add(Interaction.frame(calls[start : start + batch_rows]))
+        imports.add_all(
+            Interaction.frame(calls[start : start + batch_rows]) for start in range(0, len(calls), batch_rows)
+        )
 
     # Then the files are those one row at a time gives, byte for byte, names and all
     assert _files_in(tmp_path) == _expected_files(calls, config)

@@ -75,8 +75,7 @@ def transform_recorded(
         exported = {system: claim.held.filter(pl.col(SYSTEM) == system)[ROW] for system in SYSTEMS}
         with OpenFiles() as files:
             imports = ImportFiles(config, sink, files, work, exported)
-            for part in parts():
-                imports.add(part)
+            imports.add_all(parts())
         summary = imports.summary(report)
         _check_against_the_claim(summary, claimed, claim)
         if claim.held.height:

@@ -24,6 +24,7 @@ from phonebank.models.steps import ValidationReport
 from phonebank.models.summary import CONSENT_CHANGING_RESULTS, OutputFile, Summary, System, SystemCounts
 from phonebank.models.van import VanBulkRow, VanNamesRow
 from phonebank.organizer_files import OrganizerFiles
+from phonebank.overlap import read_ahead
 from phonebank.phones import national_and_country, us_patterns
 from phonebank.sinks import CsvFile, OpenFiles, OutputSink, any_quoted
 
@@ -106,6 +107,14 @@ class _SystemTally:
         return {result: n for result, n in self.results.items() if result in CONSENT_CHANGING_RESULTS}
 
 
+@dataclass(frozen=True)
+class TimedPart:
+    """A part's calls, each with its times' texts joined (`PartTimes.by_instant`), and those times."""
+
+    calls: pl.DataFrame
+    times: PartTimes
+
+
 class ImportFiles:
     """Every import file of one run, fed accepted calls a part at a time, in input order.
 
@@ -159,13 +168,22 @@ class ImportFiles:
             name for name in ("contact_type", _RESULT) if not any_quoted(self._van_records.select(name))
         }
 
-    def add(self, calls: pl.DataFrame) -> None:
-        """Write one part of accepted calls (`Interaction`'s columns): every row checked against its
-        model before any is written."""
+    def timed(self, calls: pl.DataFrame) -> TimedPart:
+        """One part of accepted calls (`Interaction`'s columns) with the times the files write."""
         times = part_times(calls, self._config.campaign_timezone, bulk=self._bulk_enabled)
         calls = calls.join(times.by_instant, on="called_at", how="left", maintain_order="left")
-        self._add_organizer(calls, times)
-        self._add_van(calls, times)
+        return TimedPart(calls, times)
+
+    def add(self, part: TimedPart) -> None:
+        """Write one part (`timed`): every row checked against its model before any is written."""
+        self._add_organizer(part.calls, part.times)
+        self._add_van(part.calls, part.times)
+
+    def add_all(self, parts: Iterable[pl.DataFrame]) -> None:
+        """Every part in order, the next read and timed in a thread while this one is written where
+        there are cores (`phonebank.overlap`)."""
+        for part in read_ahead(map(self.timed, read_ahead(iter(parts)))):
+            self.add(part)
 
     def _add_organizer(self, calls: pl.DataFrame, times: PartTimes) -> None:
         columns = [
@@ -398,6 +416,5 @@ def transform_validated(
     assert report.status == "VALID", "only a VALID report may produce import files"
     with OpenFiles() as files:
         imports = ImportFiles(config, sink, files, work)
-        for part in parts:
-            imports.add(part)
+        imports.add_all(parts)
     return imports.summary(report)

@@ -33,6 +33,7 @@ from phonebank.models.interaction import Interaction
 from phonebank.models.report import DuplicateRow, ErrorRow, safe_column
 from phonebank.models.steps import ValidationReport
 from phonebank.models.summary import ErrorReason, OutputFile, RowCounts
+from phonebank.overlap import WriteBehind, read_ahead
 from phonebank.problems import (
     FIELDS,
     NO_EFFORT,
@@ -114,13 +115,25 @@ def _validate(
     checker = _ChunkChecker(columns, context)
     with OpenFiles() as files:
         outputs = _Outputs(files, reports, work, checker.own_header)
-        for chunk in reader.chunks():
-            outputs.write(checker.check(chunk))
+        # Three chunks at once where there are cores: the next read and its fields answered, this one
+        # sorted, the last written (`phonebank.overlap`).
+        with WriteBehind(outputs.write) as written:
+            for answered in read_ahead(map(checker.answer, read_ahead(reader.chunks()))):
+                written.put(checker.check(answered))
         if checker.counts["rows_read"] == 0:
             raise HeaderOnly(
                 "The file has a header but no rows. Export the call results again with the rows."
             )
     return checker.report(upload.name, config, outputs.written(), outputs.parts)
+
+
+@dataclass(frozen=True)
+class AnsweredChunk:
+    """A chunk's rows and each field's answers (`answer_column`), with the text its date was read from."""
+
+    chunk: Chunk
+    called_at: pl.Series
+    answers: dict[Field, Answers]
 
 
 @dataclass(frozen=True)
@@ -151,10 +164,15 @@ class _ChunkChecker:
         self.own_header = list(columns.headers[skipped:])
         self._own_columns = self._names[skipped:]
 
-    def check(self, chunk: Chunk) -> CheckedChunk:
-        cells = chunk.cells
-        texts = {field: self._field_cells(cells, field) for field in FIELDS}
+    def answer(self, chunk: Chunk) -> AnsweredChunk:
+        """Each field's rule over the chunk's cells: what the rest of the check reads."""
+        texts = {field: self._field_cells(chunk.cells, field) for field in FIELDS}
         answers = {field: answer_column(field, texts[field], self.context, self._known) for field in FIELDS}
+        return AnsweredChunk(chunk, texts["called_at"], answers)
+
+    def check(self, answered: AnsweredChunk) -> CheckedChunk:
+        chunk, answers = answered.chunk, answered.answers
+        cells = chunk.cells
 
         def given(field: Field) -> pl.Series:
             # A rule answers None only for a cell that strips to nothing, and refuses only another.
@@ -170,7 +188,7 @@ class _ChunkChecker:
             (~given("profile_id") & ~given("van_id")).alias(NO_ID),
             (given("profile_id") & no_effort).alias(NO_EFFORT),
             self._van_id_given(cells).alias(VAN_ID_GIVEN),
-            texts["called_at"].alias(_CALLED_AT_TEXT),
+            answered.called_at.alias(_CALLED_AT_TEXT),
             *(chunk.not_utf8[name].alias(not_utf8_column(name)) for name in not_utf8),
         ).with_columns(
             # A row holding bytes that are not UTF-8 is rejected whatever its outcome: no cell of it is sure.

@@ -1,0 +1,80 @@
+"""The next chunk read, and the last one written, while this one is checked: the cores there are, used.
+
+polars lets go of the GIL while it parses, computes and encodes, and so does reading or writing a
+stream, so a chunk read (or written) in a thread of its own overlaps the checking of another on a
+second core. Each stage still takes its items one at a time and in order, so that what a run
+writes, and the failure it stops at, are the same as without the thread. On a single core the thread
+would only hold one more chunk in memory: there the work is done in turn.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from types import TracebackType
+from typing import Generic, TypeVar
+
+Item = TypeVar("Item")
+_END = object()
+
+
+def cores() -> int:
+    """The cores this process may run on (what `taskset` or a container allows, not the machine's)."""
+    return len(os.sched_getaffinity(0))
+
+
+def read_ahead(items: Iterator[Item]) -> Iterator[Item]:
+    """`items` in order, the next made in a thread while the caller works on this one. What fails in
+    making an item is raised where the caller asks for it, after every item before it was used."""
+    if cores() < 2:
+        yield from items
+        return
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="read-ahead") as pool:
+        upcoming = pool.submit(next, items, _END)
+        while (item := upcoming.result()) is not _END:
+            upcoming = pool.submit(next, items, _END)
+            yield item  # type: ignore[misc]  # not _END: one of `items`
+
+
+class WriteBehind(Generic[Item]):
+    """`write` of each item given, in order, in a thread while the caller goes on to the next. A
+    failed write is raised by the next `put` or on leaving the block; leaving it waits for the last."""
+
+    def __init__(self, write: Callable[[Item], None]) -> None:
+        self._write = write
+        self._pool = (
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="write-behind") if cores() > 1 else None
+        )
+        self._writing: Future[None] | None = None
+
+    def put(self, item: Item) -> None:
+        if self._pool is None:
+            self._write(item)
+            return
+        self._wait()
+        self._writing = self._pool.submit(self._write, item)
+
+    def _wait(self) -> None:
+        writing, self._writing = self._writing, None
+        if writing is not None:
+            writing.result()
+
+    def __enter__(self) -> WriteBehind[Item]:
+        return self
+
+    def __exit__(
+        self,
+        failure_type: type[BaseException] | None,
+        failure: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        try:
+            if failure is None:
+                self._wait()
+            elif self._writing is not None:
+                # The run already failed: its files are discarded once the last write has let go of them.
+                self._writing.exception()
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True)
