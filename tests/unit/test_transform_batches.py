@@ -359,7 +359,7 @@ def _country_not_iso(calls: list[Interaction], monkeypatch: pytest.MonkeyPatch) 
         national, country = national_and_country(e164)
         return (national, "can") if e164 == "+14165550199" else (national, country)
 
-    monkeypatch.setattr("phonebank.transform.national_and_country", wrong_for_one)
+    monkeypatch.setattr("phonebank.van_records.national_and_country", wrong_for_one)
     return [*calls[:-1], calls[-1].model_copy(update={"phone": "+14165550199"})]
 
 

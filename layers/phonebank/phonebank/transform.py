@@ -25,8 +25,15 @@ from phonebank.models.summary import CONSENT_CHANGING_RESULTS, OutputFile, Summa
 from phonebank.models.van import VanBulkRow, VanNamesRow
 from phonebank.organizer_files import OrganizerFiles
 from phonebank.overlap import read_ahead
-from phonebank.phones import national_and_country, us_patterns
 from phonebank.sinks import CsvFile, OpenFiles, OutputSink, any_quoted
+from phonebank.van_records import (
+    RESULT,
+    by_name_phone,
+    id_text,
+    van_instructions,
+    van_phone_and_country,
+    van_records,
+)
 
 VAN_NAMES_FILE = "van/van-canvass-results-by-name.csv"
 VAN_BULK_FILE = "van/van-canvass-results-bulk-import.csv"
@@ -35,37 +42,6 @@ VAN_BULK_ROWS_FILE = "van-bulk-import-rows.csv"
 input's spreadsheet row of each record of the bulk-import file, in the same order, so that VAN's answer
 for a record (the VAN push) leads back to the row it came from."""
 
-_RESULT = "result"
-
-
-@dataclass(frozen=True)
-class _VanInstruction:
-    """One VAN record a call produces; the IDs as the bulk file writes them (None: not configured)."""
-
-    contact_type: str
-    result: str
-    contact_type_id: str
-    result_id: str | None
-
-
-def _van_instructions(config: PipelineConfig, outcome: str) -> list[_VanInstruction]:
-    van = config.van
-    named = []
-    if result := config.outcomes[outcome].van:
-        named.append((van.contact_type, van.contact_type_id, result))
-    if van.last_called_at.enabled and van.last_called_at.result:
-        named.append(
-            (van.last_called_at.contact_type, van.last_called_at.contact_type_id, van.last_called_at.result)
-        )
-    return [
-        _VanInstruction(contact_type, result, str(contact_type_id), _text(van.result_ids.get(result)))
-        for contact_type, contact_type_id, result in named
-    ]
-
-
-def _text(number: int | None) -> str | None:
-    return None if number is None else str(number)
-
 
 def _instructed(config: PipelineConfig) -> dict[System, list[str]]:
     """The outcomes each system has an instruction for."""
@@ -73,7 +49,7 @@ def _instructed(config: PipelineConfig) -> dict[System, list[str]]:
         "organizer": sorted(
             outcome for outcome, rule in config.outcomes.items() if rule.organizer is not None
         ),
-        "van": sorted(outcome for outcome in config.outcomes if _van_instructions(config, outcome)),
+        "van": sorted(outcome for outcome in config.outcomes if van_instructions(config, outcome)),
     }
 
 
@@ -150,22 +126,11 @@ class ImportFiles:
         self._organizer_result_names = pl.Series(
             [result for result in self._organizer_results.values() if result is not None], dtype=pl.String
         )
-        self._instructions = {outcome: _van_instructions(config, outcome) for outcome in config.outcomes}
         self._sent_to = sent_to(config)
-        self._van_records = pl.DataFrame(
-            [
-                (outcome, each.contact_type, each.result, each.contact_type_id, each.result_id)
-                for outcome, instructions in self._instructions.items()
-                for each in instructions
-            ],
-            schema=dict.fromkeys(
-                ["outcome", "contact_type", _RESULT, "contact_type_id", "result_id"], pl.String
-            ),
-            orient="row",
-        )
+        self._van_records = van_records(config)
         # The by-name file's contact types and results are this table's: plain where none needs quotes.
         self._names_plain = VanNamesRow.PLAIN_COLUMNS | {
-            name for name in ("contact_type", _RESULT) if not any_quoted(self._van_records.select(name))
+            name for name in ("contact_type", RESULT) if not any_quoted(self._van_records.select(name))
         }
 
     def timed(self, calls: pl.DataFrame) -> TimedPart:
@@ -230,16 +195,16 @@ class ImportFiles:
         if sent is None:
             return
         if self._bulk_enabled:
-            sent = _van_phone_and_country(sent)
+            sent = van_phone_and_country(sent)
         # `left_right`: a call's records follow each other in its instructions' order (its outcome's,
         # then Last Called At's), as the files list them.
         records = sent.join(self._van_records, on="outcome", how="inner", maintain_order="left_right")
         names = records.select(
             pl.col("van_id"),
             pl.col("date_canvassed"),
-            _by_name_phone().alias("phone"),
+            by_name_phone().alias("phone"),
             pl.col("contact_type"),
-            pl.col(_RESULT),
+            pl.col(RESULT),
         )
         table = self._van_records
         VanNamesRow.check_frame(
@@ -247,12 +212,12 @@ class ImportFiles:
             {
                 "date_canvassed": times.van_dates,
                 "contact_type": table["contact_type"],
-                _RESULT: table[_RESULT],
+                RESULT: table[RESULT],
             },
         )
         self._van_file(VAN_NAMES_FILE, VanNamesRow.HEADER).write_frame(names, plain=self._names_plain)
         if self._bulk_enabled:
-            canvassed_by = _text(self._config.van.canvassed_by) or ""
+            canvassed_by = id_text(self._config.van.canvassed_by) or ""
             bulk = records.select(
                 pl.col("van_id").alias("vanid"),
                 pl.col("contact_type_id").alias("contacttypeid"),
@@ -276,7 +241,7 @@ class ImportFiles:
             self._bulk_rows.write_frame(records.select(pl.col("row").cast(pl.String)), plain=["row"])
         tally = self._tally["van"]
         tally.written += sent.height
-        tally.results.update(tally_in_order(names[_RESULT]))
+        tally.results.update(tally_in_order(names[RESULT]))
 
     def _sent(
         self, system: System, calls: pl.DataFrame, id_column: str, columns: list[pl.Expr]
@@ -359,45 +324,6 @@ class ImportFiles:
 def _seconds_text(seconds: pl.Expr) -> pl.Expr:
     """Whole seconds as Organizer's Call Duration writes them: empty when the dialer did not say."""
     return seconds.cast(pl.String).fill_null("")
-
-
-def _by_name_phone() -> pl.Expr:
-    """`phones.by_name_phone`: a North American number's 10 digits, else nothing."""
-    phone = pl.col("phone")
-    return (
-        pl.when(phone.str.starts_with("+1") & (phone.str.len_chars() == 12))
-        .then(phone.str.slice(2))
-        .otherwise(pl.lit(""))
-    )
-
-
-def _van_phone_and_country(calls: pl.DataFrame) -> pl.DataFrame:
-    """VAN's phone and countrycode columns (`phones.national_and_country`): a US number's by the US's
-    own patterns, every other distinct number's by the function itself."""
-    _, general, any_type = us_patterns()
-    phone = pl.col("phone")
-    national = phone.str.slice(2)
-    us = (
-        phone.str.starts_with("+1")
-        & (phone.str.len_chars() == 12)
-        & national.str.contains(general)
-        & national.str.contains(any_type)
-    )
-    calls = calls.with_columns(us.alias("us"))
-    others = calls.filter(~pl.col("us"))["phone"].unique(maintain_order=True).to_list()
-    answers = [national_and_country(e164) for e164 in others]
-    table = pl.DataFrame(
-        {
-            "phone": others,
-            "other_national": [national for national, _ in answers],
-            "other_country": [country for _, country in answers],
-        },
-        schema={"phone": pl.String, "other_national": pl.String, "other_country": pl.String},
-    )
-    return calls.join(table, on="phone", how="left", maintain_order="left").with_columns(
-        pl.when("us").then(national).otherwise("other_national").alias("national"),
-        pl.when("us").then(pl.lit("US")).otherwise("other_country").alias("country"),
-    )
 
 
 def transform_validated(
