@@ -100,7 +100,8 @@ class ExportReader:
         """Every row after the header, blank ones included, so that numbers match a spreadsheet's."""
         while True:
             if not self._at_end and len(self._pending) < CHUNK_BYTES:
-                self._pending += self._read()
+                # Topped up to a chunk, not a block more: what the header left is most of one.
+                self._pending += self._read(CHUNK_BYTES - len(self._pending))
                 continue
             if not self._pending:
                 return
@@ -130,8 +131,8 @@ class ExportReader:
             self._pending = self._read()
         return False
 
-    def _read(self) -> bytes:
-        data = self._source.read(CHUNK_BYTES)
+    def _read(self, size: int | None = None) -> bytes:
+        data = self._source.read(size or CHUNK_BYTES)
         self._bytes_read += len(data)
         if self._bytes_read > self._max_bytes:
             raise FileTooLarge(_too_large(self._max_bytes))

@@ -24,7 +24,7 @@ from phonebank.models.steps import ValidationReport
 from phonebank.models.summary import CONSENT_CHANGING_RESULTS, OutputFile, Summary, System, SystemCounts
 from phonebank.models.van import VanBulkRow, VanNamesRow
 from phonebank.organizer_files import OrganizerFiles
-from phonebank.overlap import read_ahead
+from phonebank.overlap import WriteBehind, read_ahead
 from phonebank.sinks import CsvFile, OpenFiles, OutputSink, any_quoted
 from phonebank.van_records import (
     RESULT,
@@ -133,24 +133,23 @@ class ImportFiles:
             name for name in ("contact_type", RESULT) if not any_quoted(self._van_records.select(name))
         }
 
-    def timed(self, calls: pl.DataFrame) -> TimedPart:
-        """One part of accepted calls (`Interaction`'s columns) with the times the files write."""
+    def add_all(self, parts: Iterable[pl.DataFrame]) -> None:
+        """Every part of accepted calls (`Interaction`'s columns) in order, each file's rows of a part
+        checked against their model before any is written. Where there are cores (`phonebank.overlap`),
+        the next part is read and timed, and this one's VAN files written, each in a thread of its own
+        while its Organizer files are."""
+        with WriteBehind(self._add_van) as van:
+            for part in read_ahead(map(self._timed, read_ahead(iter(parts)))):
+                van.put(part)
+                self._add_organizer(part)
+
+    def _timed(self, calls: pl.DataFrame) -> TimedPart:
         times = part_times(calls, self._config.campaign_timezone, bulk=self._bulk_enabled)
         calls = calls.join(times.by_instant, on="called_at", how="left", maintain_order="left")
         return TimedPart(calls, times)
 
-    def add(self, part: TimedPart) -> None:
-        """Write one part (`timed`): every row checked against its model before any is written."""
-        self._add_organizer(part.calls, part.times)
-        self._add_van(part.calls, part.times)
-
-    def add_all(self, parts: Iterable[pl.DataFrame]) -> None:
-        """Every part in order, the next read and timed in a thread while this one is written where
-        there are cores (`phonebank.overlap`)."""
-        for part in read_ahead(map(self.timed, read_ahead(iter(parts)))):
-            self.add(part)
-
-    def _add_organizer(self, calls: pl.DataFrame, times: PartTimes) -> None:
+    def _add_organizer(self, part: TimedPart) -> None:
+        calls, times = part.calls, part.times
         columns = [
             pl.col("profile_id"),
             pl.col("effort").alias("effort_name"),
@@ -187,7 +186,8 @@ class ImportFiles:
         north_american = phone.str.starts_with("+1") & (phone.str.len_chars() == 12)
         return pl.when(north_american).then(phone.str.slice(2)).otherwise(phone)
 
-    def _add_van(self, calls: pl.DataFrame, times: PartTimes) -> None:
+    def _add_van(self, part: TimedPart) -> None:
+        calls, times = part.calls, part.times
         columns = ["van_id", "phone", "outcome", "date_canvassed"]
         if self._bulk_enabled:
             columns.append("datecanvassed")
