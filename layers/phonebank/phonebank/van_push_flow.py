@@ -21,17 +21,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import PurePosixPath
 
-import polars as pl
 import urllib3
 
-from phonebank.exported import give_back
-from phonebank.input_rows import ROW, write_row_report
-from phonebank.lambdas import Runtime, ledger_at
+from phonebank.lambdas import Runtime
 from phonebank.models.payloads import Run
-from phonebank.models.report import safe_cell, safe_column
-from phonebank.models.summary import OutputFile, Summary
-from phonebank.models.van_api import BulkImportJob
-from phonebank.models.van_push import VAN_ERRORS_FILE, VAN_RESULTS_FILE, VanPushSummary
+from phonebank.models.summary import Summary
+from phonebank.models.van_push import VanPushSummary
 from phonebank.models.van_push_payloads import (
     CheckRequest,
     CreateRequest,
@@ -42,27 +37,17 @@ from phonebank.models.van_push_payloads import (
     PushProgress,
 )
 from phonebank.notify import notification_for
-from phonebank.pipeline import SUMMARY_FILE, validated_parts, write_summary
-from phonebank.sinks import OpenFiles, OutputSink
+from phonebank.pipeline import SUMMARY_FILE, write_summary
 from phonebank.storage import ObjectRef, SecretStore, StorageError
-from phonebank.transform import VAN_BULK_FILE, VAN_BULK_ROWS_FILE
+from phonebank.transform import VAN_BULK_FILE
 from phonebank.van_api import VanApi, masked
 from phonebank.van_push import (
-    ERRORS,
-    GIVEN_BACK,
-    MISSING,
-    PROCESSED,
-    REFUSED,
-    UNREAD,
     VAN_FILE_LIMIT,
-    answer_counts,
     api_key_from_secret,
     id_problems,
     job_request,
-    not_recorded_rows,
-    record_answers,
-    results_table,
 )
+from phonebank.van_push_results import WORK_FOLDER, Outcome, plan_of, read_results
 from phonebank.van_push_text import (
     AUTH_CHECK,
     BUSY_CHECK,
@@ -74,9 +59,6 @@ from phonebank.van_push_text import (
     REFUSED_CHECK,
     SECRET_CHECK,
 )
-
-WORK_FOLDER = "van-push/"
-NOT_RECORDED_FILE = WORK_FOLDER + "not-recorded-rows.parquet"
 
 # Errors of a step before any job was created, and what to check for each; any other means VAN may
 # have created the job.
@@ -175,7 +157,7 @@ def prepare(request: PrepareRequest, push: PushRuntime) -> PushProgress:
 
 def create(request: CreateRequest, push: PushRuntime) -> PushProgress:
     """Zip the file under work/, lend VAN a short-lived link to it, and create the job: once."""
-    run, plan = request.run, _plan(request.progress)
+    run, plan = request.run, plan_of(request.progress)
     storage = push.runtime.storage
     name = PurePosixPath(plan.bulk_file).name
     archive = ObjectRef(run.bucket, f"{run.work_prefix}{WORK_FOLDER}{name}.zip")
@@ -203,7 +185,7 @@ def create(request: CreateRequest, push: PushRuntime) -> PushProgress:
 
 def check(request: CheckRequest, push: PushRuntime) -> PushProgress:
     """Ask VAN once; the state machine waits between asks. VAN may not show a new job at once."""
-    progress, plan = request.progress, _plan(request.progress)
+    progress, plan = request.progress, plan_of(request.progress)
     assert progress.job_id is not None and progress.deadline is not None, "a job is checked once created"
     job = push.api(plan).job(progress.job_id)
     status = job.status if job is not None else progress.job_status
@@ -215,41 +197,30 @@ def check(request: CheckRequest, push: PushRuntime) -> PushProgress:
     )
 
 
-def _plan(progress: PushProgress) -> PushPlan:
-    assert progress.plan is not None, "the push's steps after Prepare carry its plan"
-    return progress.plan
-
-
-@dataclass
-class _Outcome:
-    van_push: VanPushSummary
-    files: list[OutputFile] = field(default_factory=list)
-    not_recorded_rows: str | None = None
-
-
 def finish(request: FinishRequest, push: PushRuntime) -> PushFinished:
     """The push's result in summary.json and the notification: VAN's counts, van-errors.csv, or why
     there are none."""
     run, progress = request.run, request.progress
     storage, config = push.runtime.storage, push.runtime.config
     if progress.error is not None:
-        outcome = _Outcome(_after_error(progress, run))
+        outcome = Outcome(_after_error(progress, run))
     elif progress.action == "stop":
-        outcome = _Outcome(VanPushSummary(outcome="not_sent", reason=progress.reason, check=progress.check))
+        outcome = Outcome(VanPushSummary(outcome="not_sent", reason=progress.reason, check=progress.check))
     elif progress.timed_out:
-        outcome = _Outcome(
+        plan = plan_of(progress)
+        outcome = Outcome(
             VanPushSummary(
                 outcome="timed_out",
                 job_id=progress.job_id,
                 job_status=progress.job_status,
-                records_sent=_plan(progress).records,
-                reason=f"VAN had not finished the job {_plan(progress).deadline_minutes:g} minutes after it "
+                records_sent=plan.records,
+                reason=f"VAN had not finished the job {plan.deadline_minutes:g} minutes after it "
                 "was created, so phonebank-sync stopped following it; VAN may still finish it",
                 check=JOB_CHECK,
             )
         )
     else:
-        outcome = _read_results(request, push)
+        outcome = read_results(request, push)
     summary = _summary(push, run)
     summary = summary.model_copy(
         update={"van_push": outcome.van_push, "files": [*summary.files, *outcome.files]}
@@ -288,119 +259,3 @@ def _after_error(progress: PushProgress, run: Run) -> VanPushSummary:
     return VanPushSummary(
         outcome="not_sent", reason=f"{name}: {message}", check=_BEFORE_A_JOB.get(name, OPERATOR_CHECK)
     )
-
-
-def _read_results(request: FinishRequest, push: PushRuntime) -> _Outcome:
-    progress, plan = request.progress, _plan(request.progress)
-    assert progress.job_id is not None, "a job's results are read once it has ended"
-    api = push.api(plan)
-    job = api.job(progress.job_id)
-    if job is None or not job.finished:
-        return _Outcome(
-            VanPushSummary(
-                outcome="unknown",
-                job_id=progress.job_id,
-                job_status=job.status if job else None,
-                records_sent=plan.records,
-                reason="VAN no longer shows the job as ended",
-                check=JOB_CHECK,
-            )
-        )
-    if job.status == "Failed":
-        said = "; ".join(masked(e.text or e.code or "") for e in job.errors if e.text or e.code)
-        return _Outcome(
-            VanPushSummary(
-                outcome="failed",
-                job_id=job.id,
-                job_status=job.status,
-                records_sent=plan.records,
-                reason=f"VAN said: {said}" if said else "VAN gave no reason",
-                check="Check in VAN that the job recorded nothing, then record these calls with the files "
-                "below.",
-            )
-        )
-    return _map_results(request, push, api, job)
-
-
-def _map_results(request: FinishRequest, push: PushRuntime, api: VanApi, job: BulkImportJob) -> _Outcome:
-    run, plan = request.run, _plan(request.progress)
-    storage = push.runtime.storage
-    folder = storage.folder(run.bucket, run.prefix)
-    tables, unread = [], not job.result_files
-    for index in range(len(job.result_files)):
-        data = api.results_file(job, index, push.now())
-        if data is None:
-            unread = True
-        else:
-            tables.append(results_table(data))
-    sent = pl.read_csv(
-        storage.open(ObjectRef(run.bucket, run.prefix + plan.bulk_file)),
-        columns=["vanid"],
-        schema_overrides={"vanid": pl.String},
-    )
-    rows = pl.read_csv(
-        storage.open(ObjectRef(run.bucket, run.work_prefix + VAN_BULK_ROWS_FILE)), schema={ROW: pl.Int64}
-    )
-    answers = record_answers(rows[ROW], sent["vanid"], tables, unread)
-    counts = answer_counts(answers)
-    files = _save_results(folder, tables)
-    not_recorded = not_recorded_rows(answers)
-    if not_recorded.height:
-        files.append(
-            write_row_report(
-                folder,
-                VAN_ERRORS_FILE,
-                storage.open(ObjectRef.from_uri(request.archived_to)),
-                push.runtime.config.limits.max_input_bytes,
-                not_recorded.select(ROW, ERRORS),
-            )
-        )
-    work = storage.folder(run.bucket, run.work_prefix)
-    with work.create(NOT_RECORDED_FILE) as stream:
-        not_recorded.write_parquet(stream)
-    given_back = _give_back(request, push, not_recorded)
-    return _Outcome(
-        VanPushSummary(
-            outcome="completed_with_errors" if not_recorded.height else "completed",
-            job_id=job.id,
-            job_status=job.status,
-            records_sent=answers.height,
-            processed=counts[PROCESSED],
-            with_errors=counts[REFUSED],
-            missing=counts[MISSING],
-            unread=counts[UNREAD],
-            rows_not_recorded=not_recorded.height,
-            rows_given_back=given_back,
-        ),
-        files,
-        work.location(NOT_RECORDED_FILE),
-    )
-
-
-def _give_back(request: FinishRequest, push: PushRuntime, not_recorded: pl.DataFrame) -> int | None:
-    """The calls VAN refused or left out whole are no longer this run's export to VAN in the ledger, so
-    that the next upload sends them again; before the summary and the email say so (a retry of Finish
-    finds them given back already)."""
-    if not push.runtime.settings.ledger_uri:
-        return None
-    run, rows = request.run, not_recorded.filter(pl.col(GIVEN_BACK))[ROW]
-    if not rows.len():
-        return 0
-    parts = validated_parts(push.runtime.storage.folder(run.bucket, run.work_prefix), request.validated_parts)
-    return give_back(ledger_at(push.runtime), run.run_id, "van", parts, rows)
-
-
-def _save_results(folder: OutputSink, tables: list[pl.DataFrame]) -> list[OutputFile]:
-    """VAN's results files as read, beside the run's other files (VAN keeps them 24 hours): each cell
-    safe to open in a spreadsheet, as every file we write."""
-    written = []
-    with OpenFiles() as files:
-        for number, table in enumerate(tables, start=1):
-            name = VAN_RESULTS_FILE.format(number)
-            csv_file = files.open_csv(folder, name, [safe_cell(c) for c in table.columns], bom=True)
-            csv_file.write_frame(table.select(safe_column(pl.col(c)).alias(c) for c in table.columns))
-            written.append((name, csv_file))
-    return [
-        OutputFile(system="van", name=name, location=folder.location(name), records=f.records)
-        for name, f in written
-    ]
