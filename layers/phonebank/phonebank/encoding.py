@@ -44,16 +44,22 @@ class FileEncoding:
         self.marked = False
         """Whether a block decoded so far held a byte that is not UTF-8 in a UTF-8 file."""
 
+    def may_be_utf8(self, data: bytes, lines_before: int) -> bool:
+        """Whether `data` (whole lines) is read as it is if it is valid UTF-8, so that a parser that
+        checks UTF-8 as it reads (polars) can try it before `utf8` decodes it; NotText for NUL bytes."""
+        _refuse_nul(data, lines_before)
+        return self.encoding != "cp1252" or data.isascii()
+
+    def read_as_utf8(self, data: bytes) -> None:
+        """`data` proved valid UTF-8 (a parser that checks it read it): a file holding a UTF-8 sequence
+        is UTF-8."""
+        if self.encoding is None and not data.isascii():
+            self.encoding = "utf-8"
+
     def utf8(self, data: bytes, lines_before: int) -> bytes:
         """`data` (whole lines) as UTF-8; NotText for NUL bytes, UndecodableFile for bytes that are
         neither encoding."""
-        nul = data.find(b"\x00")
-        if nul >= 0:
-            line_number = lines_before + data.count(b"\n", 0, nul) + 1
-            raise NotText(
-                f"Line {line_number} holds binary data (NUL bytes): this is not a CSV text file. "
-                'Save it from your spreadsheet as "CSV UTF-8" and upload it again.'
-            )
+        _refuse_nul(data, lines_before)
         if data.isascii():
             return data
         try:
@@ -75,6 +81,16 @@ class FileEncoding:
         except UnicodeDecodeError:
             self.marked = True
             return line.decode("utf-8", "replace").replace(REPLACEMENT, MARK)
+
+
+def _refuse_nul(data: bytes, lines_before: int) -> None:
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        line_number = lines_before + data.count(b"\n", 0, nul) + 1
+        raise NotText(
+            f"Line {line_number} holds binary data (NUL bytes): this is not a CSV text file. "
+            'Save it from your spreadsheet as "CSV UTF-8" and upload it again.'
+        )
 
 
 def holds_utf8(data: bytes) -> bool:

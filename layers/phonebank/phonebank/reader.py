@@ -146,9 +146,26 @@ class ExportReader:
         cut = _record_end(data, at_end=self._at_end)
         if cut is None or _BARE_CR.search(data, 0, cut):
             return None  # polars would keep a carriage return alone inside a cell
-        text = self._encoding.utf8(data[:cut], self._lines_before)
+        block = data[:cut]
+        cells = None
+        if self._encoding.may_be_utf8(block, self._lines_before):
+            # polars refuses bytes that are not UTF-8 as it reads: a block it reads needs no decoding first.
+            cells = self._parsed(block)
+            if cells is not None:
+                self._encoding.read_as_utf8(block)
+        if cells is None:
+            cells = self._parsed(self._encoding.utf8(block, self._lines_before))
+        if cells is None:
+            return None
+        self._pending = data[cut:]
+        # Without a quote no cell holds a line end: a record a line. Counting them costs a pass of its own.
+        quoted = data.find(b'"', 0, cut) >= 0
+        self._lines_before += data.count(b"\n", 0, cut) if quoted else cells.height
+        return cells.with_columns(pl.all().fill_null(""))
+
+    def _parsed(self, text: bytes) -> pl.DataFrame | None:
         try:
-            cells = pl.read_csv(
+            return pl.read_csv(
                 text,
                 has_header=False,
                 separator=self.delimiter,
@@ -161,11 +178,6 @@ class ExportReader:
             )
         except pl.exceptions.PolarsError:
             return None
-        self._pending = data[cut:]
-        # Without a quote no cell holds a line end: a record a line. Counting them costs a pass of its own.
-        quoted = data.find(b'"', 0, cut) >= 0
-        self._lines_before += data.count(b"\n", 0, cut) if quoted else cells.height
-        return cells.with_columns(pl.all().fill_null(""))
 
     def _python_records(self, limit: int | None = None, window: int | None = None) -> list[list[str]]:
         """The pending records that end before the bytes read so far do (at most `limit`), as Python's
