@@ -13,7 +13,7 @@ from transform_helpers import run_pipeline
 
 from phonebank import overlap
 from phonebank.config import build_config
-from phonebank.overlap import WriteBehind, read_ahead
+from phonebank.overlap import read_ahead, write_behind
 
 
 class Broken(Exception):
@@ -108,9 +108,9 @@ def test_writes_happen_in_order_and_all_before_the_block_ends(cores: int) -> Non
     written: list[int] = []
 
     # When items are put behind it
-    with WriteBehind(written.append) as behind:
+    with write_behind(written.append) as put:
         for item in range(20):
-            behind.put(item)
+            put(item)
 
     # Then every item was written, in order, by the block's end
     assert written == list(range(20))
@@ -118,16 +118,21 @@ def test_writes_happen_in_order_and_all_before_the_block_ends(cores: int) -> Non
 
 def test_a_failed_write_is_raised_by_the_next_put(cores: int) -> None:
     # Given a writer that fails on its second item
+    written: list[int] = []
+
     def write(item: int) -> None:
         if item == 1:
             raise Broken(item)
+        written.append(item)
 
     # When three items are put
-    with pytest.raises(Broken), WriteBehind(write) as behind:
+    with pytest.raises(Broken), write_behind(write) as put:
         for item in range(3):
-            behind.put(item)
+            put(item)
 
-    # Then the failure is raised, not lost in the thread (by the third put, or at once on one core)
+    # Then the failure is raised, not lost in the thread (by the third put, or at once on one core),
+    # and nothing after the failed item is written
+    assert written == [0]
 
 
 def test_a_failed_last_write_is_raised_on_leaving_the_block(cores: int) -> None:
@@ -137,8 +142,8 @@ def test_a_failed_last_write_is_raised_on_leaving_the_block(cores: int) -> None:
 
     # When that item is put and the block ends
     # Then the block raises the write's failure
-    with pytest.raises(Broken), WriteBehind(write) as behind:
-        behind.put(0)
+    with pytest.raises(Broken), write_behind(write) as put:
+        put(0)
 
 
 def test_a_block_that_fails_waits_for_the_write_and_keeps_its_own_failure(cores: int) -> None:
@@ -153,9 +158,9 @@ def test_a_block_that_fails_waits_for_the_write_and_keeps_its_own_failure(cores:
         raise Broken(item)
 
     # When the block fails while the write goes on
-    with pytest.raises(KeyError), WriteBehind(write) as behind:
+    with pytest.raises(KeyError), write_behind(write) as put:
         if cores == 2:
-            behind.put(0)
+            put(0)
             started.wait(timeout=5)
             release.set()
         raise KeyError("the run's own failure")

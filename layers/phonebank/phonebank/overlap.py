@@ -9,11 +9,11 @@ would only hold one more chunk in memory: there the work is done in turn.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from types import TracebackType
-from typing import Generic, TypeVar
+from typing import TypeVar
 
 Item = TypeVar("Item")
 _END = object()
@@ -37,44 +37,29 @@ def read_ahead(items: Iterator[Item]) -> Iterator[Item]:
             yield item  # type: ignore[misc]  # not _END: one of `items`
 
 
-class WriteBehind(Generic[Item]):
-    """`write` of each item given, in order, in a thread while the caller goes on to the next. A
-    failed write is raised by the next `put` or on leaving the block; leaving it waits for the last."""
+@contextlib.contextmanager
+def write_behind(write: Callable[[Item], None]) -> Iterator[Callable[[Item], None]]:
+    """A `put` that calls `write` for each item given, in order, in a thread while the caller goes on
+    to the next. A failed write is raised by the next `put` or on leaving the block; leaving it waits
+    for the last write, and a block that failed keeps its own failure."""
+    if cores() < 2:
+        yield write
+        return
+    writing: Future[None] | None = None
 
-    def __init__(self, write: Callable[[Item], None]) -> None:
-        self._write = write
-        self._pool = (
-            ThreadPoolExecutor(max_workers=1, thread_name_prefix="write-behind") if cores() > 1 else None
-        )
-        self._writing: Future[None] | None = None
-
-    def put(self, item: Item) -> None:
-        if self._pool is None:
-            self._write(item)
-            return
-        self._wait()
-        self._writing = self._pool.submit(self._write, item)
-
-    def _wait(self) -> None:
-        writing, self._writing = self._writing, None
+    def put(item: Item) -> None:
+        nonlocal writing
         if writing is not None:
             writing.result()
+        writing = pool.submit(write, item)
 
-    def __enter__(self) -> WriteBehind[Item]:
-        return self
-
-    def __exit__(
-        self,
-        failure_type: type[BaseException] | None,
-        failure: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="write-behind") as pool:
         try:
-            if failure is None:
-                self._wait()
-            elif self._writing is not None:
+            yield put
+        except BaseException:
+            if writing is not None:
                 # The run already failed: its files are discarded once the last write has let go of them.
-                self._writing.exception()
-        finally:
-            if self._pool is not None:
-                self._pool.shutdown(wait=True)
+                writing.exception()
+            raise
+        if writing is not None:
+            writing.result()

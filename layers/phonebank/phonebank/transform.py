@@ -24,7 +24,7 @@ from phonebank.models.steps import ValidationReport
 from phonebank.models.summary import CONSENT_CHANGING_RESULTS, OutputFile, Summary, System, SystemCounts
 from phonebank.models.van import VanBulkRow, VanNamesRow
 from phonebank.organizer_files import OrganizerFiles
-from phonebank.overlap import WriteBehind, read_ahead
+from phonebank.overlap import read_ahead, write_behind
 from phonebank.sinks import CsvFile, OpenFiles, OutputSink, any_quoted
 from phonebank.van_records import (
     RESULT,
@@ -138,9 +138,9 @@ class ImportFiles:
         checked against their model before any is written. Where there are cores (`phonebank.overlap`),
         the next part is read and timed, and this one's VAN files written, each in a thread of its own
         while its Organizer files are."""
-        with WriteBehind(self._add_van) as van:
+        with write_behind(self._add_van) as add_van:
             for part in read_ahead(map(self._timed, read_ahead(iter(parts)))):
-                van.put(part)
+                add_van(part)
                 self._add_organizer(part)
 
     def _timed(self, calls: pl.DataFrame) -> TimedPart:

@@ -33,7 +33,7 @@ from phonebank.models.interaction import Interaction
 from phonebank.models.report import DuplicateRow, ErrorRow, safe_column
 from phonebank.models.steps import ValidationReport
 from phonebank.models.summary import ErrorReason, OutputFile, RowCounts
-from phonebank.overlap import WriteBehind, read_ahead
+from phonebank.overlap import read_ahead, write_behind
 from phonebank.problems import (
     FIELDS,
     NO_EFFORT,
@@ -117,9 +117,9 @@ def _validate(
         outputs = _Outputs(files, reports, work, checker.own_header)
         # Three chunks at once where there are cores: the next read and its fields answered, this one
         # sorted, the last written (`phonebank.overlap`).
-        with WriteBehind(outputs.write) as written:
+        with write_behind(outputs.write) as put:
             for answered in read_ahead(map(checker.answer, read_ahead(reader.chunks()))):
-                written.put(checker.check(answered))
+                put(checker.check(answered))
         if checker.counts["rows_read"] == 0:
             raise HeaderOnly(
                 "The file has a header but no rows. Export the call results again with the rows."
