@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -9,11 +10,16 @@ from pathlib import Path
 import pytest
 from conftest import EVENTS
 from test_golden import _outputs
-from transform_helpers import run_pipeline
+from transform_helpers import NOW, run_pipeline
 
 from phonebank import overlap
 from phonebank.config import build_config
+from phonebank.exported import LedgerRun
+from phonebank.ledger import Ledger
+from phonebank.ledger_store import FolderLedgerStore
 from phonebank.overlap import read_ahead, write_behind
+from phonebank.pipeline import InputFile, run_both_steps
+from phonebank.sinks import LocalDirectory
 
 
 class Broken(Exception):
@@ -189,3 +195,41 @@ def test_a_run_in_many_chunks_writes_the_same_files_on_one_core_and_two(
     # Then every file is the same, byte for byte
     assert outputs[1] == outputs[2]
     assert "errors.csv" in outputs[2] and any(name.startswith(("organizer/", "van/")) for name in outputs[2])
+
+
+RUN_IDS = {"first": "00000000000000f1", "again": "00000000000000a2"}
+
+
+def test_a_run_with_the_ledger_records_the_same_calls_on_one_core_and_two(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the Impactive sample read in chunks of a few rows, uploaded twice into a ledger
+    monkeypatch.setattr("phonebank.reader.CHUNK_BYTES", 512)
+    data = (EVENTS / "impactive-sample.csv").read_bytes()
+    config = build_config({"limits": {"max_reject_rate": 1.0}})
+    outputs = {}
+
+    # When both uploads run with one core, and with two, each into a ledger of its own
+    for count in (1, 2):
+        monkeypatch.setattr(overlap, "cores", lambda count=count: count)
+        ledger = Ledger(FolderLedgerStore(tmp_path / f"ledger-{count}"))
+        for upload in ("first", "again"):
+            out = tmp_path / f"{count}-{upload}"
+            run = LedgerRun(ledger, RUN_IDS[upload], lambda: io.BytesIO(data))
+            summary = run_both_steps(
+                InputFile(name="upload.csv", stream=io.BytesIO(data)),
+                config,
+                LocalDirectory(out),
+                NOW,
+                ledger=run,
+            )
+            files = _outputs(out)
+            # The summary names the run's own folders: the rest of it must be the same.
+            unplaced = summary.model_copy(update={"ledger": None}).model_dump_json()
+            files["summary.json"] = unplaced.replace(str(out), "<out>").encode()
+            outputs[(count, upload)] = files
+
+    # Then the files are the same, byte for byte, and the second upload found every call exported
+    assert outputs[(1, "first")] == outputs[(2, "first")]
+    assert outputs[(1, "again")] == outputs[(2, "again")]
+    assert "already-exported.csv" in outputs[(2, "again")]

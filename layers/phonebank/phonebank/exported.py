@@ -31,9 +31,12 @@ from phonebank.ledger import (
     Ledger,
     day_of,
     interaction_keys,
+    key_texts,
+    keys_of,
 )
 from phonebank.models.steps import ValidationReport
 from phonebank.models.summary import EarlierExport, LedgerRecord, OutputFile, Summary, System
+from phonebank.overlap import read_ahead
 from phonebank.sinks import OpenFiles, OutputSink
 from phonebank.transform import ImportFiles, sent_to
 
@@ -115,9 +118,10 @@ def _wanted(parts: Iterable[pl.DataFrame], config: PipelineConfig) -> pl.DataFra
     bytes an entry."""
     sent = sent_to(config)
     pieces: dict[int, list[pl.DataFrame]] = {}
-    for part in parts:
+    # Where there are cores, the next part is read and its key texts built while this one's are hashed.
+    for part, texts in read_ahead(map(_with_key_texts, read_ahead(iter(parts)))):
         keyed = part.select(
-            ROW, interaction_keys(part), day_of(part), *(sent[system].alias(system) for system in SYSTEMS)
+            ROW, keys_of(texts), day_of(part), *(sent[system].alias(system) for system in SYSTEMS)
         )
         entries = pl.concat(
             [
@@ -129,6 +133,10 @@ def _wanted(parts: Iterable[pl.DataFrame], config: PipelineConfig) -> pl.DataFra
             pieces.setdefault(day, []).append(piece)
     in_order = [piece for day in sorted(pieces) for piece in pieces[day]]
     return pl.concat(in_order, rechunk=False) if in_order else pl.DataFrame(schema=WANTED_SCHEMA)
+
+
+def _with_key_texts(part: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
+    return part, key_texts(part)
 
 
 def _check_against_the_claim(summary: Summary, claimed: dict[System, int], claim: Claim) -> None:

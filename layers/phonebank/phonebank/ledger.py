@@ -76,10 +76,16 @@ class LedgerClaimExpired(PhonebankError):
 
 
 def interaction_keys(calls: pl.DataFrame) -> pl.Series:
-    """The ledger key of each call (`Interaction`'s columns): XXH3-128 of its identity as text, the
-    fields in IDENTITY's order joined by NUL, the instant as microseconds since 1970 UTC and a missing
-    value as nothing, the 16 bytes read as a little-endian signed 128-bit integer."""
-    text = calls.select(
+    """The ledger key of each call (`Interaction`'s columns): XXH3-128 of its identity as text
+    (`key_texts`), the 16 bytes read as a little-endian signed 128-bit integer."""
+    return keys_of(key_texts(calls))
+
+
+def key_texts(calls: pl.DataFrame) -> pl.Series:
+    """What each call's key hashes: the fields in IDENTITY's order joined by NUL, the instant as
+    microseconds since 1970 UTC and a missing value as nothing. Built by polars, apart from the
+    hashing, so that a thread can build one part's while another part's are hashed."""
+    return calls.select(
         pl.concat_str(
             [
                 pl.col("called_at").dt.epoch("us").cast(pl.String),
@@ -88,7 +94,11 @@ def interaction_keys(calls: pl.DataFrame) -> pl.Series:
             separator=_SEPARATOR,
         ).cast(pl.Binary)
     ).to_series()
-    digests = pl.Series(KEY, list(map(xxhash.xxh3_128_digest, text.to_list())), dtype=pl.Binary)
+
+
+def keys_of(texts: pl.Series) -> pl.Series:
+    """The key of each of `key_texts`."""
+    digests = pl.Series(KEY, list(map(xxhash.xxh3_128_digest, texts.to_list())), dtype=pl.Binary)
     return digests.bin.reinterpret(dtype=pl.Int128, endianness="little").alias(KEY)
 
 
