@@ -233,3 +233,15 @@ def test_a_run_with_the_ledger_records_the_same_calls_on_one_core_and_two(
     assert outputs[(1, "first")] == outputs[(2, "first")]
     assert outputs[(1, "again")] == outputs[(2, "again")]
     assert "already-exported.csv" in outputs[(2, "again")]
+
+
+def test_cores_are_counted_where_the_system_cannot_say_which_this_process_may_use(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a system without sched_getaffinity (macOS), with four cores
+    monkeypatch.delattr(overlap.os, "sched_getaffinity", raising=False)
+    monkeypatch.setattr(overlap.os, "cpu_count", lambda: 4)
+
+    # When the cores are counted
+    # Then they are the machine's
+    assert overlap.cores() == 4

@@ -20,8 +20,11 @@ _END = object()
 
 
 def cores() -> int:
-    """The cores this process may run on (what `taskset` or a container allows, not the machine's)."""
-    return len(os.sched_getaffinity(0))
+    """The cores this process may run on (what `taskset` or a container allows, not the machine's);
+    where the system does not say (macOS), the machine's."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def read_ahead(items: Iterator[Item]) -> Iterator[Item]:
