@@ -39,17 +39,22 @@ if TYPE_CHECKING:
     from phonebank.van_push_flow import PushRuntime
 
 WORK_FOLDER = "van-push/"
+"""The push's own folder under the run's work/ prefix: the zip lent to VAN, the rows VAN did not record."""
 NOT_RECORDED_FILE = WORK_FOLDER + "not-recorded-rows.parquet"
 
 
 @dataclass
 class Outcome:
+    """What Finish says of the push: its summary, the files it wrote, and where the rows VAN did not
+    record are kept (named in the execution's result)."""
+
     van_push: VanPushSummary
     files: list[OutputFile] = field(default_factory=list)
     not_recorded_rows: str | None = None
 
 
 def plan_of(progress: PushProgress) -> PushPlan:
+    """The push's plan, which every step after Prepare carries."""
     assert progress.plan is not None, "the push's steps after Prepare carry its plan"
     return progress.plan
 
