@@ -17,8 +17,8 @@ import polars as pl
 
 QUOTED_CHARACTERS = ',"\r\n'
 """What makes csv.writer quote a cell: the delimiter, the quote character, a line end."""
-_QUOTED_PATTERN = r'[,"\r\n]'
-"""One of `QUOTED_CHARACTERS`, in the syntax of polars' regex."""
+_QUOTED_PATTERN = f"[{QUOTED_CHARACTERS}]"
+"""One of `QUOTED_CHARACTERS`, as a pattern for polars (none of them is special in a class)."""
 
 
 class OutputSink(Protocol):
