@@ -240,6 +240,20 @@ def test_answers_kept_from_earlier_chunks_are_the_rules(chunks: list[list[str]],
         assert answers.refusals.to_list() == alone.refusals.to_list()
 
 
+@pytest.mark.parametrize("field", sorted(FIELD_RULES))
+@pytest.mark.parametrize("cell", ["", "x", "Completed", "33", "2025-01-15 07:00"])
+def test_one_cells_answers_spread_as_a_column_of_it_answers(field: str, cell: str) -> None:
+    # Given a column whose cells all hold one text, as a field the file has no column for does
+    column = pl.Series([cell] * 3, dtype=pl.String)
+    # When that text alone is answered and its answers spread over the column
+    spread = answer_column(field, column.head(1), context()).spread(column.len())
+    # Then every cell has what answering the whole column gives it
+    whole = answer_column(field, column, context())
+    assert spread.values.dtype == whole.values.dtype
+    assert spread.values.to_list() == whole.values.to_list()
+    assert spread.refusals.to_list() == whole.refusals.to_list()
+
+
 @pytest.mark.parametrize(
     ("e164", "expected"),
     [("+12025550142", ("2025550142", "US")), ("+14165550142", ("4165550142", "CA")),

@@ -40,6 +40,10 @@ class Answers:
     values: pl.Series
     refusals: pl.Series
 
+    def spread(self, length: int) -> Answers:
+        """A one-cell column's answers, for a column of `length` cells that all hold that cell."""
+        return Answers(self.values.new_from_index(0, length), self.refusals.new_from_index(0, length))
+
 
 MAX_KNOWN = 1 << 18
 """The distinct values of a field whose answers are kept from chunk to chunk (a few MB): a campaign's

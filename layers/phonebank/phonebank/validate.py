@@ -163,11 +163,22 @@ class _ChunkChecker:
         skipped = own_columns(columns.headers)
         self.own_header = list(columns.headers[skipped:])
         self._own_columns = self._names[skipped:]
+        # A field the file has no column for is "" on every row (`_column_of`): its rule is asked once a
+        # run. ThruTalk's date and time columns give the call's instant.
+        read = set(columns.index) | ({"called_at"} if "date_called" in columns.index else set())
+        self._read_fields = [field for field in FIELDS if field in read]
+        self._absent_answers = {
+            field: answer_column(field, pl.Series([""], dtype=pl.String), context)
+            for field in FIELDS
+            if field not in read
+        }
 
     def answer(self, chunk: Chunk) -> AnsweredChunk:
         """Each field's rule over the chunk's cells: what the rest of the check reads."""
-        texts = {field: self._field_cells(chunk.cells, field) for field in FIELDS}
-        answers = {field: answer_column(field, texts[field], self.context, self._known) for field in FIELDS}
+        texts = {field: self._field_cells(chunk.cells, field) for field in self._read_fields}
+        answers = {field: answer_column(field, texts[field], self.context, self._known) for field in texts}
+        for field, answer in self._absent_answers.items():
+            answers[field] = answer.spread(chunk.cells.height)
         return AnsweredChunk(chunk, texts["called_at"], answers)
 
     def check(self, answered: AnsweredChunk) -> CheckedChunk:
