@@ -215,21 +215,19 @@ class _ChunkChecker:
             ).alias(_HAS_PROBLEM),
         )
         counted = ~pl.col(_BLANK) & ~pl.col(_NOT_DIALED)
-        self._refuse_other_date_order(
-            table.filter(counted & pl.col(refusal_column("called_at")).is_not_null())
-        )
+        date_refused = counted & pl.col(refusal_column("called_at")).is_not_null()
+        self._refuse_other_date_order(table.select(pl.col(ROW, _CALLED_AT_TEXT).filter(date_refused)))
         # Most rows have no problem: the words of each problem are put together for the others only.
         problems = {f"problem_{number}": words for number, words in enumerate(self._words.problems(not_utf8))}
         rejected = table.filter(counted & pl.col(_HAS_PROBLEM)).with_columns(**problems)
         # Only what each output reads is copied on: the accepted rows' fields, and the own cells of the
-        # few duplicates alone.
+        # few duplicates alone. Every row's key is made (a few are rejected) so that only two numbers a
+        # row are gathered for the duplicates' search, not the fields.
         unrefused = table.select(counted & ~pl.col(_HAS_PROBLEM)).to_series().arg_true()
-        candidates = table.select(ROW, *FIELDS)[unrefused]
-        firsts = self._first_rows.first_rows(
-            candidates.select(ROW).hstack(identity_keys(candidates, _IDENTITY))
-        )
-        repeated = firsts != candidates[ROW]
-        accepted = candidates.filter(~repeated)
+        keys = table.select(ROW).hstack(identity_keys(table, _IDENTITY))[unrefused]
+        firsts = self._first_rows.first_rows(keys)
+        repeated = firsts != keys[ROW]
+        accepted = table.select(ROW, *FIELDS)[unrefused.filter(~repeated)]
         duplicates = table.select(ROW, *self._own_columns)[unrefused.filter(repeated)].with_columns(
             firsts.filter(repeated).alias(FIRST)
         )
