@@ -25,11 +25,12 @@ from phonebank.columnar import (
     _timestamp_variant,
     _variant_pattern,
     answer_column,
+    north_american,
     python_whitespace,
 )
 from phonebank.config import PipelineConfig, build_config
 from phonebank.models.dialer import FIELD_RULES, RowContext
-from phonebank.phones import nanp_region, national_and_country
+from phonebank.phones import is_nanp, nanp_region, national_and_country
 
 NOW = datetime(2025, 1, 15, 12, 0, tzinfo=UTC)
 
@@ -252,6 +253,18 @@ def test_one_cells_answers_spread_as_a_column_of_it_answers(field: str, cell: st
     assert spread.values.dtype == whole.values.dtype
     assert spread.values.to_list() == whole.values.to_list()
     assert spread.refusals.to_list() == whole.refusals.to_list()
+
+
+@settings(max_examples=200, deadline=None)
+@given(phones=st.lists(st.text(max_size=14) | st.from_regex(r"\+1?[0-9]{9,12}", fullmatch=True), max_size=8))
+@example(phones=["+12025550142", "+1202555014", "+442079460958", "+1202555014é", "12025550142"])
+def test_the_north_american_column_says_what_is_nanp_says(phones: list[str]) -> None:
+    # Given any texts, E.164 numbers of every length among them
+    column = pl.DataFrame({"phone": phones}, schema={"phone": pl.String})
+    # When the column form asks which are North American
+    answered = column.select(north_american(pl.col("phone"))).to_series().to_list()
+    # Then it says what the function says of each
+    assert answered == [is_nanp(phone) for phone in phones]
 
 
 @pytest.mark.parametrize(

@@ -213,6 +213,11 @@ def _us_phone(column: pl.DataFrame, context: RowContext) -> pl.DataFrame:
     )
 
 
+def north_american(phone: pl.Expr) -> pl.Expr:
+    """`phones.is_nanp` of each E.164 number of a column: +1 and ten digits."""
+    return phone.str.starts_with("+1") & (phone.str.len_chars() == 12)
+
+
 _MINUTE_SECOND = r":[0-5][0-9](?::[0-5][0-9])?"
 _CLEAN_TIMESTAMP = (
     rf"^(?:[0-9]{{1,2}}/[0-9]{{1,2}}/[0-9]{{4}} (?:[01]?[0-9]|2[0-3]){_MINUTE_SECOND}(?: ?[AaPp][Mm])?"

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from phonebank.columnar import tally_in_order
+from phonebank.columnar import north_american, tally_in_order
 from phonebank.config import PipelineConfig
 from phonebank.import_times import PartTimes, part_times
 from phonebank.models.organizer import OrganizerRow
@@ -183,8 +183,7 @@ class ImportFiles:
         if self._config.organizer_phone_format != "national10":
             return phone
         # `phones.national_or_e164`: 10 digits for a North American number.
-        north_american = phone.str.starts_with("+1") & (phone.str.len_chars() == 12)
-        return pl.when(north_american).then(phone.str.slice(2)).otherwise(phone)
+        return pl.when(north_american(phone)).then(phone.str.slice(2)).otherwise(phone)
 
     def _add_van(self, part: TimedPart) -> None:
         calls, times = part.calls, part.times

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from phonebank.columnar import north_american
 from phonebank.config import PipelineConfig
 from phonebank.phones import national_and_country, us_patterns
 
@@ -58,11 +59,7 @@ def van_records(config: PipelineConfig) -> pl.DataFrame:
 def by_name_phone() -> pl.Expr:
     """`phones.by_name_phone`: a North American number's 10 digits, else nothing."""
     phone = pl.col("phone")
-    return (
-        pl.when(phone.str.starts_with("+1") & (phone.str.len_chars() == 12))
-        .then(phone.str.slice(2))
-        .otherwise(pl.lit(""))
-    )
+    return pl.when(north_american(phone)).then(phone.str.slice(2)).otherwise(pl.lit(""))
 
 
 def van_phone_and_country(calls: pl.DataFrame) -> pl.DataFrame:
@@ -71,12 +68,7 @@ def van_phone_and_country(calls: pl.DataFrame) -> pl.DataFrame:
     _, general, any_type = us_patterns()
     phone = pl.col("phone")
     national = phone.str.slice(2)
-    us = (
-        phone.str.starts_with("+1")
-        & (phone.str.len_chars() == 12)
-        & national.str.contains(general)
-        & national.str.contains(any_type)
-    )
+    us = north_american(phone) & national.str.contains(general) & national.str.contains(any_type)
     calls = calls.with_columns(us.alias("us"))
     others = calls.filter(~pl.col("us"))["phone"].unique(maintain_order=True).to_list()
     answers = [national_and_country(e164) for e164 in others]
