@@ -16,6 +16,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from phonebank.sinks import on_s3
+
 if TYPE_CHECKING:
     # storage imports boto3: a fifth of the command line's start, which only the S3 store needs.
     from phonebank.storage import ObjectRef, S3Storage
@@ -55,7 +57,10 @@ class S3LedgerStore:
     @classmethod
     def at(cls, storage: S3Storage, uri: str) -> S3LedgerStore:
         """`s3://bucket/prefix/`, as the transform function's PHONEBANK_LEDGER_URI names it."""
-        bucket, _, prefix = uri.removeprefix("s3://").partition("/")
+        located = on_s3(uri)
+        if located is None:
+            raise ValueError("the ledger's location on S3 must be an s3:// URI")
+        bucket, prefix = located
         return cls(storage, bucket, prefix if not prefix or prefix.endswith("/") else prefix + "/")
 
     def _ref(self, name: str) -> ObjectRef:

@@ -19,6 +19,7 @@ from phonebank.config import PipelineConfig
 from phonebank.exported import ALREADY_EXPORTED_FILE
 from phonebank.models.summary import LedgerRecord, OutputFile, Summary, System
 from phonebank.models.van_push import VAN_ERRORS_FILE
+from phonebank.sinks import on_s3
 from phonebank.transform import VAN_BULK_FILE, VAN_NAMES_FILE
 from phonebank.validate import DUPLICATES_FILE, ERRORS_FILE
 from phonebank.van_push_text import push_counts, push_steps, subject_note
@@ -58,9 +59,10 @@ def subject_for(summary: Summary) -> str:
 def console_link(location: str, region: str | None) -> str:
     """The S3 console's page of an object: it opens only for someone signed in to the account, where a
     presigned or public link would hand the rows to whoever holds the email."""
-    if region is None or not location.startswith("s3://"):
+    located = on_s3(location)
+    if region is None or located is None:
         return location
-    bucket, _, key = location.removeprefix("s3://").partition("/")
+    bucket, key = located
     return (
         f"https://{region}.console.aws.amazon.com/s3/object/{quote(bucket)}"
         f"?region={quote(region)}&prefix={quote(key, safe='')}"
@@ -83,9 +85,9 @@ class _Email:
 
     def send_again(self, what: str) -> str:
         """Into the upload's own folder on S3, which names its effort; on the command line, the command."""
-        if self.summary.input.startswith("s3://"):
-            folder = self.summary.input.removeprefix("s3://").partition("/")[2].rpartition("/")[0]
-            return f"upload {what} to {folder}/"
+        located = on_s3(self.summary.input)
+        if located is not None:
+            return f"upload {what} to {located[1].rpartition('/')[0]}/"
         return f"run phonebank on {what}"
 
     def steps(self) -> Iterator[tuple[str, OutputFile | None]]:
@@ -342,8 +344,9 @@ def _ledger_lines(ledger: LedgerRecord, wrote_any: bool, given_back: int, pushed
 
 def void_instruction(location: str, run_id: str) -> str:
     """How to void run `run_id` in the ledger at `location`: a folder made in the bucket, or a command."""
-    if location.startswith("s3://"):
-        bucket, _, prefix = location.removeprefix("s3://").partition("/")
+    located = on_s3(location)
+    if located is not None:
+        bucket, prefix = located
         return f"create the folder {prefix}void/{run_id}/ in the bucket {bucket}"
     return f"run phonebank void {run_id} --ledger {location}"
 

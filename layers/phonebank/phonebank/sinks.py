@@ -21,6 +21,15 @@ _QUOTED_PATTERN = f"[{QUOTED_CHARACTERS}]"
 """One of `QUOTED_CHARACTERS`, as a pattern for polars (none of them is special in a class)."""
 
 
+def on_s3(location: str) -> tuple[str, str] | None:
+    """An s3://bucket/key location's bucket and key (a key may be a folder's prefix, or nothing); None
+    for a location elsewhere (a path)."""
+    if not location.startswith("s3://"):
+        return None
+    bucket, _, key = location.removeprefix("s3://").partition("/")
+    return bucket, key
+
+
 class OutputSink(Protocol):
     """A folder of output files: a local directory, or an S3 prefix (`phonebank.storage`)."""
 

@@ -18,6 +18,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from smart_open import s3 as smart_s3
 
 from phonebank.errors import PhonebankError, StorageUnavailable
+from phonebank.sinks import on_s3
 
 # Errors S3 itself calls retryable: the state machine retries the step on StorageUnavailable.
 _TRANSIENT_CODES = frozenset(
@@ -61,8 +62,10 @@ class ObjectRef:
     @classmethod
     def from_uri(cls, uri: str) -> ObjectRef:
         """The object an `s3://bucket/key` location names (a setting, or a location a step passed on)."""
-        bucket, _, key = uri.removeprefix("s3://").partition("/")
-        return cls(bucket, key)
+        located = on_s3(uri)
+        if located is None:
+            raise ValueError("an object on S3 is named by an s3:// URI")
+        return cls(*located)
 
     @property
     def uri(self) -> str:
