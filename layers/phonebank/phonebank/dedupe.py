@@ -68,7 +68,7 @@ class FirstRows:
             # merge_sorted, not a sort of the two together: a sort is faster but needs its own copy of
             # both runs (5M rows: ~80 MB more at the peak, against ~0.05 s).
             merged = self._runs[-1].merge_sorted(last, key=_KEY)
-            # polars does not mark what it merged as sorted; the join in `_look_up` walks a run only
+            # polars does not mark what it merged as sorted; the join in `_earlier` walks a run only
             # when it is so marked (else it hashes the whole run).
             self._runs[-1] = merged.with_columns(pl.col(_KEY).set_sorted())
 
