@@ -16,7 +16,7 @@ from transform_helpers import as_parts, interaction, organizer_file_problems, re
 from phonebank.config import PipelineConfig, build_config
 from phonebank.models.interaction import Interaction
 from phonebank.pipeline import transform_step
-from phonebank.sinks import LocalDirectory, OpenFiles, on_s3
+from phonebank.sinks import LocalDirectory, OpenFiles
 from phonebank.transform import ImportFiles, transform_validated
 from phonebank.validate import VALIDATED_PART
 
@@ -230,20 +230,3 @@ def test_discarded_files_never_appear(tmp_path: Path) -> None:
 
     # Then none appears, and nothing temporary is left
     assert _everything(tmp_path) == []
-
-
-@pytest.mark.parametrize(
-    ("location", "expected"),
-    [
-        ("s3://bucket/uploads/gotv/export.csv", ("bucket", "uploads/gotv/export.csv")),
-        ("s3://bucket/ledger/", ("bucket", "ledger/")),
-        ("s3://bucket", ("bucket", "")),
-        ("/home/manager/out/errors.csv", None),
-        ("out/s3://bucket/key", None),
-    ],
-)
-def test_a_location_on_s3_gives_its_bucket_and_key(location: str, expected: tuple[str, str] | None) -> None:
-    # Given where a file is, as a summary or a setting names it
-    # When it is read as a place on S3
-    # Then an s3:// URI gives its bucket and key, and a path nothing
-    assert on_s3(location) == expected
