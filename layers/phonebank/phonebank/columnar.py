@@ -198,7 +198,7 @@ digits are left (and a pattern-free literal replace costs less than a regex one)
 def _us_phone(column: pl.DataFrame, context: RowContext) -> pl.DataFrame:
     if not fast_path_applies(context.config.phone_region):
         return column.with_columns(pl.lit(False).alias(DECIDED), pl.lit(None, pl.String()).alias(VALUE))
-    clean, general, any_type = us_patterns()
+    clean, _, _ = us_patterns()
     national = pl.col("national")
     # A clean form is an optional 1 and ten digits among separators: its last ten digits are the number.
     return column.with_columns(
@@ -208,9 +208,16 @@ def _us_phone(column: pl.DataFrame, context: RowContext) -> pl.DataFrame:
         .str.slice(-10)
         .alias("national"),
     ).select(
-        (pl.col("clean") & national.str.contains(general) & national.str.contains(any_type)).alias(DECIDED),
+        (pl.col("clean") & us_national(national)).alias(DECIDED),
         pl.concat_str(pl.lit("+1"), national).alias(VALUE),
     )
+
+
+def us_national(national: pl.Expr) -> pl.Expr:
+    """Whether ten digits are a valid US number: the US region's general and any-type patterns
+    (`phones.us_patterns`) both match them, the region `phones.nanp_region` asks first."""
+    _, general, any_type = us_patterns()
+    return national.str.contains(general) & national.str.contains(any_type)
 
 
 def north_american(phone: pl.Expr) -> pl.Expr:

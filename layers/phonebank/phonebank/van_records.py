@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from phonebank.columnar import north_american
+from phonebank.columnar import north_american, us_national
 from phonebank.config import PipelineConfig
-from phonebank.phones import national_and_country, us_patterns
+from phonebank.phones import national_and_country
 
 RESULT = "result"
 
@@ -65,10 +65,9 @@ def by_name_phone() -> pl.Expr:
 def van_phone_and_country(calls: pl.DataFrame) -> pl.DataFrame:
     """VAN's phone and countrycode columns (`phones.national_and_country`): a US number's by the US's
     own patterns, every other distinct number's by the function itself."""
-    _, general, any_type = us_patterns()
     phone = pl.col("phone")
     national = phone.str.slice(2)
-    us = north_american(phone) & national.str.contains(general) & national.str.contains(any_type)
+    us = north_american(phone) & us_national(national)
     calls = calls.with_columns(us.alias("us"))
     others = calls.filter(~pl.col("us"))["phone"].unique(maintain_order=True).to_list()
     answers = [national_and_country(e164) for e164 in others]
