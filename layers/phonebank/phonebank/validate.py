@@ -266,10 +266,10 @@ class _ChunkChecker:
         return blank
 
     def _refuse_other_date_order(self, refused: pl.DataFrame) -> None:
-        """DateOrderUnclear at the first date (of the counted rows whose date was refused) only real read
-        in the other order: never a guess."""
+        """DateOrderUnclear at the first date (`refused`: the row and date text of each counted row whose
+        date was refused) only real read in the other order: never a guess."""
         order = self.context.config.date_order
-        for row, text in refused.select(ROW, _CALLED_AT_TEXT).iter_rows():
+        for row, text in refused.iter_rows():
             if only_in_other_order(text, order):
                 raise DateOrderUnclear(date_order_failure(row, text, order))
 
