@@ -15,16 +15,18 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from pydantic_core import PydanticCustomError
 
-from phonebank import columnar
+from phonebank import clean_times
+from phonebank.clean_times import _timestamp_variant, _variant_pattern
 from phonebank.columnar import (
     CELL,
     DECIDED,
     VALUE,
     VECTOR_FORMS,
+    Answers,
     KnownAnswers,
-    _timestamp_variant,
-    _variant_pattern,
     answer_column,
+    answer_date_and_time,
+    date_and_time,
     north_american,
     python_whitespace,
 )
@@ -175,7 +177,7 @@ def test_each_variants_own_pattern_finds_exactly_its_cells(cells: list[str]) -> 
 def test_cells_of_variants_the_first_cells_lack_still_get_the_rules_instant(cells: list[str]) -> None:
     # Given a column whose first cell alone is sampled for its variant, so that the others' variants
     # are found among what that pass leaves
-    with patch.object(columnar, "_SAMPLE", 1):
+    with patch.object(clean_times, "_SAMPLE", 1):
         # When it is answered
         answers = vector_answers("called_at", cells, context())
         # Then each cell still has the rule's instant, or is left to the rule
@@ -189,6 +191,79 @@ def test_cells_of_variants_the_first_cells_lack_still_get_the_rules_instant(cell
 def test_any_text_gets_the_ids_rules_answer(cells: list[str]) -> None:
     for field in ("profile_id", "van_id"):
         assert_vector_form_keeps_to_the_rule(field, cells, context())
+
+
+def _date_cells() -> st.SearchStrategy[str]:
+    number = st.integers(0, 99).map(str) | st.integers(0, 99).map("{:02d}".format)
+    year = st.sampled_from(["2024", "2023", "1999", "0001", "2025", "24"])
+    slashes = st.tuples(number, number, year).map("/".join)
+    iso = st.tuples(year, number, number).map("-".join)
+    return slashes | iso | st.text(alphabet="0123456789/:- T", max_size=12)
+
+
+def _time_cells() -> st.SearchStrategy[str]:
+    number = st.integers(0, 99).map(str) | st.integers(0, 99).map("{:02d}".format)
+    seconds = st.sampled_from(["", ":00", ":59", ":60", ":7"])
+    half = st.sampled_from(["", " AM", " PM", "pm", " A.M."])
+    clock = st.tuples(number, number, seconds, half).map(lambda p: f"{p[0]}:{p[1]}{p[2]}{p[3]}")
+    odd = st.sampled_from(["", " 14:42:15", "14:42:15 ", "T14:42"])
+    return clock | odd | st.text(alphabet="0123456789: APM", max_size=10)
+
+
+def _assert_answers_are_the_rules(answers: Answers, texts: list[str], row_context: RowContext) -> None:
+    for text, value, refusal in zip(texts, answers.values, answers.refusals, strict=True):
+        try:
+            expected = FIELD_RULES["called_at"](text, row_context)
+        except PydanticCustomError as exc:
+            assert (value, refusal) == (None, exc.message()), text
+        else:
+            assert (value, refusal) == (expected.astimezone(UTC), None), text
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    chunks=st.lists(st.lists(st.tuples(_date_cells(), _time_cells()), max_size=8), min_size=1, max_size=3),
+    date_order=st.sampled_from(["MDY", "DMY"]),
+)
+@example(
+    chunks=[[("10/28/2024", "14:42:15"), ("2024-10-28", "2:42 PM"), ("28/10/2024", "14:42")]],
+    date_order="MDY",
+)
+@example(
+    chunks=[[("2024-10-28", "9:42"), ("10/28/2024 14:42", ""), ("", "14:42"), ("11/03/2024", "1:30")]],
+    date_order="DMY",
+)
+def test_thrutalks_date_and_time_get_the_rules_instant_for_the_two_joined(
+    chunks: list[list[tuple[str, str]]], date_order: str
+) -> None:
+    # Given ThruTalk's date and time columns, in chunks whose dates and times repeat from one to the next
+    config = build_config({"source_timezone": "America/New_York", "date_order": date_order})
+    row_context, known = context(config), KnownAnswers()
+    for chunk in chunks:
+        dates = pl.Series([date for date, _ in chunk] * 2, dtype=pl.String)
+        times = pl.Series([time for _, time in chunk] * 2, dtype=pl.String)
+        # When each chunk's instants are answered from the two, with what the earlier chunks found
+        answers, left_to_the_rule = answer_date_and_time(dates, times, row_context, known)
+        # Then every row has the rule's answer for the date and time joined, as the rule reads them
+        joined = date_and_time(dates, times).to_list()
+        _assert_answers_are_the_rules(answers, joined, row_context)
+        # And the joined text is given wherever the rule read it, for the date-order check
+        for text, read, refusal in zip(joined, left_to_the_rule, answers.refusals, strict=True):
+            assert read in (None, text)
+            assert refusal is None or read == text
+
+
+@pytest.mark.parametrize("zone", ["America/New_York", "UTC", "Asia/Kolkata"])
+def test_thrutalks_clean_dates_and_times_are_read_without_the_rule(zone: str) -> None:
+    # Given the minutes around both clock changes, each split at its first space as ThruTalk writes them
+    cells = _clock_changes()
+    dates, times = (pl.Series(part) for part in zip(*(cell.split(" ", 1) for cell in cells), strict=True))
+    row_context = context(zone=zone)
+    # When their instants are answered from the two columns
+    answers, left_to_the_rule = answer_date_and_time(dates, times, row_context, KnownAnswers())
+    # Then each is the rule's (the earlier of a repeated hour), and the rule was asked of few
+    _assert_answers_are_the_rules(answers, cells, row_context)
+    assert left_to_the_rule.null_count() > len(cells) * 0.9
 
 
 @settings(max_examples=100, deadline=None)

@@ -17,8 +17,9 @@ from typing import Any
 import polars as pl
 from pydantic_core import PydanticCustomError
 
+from phonebank.clean_times import call_instants, clean_naive
 from phonebank.models.dialer import FIELD_RULES, RowContext
-from phonebank.models.interaction import INSTANT, Interaction
+from phonebank.models.interaction import Interaction
 from phonebank.phones import fast_path_applies, us_patterns
 
 CELL, VALUE, DECIDED, REFUSAL = "cell", "value", "decided", "refusal"
@@ -52,40 +53,50 @@ call minutes number tens of thousands; a column of more distinct values starts a
 
 @dataclass
 class _Coded:
-    """A field's distinct values numbered in the order the file first shows them (a Categorical of
-    their own, freed with it), and the answer of each, by that number."""
+    """A column's distinct values numbered in the order the file first shows them (a Categorical of
+    their own, freed with it), and what was worked out for each, a row each, by that number."""
 
     dtype: pl.Categorical
-    values: pl.Series
-    refusals: pl.Series
+    found: pl.DataFrame
     holder: pl.Series
     """An empty column of `dtype`: polars frees a Categorical's numbering once no column holds it."""
 
 
 class KnownAnswers:
-    """The answers earlier chunks of a file got for each field's distinct values, so that a value met
-    again (a call's minute, an outcome) is looked up by its number, not asked again: the rule's answer
-    depends on the value and the run alone."""
+    """What earlier chunks of a file got for each distinct value of a column (a field's answers, one of
+    ThruTalk's dates or times), so that a value met again (a call's minute, an outcome) is looked up by
+    its number, not worked out again: what is found depends on the value and the run alone."""
 
     def __init__(self) -> None:
-        self._fields: dict[str, _Coded] = {}
+        self._columns: dict[str, _Coded] = {}
 
     def answer(self, field: str, cells: pl.Series, context: RowContext) -> Answers:
-        coded = self._fields.get(field)
-        if coded is None or coded.values.len() > MAX_KNOWN:
+        def answers(new: pl.Series) -> pl.DataFrame:
+            values, refusals = _answer_each(field, new, context)
+            return pl.DataFrame([values.alias(VALUE), refusals.alias(REFUSAL)])
+
+        found = self.found(field, cells, answers)
+        return Answers(found[VALUE], found[REFUSAL])
+
+    def found(
+        self, name: str, cells: pl.Series, work_out: Callable[[pl.Series], pl.DataFrame]
+    ) -> pl.DataFrame:
+        """What `work_out` finds for each cell of the column `name` (a row a cell), asked only of the
+        values no earlier chunk held."""
+        coded = self._columns.get(name)
+        if coded is None or coded.found.height > MAX_KNOWN:
             empty = pl.Series([], dtype=pl.String)
             dtype = pl.Categorical(pl.Categories.random())
-            coded = _Coded(dtype, *_answer_each(field, empty, context), holder=empty.cast(dtype))
-            self._fields[field] = coded
+            coded = _Coded(dtype, work_out(empty), holder=empty.cast(dtype))
+            self._columns[name] = coded
         # Casting numbers each value once, new ones after the known: one hash a cell, no join.
         codes = cells.cast(coded.dtype).to_physical()
         numbered = pl.DataFrame({CELL: cells, _CODE: codes})
-        fresh = numbered.filter(pl.col(_CODE) >= coded.values.len())
+        fresh = numbered.filter(pl.col(_CODE) >= coded.found.height)
         if fresh.height:
             new = fresh.unique(_CODE, keep="any").sort(_CODE)[CELL]
-            values, refusals = _answer_each(field, new, context)
-            coded.values, coded.refusals = coded.values.append(values), coded.refusals.append(refusals)
-        return Answers(coded.values.gather(codes).alias(VALUE), coded.refusals.gather(codes).alias(REFUSAL))
+            coded.found = coded.found.vstack(work_out(new))
+        return coded.found[codes]
 
 
 def answer_column(
@@ -100,6 +111,65 @@ def answer_column(
         return (known or KnownAnswers()).answer(field, cells, context)
     values, refusals = _answer_each(field, cells, context)
     return Answers(values.alias(VALUE), refusals.alias(REFUSAL))
+
+
+def answer_date_and_time(
+    dates: pl.Series, times: pl.Series, context: RowContext, known: KnownAnswers
+) -> tuple[Answers, pl.Series]:
+    """called_at for ThruTalk's rows, whose date and time of day are two columns: the rule reads them
+    joined (`date_and_time`), and so does the vector form where the two are not a clean date and a
+    clean time. A clean timestamp split at its space is those, and its instant is the date's midnight
+    plus the time's hour, minute and second: each distinct date and time of the file is read once.
+    Also returns the joined text where the vector form left a row to it (null elsewhere)."""
+    order = context.config.date_order
+
+    def days(new: pl.Series) -> pl.DataFrame:
+        return pl.DataFrame(
+            [
+                clean_naive(new + " 00:00", order).alias(_DAY),
+                new.str.contains("/", literal=True).alias(_SLASHES),
+            ]
+        )
+
+    def clocks(new: pl.Series) -> pl.DataFrame:
+        # A time reads as after a date with slashes or after an ISO date: the two forms' times differ.
+        return pl.DataFrame(
+            [
+                (clean_naive(f"{_SOME_DAY:%m/%d/%Y} " + new, order) - _SOME_DAY).alias(_AFTER_SLASHES),
+                (clean_naive(f"{_SOME_DAY:%Y-%m-%d} " + new, order) - _SOME_DAY).alias(_AFTER_ISO),
+            ]
+        )
+
+    parts = pl.concat(
+        [known.found("date_called", dates, days), known.found("time_called", times, clocks)], how="horizontal"
+    )
+    naive = parts.select(
+        pl.col(_DAY) + pl.when(pl.col(_SLASHES)).then(pl.col(_AFTER_SLASHES)).otherwise(pl.col(_AFTER_ISO))
+    ).to_series()
+    decided, values = call_instants(naive, context)
+    refusals = pl.repeat(None, dates.len(), dtype=pl.String, eager=True).alias(REFUSAL)
+    texts = pl.repeat(None, dates.len(), dtype=pl.String, eager=True)
+    undecided = (~decided).arg_true()
+    if undecided.len():
+        rest = date_and_time(dates.gather(undecided), times.gather(undecided))
+        answered = answer_column("called_at", rest, context, known)
+        values = values.scatter(undecided, answered.values)
+        refusals = refusals.scatter(undecided, answered.refusals)
+        texts = texts.scatter(undecided, rest)
+    return Answers(values.alias(VALUE), refusals), texts
+
+
+def date_and_time(dates: pl.Series, times: pl.Series) -> pl.Series:
+    """The text called_at's rule reads from ThruTalk's two columns: each stripped, joined by a space."""
+    whitespace = python_whitespace()
+    date, time = (pl.lit(part).str.strip_chars(whitespace) for part in (dates, times))
+    joined = pl.concat_str(date, pl.lit(" "), time).str.strip_chars(whitespace)
+    return pl.select(joined.alias("called_at")).to_series()
+
+
+_SOME_DAY = datetime(2000, 1, 1)
+"""A date both clean forms write and neither order reads otherwise (01/01): a time read after it."""
+_DAY, _SLASHES, _AFTER_SLASHES, _AFTER_ISO = "day", "slashes", "after_slashes", "after_iso"
 
 
 def _answer_each(field: str, column: pl.Series, context: RowContext) -> tuple[pl.Series, pl.Series]:
@@ -225,104 +295,10 @@ def north_american(phone: pl.Expr) -> pl.Expr:
     return phone.str.starts_with("+1") & (phone.str.len_chars() == 12)
 
 
-_MINUTE_SECOND = r":[0-5][0-9](?::[0-5][0-9])?"
-_CLEAN_TIMESTAMP = (
-    rf"^(?:[0-9]{{1,2}}/[0-9]{{1,2}}/[0-9]{{4}} (?:[01]?[0-9]|2[0-3]){_MINUTE_SECOND}(?: ?[AaPp][Mm])?"
-    rf"|[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}[ T](?:[01][0-9]|2[0-3]){_MINUTE_SECOND})$"
-)
-"""The two strict forms the vector form reads: a date with the year last and a time (12- or 24-hour),
-or an ISO date and time, neither with a zone. strptime alone is lenient (it skips spaces, reads a
-leap second, a one-digit minute or a two-digit year): only what this pattern matches reaches it."""
-
-
-_YEAR_LAST, _SECONDS, _TWELVE_HOUR_OR_T = 4, 2, 1
-"""What sets a clean timestamp's strptime format apart, as bits of its variant's number: the year
-last (else ISO), seconds, and a 12-hour time (year last) or a T before the time (ISO)."""
-
-
-def _variants_of(cells: pl.Series) -> pl.Series:
-    return cells.to_frame(CELL).select(_timestamp_variant(pl.col(CELL)))[CELL]
-
-
-def _timestamp_variant(cell: pl.Expr) -> pl.Expr:
-    """The variant's number of a clean timestamp (`_CLEAN_TIMESTAMP`), null for any other cell."""
-    year_last = cell.str.contains("/", literal=True)
-    twelve_hour_or_t = (
-        pl.when(year_last)
-        .then(cell.str.ends_with("M") | cell.str.ends_with("m"))
-        .otherwise(cell.str.contains("T", literal=True))
-    )
-    seconds = cell.str.count_matches(":", literal=True) == 2
-    return pl.when(cell.str.contains(_CLEAN_TIMESTAMP)).then(
-        year_last.cast(pl.Int8) * _YEAR_LAST
-        + seconds.cast(pl.Int8) * _SECONDS
-        + twelve_hour_or_t.cast(pl.Int8) * _TWELVE_HOUR_OR_T
-    )
-
-
-def _variant_pattern(variant: int) -> str:
-    """The clean timestamps (`_CLEAN_TIMESTAMP`) of one variant exactly: a single pattern decides them
-    in one pass, where `_timestamp_variant` takes six."""
-    seconds = ":[0-5][0-9]" if variant & _SECONDS else ""
-    if variant & _YEAR_LAST:
-        twelve_hour = " ?[AaPp][Mm]" if variant & _TWELVE_HOUR_OR_T else ""
-        return (
-            rf"^[0-9]{{1,2}}/[0-9]{{1,2}}/[0-9]{{4}} (?:[01]?[0-9]|2[0-3]):[0-5][0-9]{seconds}{twelve_hour}$"
-        )
-    separator = "T" if variant & _TWELVE_HOUR_OR_T else " "
-    return rf"^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}{separator}(?:[01][0-9]|2[0-3]):[0-5][0-9]{seconds}$"
-
-
-def _timestamp_format(variant: int, date_order: str) -> str:
-    """The exact strptime format of one variant (`_timestamp_variant`)."""
-    time_of_day = "%H:%M:%S" if variant & _SECONDS else "%H:%M"
-    if not variant & _YEAR_LAST:
-        return f"%Y-%m-%d{'T' if variant & _TWELVE_HOUR_OR_T else ' '}{time_of_day}"
-    if variant & _TWELVE_HOUR_OR_T:
-        time_of_day = time_of_day.replace("%H", "%I") + " %p"
-    return f"{'%m/%d' if date_order == 'MDY' else '%d/%m'}/%Y {time_of_day}"
-
-
-_SAMPLE = 1000
-"""The first cells of a column whose variants are read first, each in a pass of its own pattern."""
-
-
 def _call_instant(column: pl.DataFrame, context: RowContext) -> pl.DataFrame:
     """A date and time of day in one of two strict forms, no zone, read in the source zone."""
-    cells, rows = column[CELL], pl.int_range(0, column.height, dtype=pl.UInt32, eager=True)
-    found_by_variant: list[tuple[int, pl.Series, pl.Series]] = []
-    # A file writes one variant or two: those of its first cells are each found by a pass of their own
-    # pattern; the few cells they leave are sorted by `_timestamp_variant`.
-    for variant in _variants_of(cells.head(_SAMPLE)).drop_nulls().unique(maintain_order=True).to_list():
-        found = cells.str.contains(_variant_pattern(variant))
-        found_by_variant.append((variant, rows.filter(found), cells.filter(found)))
-        cells, rows = cells.filter(~found), rows.filter(~found)
-    variants = _variants_of(cells)
-    for variant in variants.drop_nulls().unique().to_list():
-        among = (variants == variant).arg_true()
-        found_by_variant.append((variant, rows.gather(among), cells.gather(among)))
-    naive = pl.repeat(None, column.height, dtype=pl.Datetime("us"), eager=True)
-    for variant, where, texts in found_by_variant:
-        fmt = _timestamp_format(variant, context.config.date_order)
-        # No cache: the cells are distinct, or nearly so.
-        naive = naive.scatter(where, texts.str.strptime(pl.Datetime("us"), fmt, strict=False, cache=False))
-    # The earlier instant of a repeated hour, as the rule; a skipped one is left to the rule.
-    instant = (
-        pl.col("naive")
-        .dt.replace_time_zone(context.source_zone.key, ambiguous="earliest", non_existent="null")
-        .dt.convert_time_zone("UTC")
-    )
-    earliest = datetime.combine(context.config.earliest_call_date, datetime.min.time())
-    decided = (pl.col(VALUE) <= _utc(context.now)) & (pl.col("naive") >= earliest)
-    return (
-        naive.to_frame("naive")
-        .with_columns(instant.alias(VALUE))
-        .select(decided.fill_null(False).alias(DECIDED), pl.when(decided).then(pl.col(VALUE)).alias(VALUE))
-    )
-
-
-def _utc(moment: datetime) -> pl.Expr:
-    return pl.lit(moment.astimezone(UTC), INSTANT)
+    decided, value = call_instants(clean_naive(column[CELL], context.config.date_order), context)
+    return pl.DataFrame({DECIDED: decided, VALUE: value})
 
 
 VECTOR_FORMS: dict[str, VectorForm] = {

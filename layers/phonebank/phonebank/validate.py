@@ -19,6 +19,7 @@ from phonebank.columnar import (
     Answers,
     KnownAnswers,
     answer_column,
+    answer_date_and_time,
     map_distinct,
     python_whitespace,
     tally_in_order,
@@ -129,7 +130,8 @@ def _validate(
 
 @dataclass(frozen=True)
 class AnsweredChunk:
-    """A chunk's rows and each field's answers (`answer_column`), with the text its date was read from."""
+    """A chunk's rows and each field's answers (`answer_column`), with the text its date was read from
+    (for ThruTalk's, only where the rule read it: `answer_date_and_time`)."""
 
     chunk: Chunk
     called_at: pl.Series
@@ -165,20 +167,26 @@ class _ChunkChecker:
         self._own_columns = self._names[skipped:]
         # A field the file has no column for is "" on every row (`_column_of`): its rule is asked once a
         # run. ThruTalk's date and time columns give the call's instant.
-        read = set(columns.index) | ({"called_at"} if "date_called" in columns.index else set())
-        self._read_fields = [field for field in FIELDS if field in read]
+        self._date_and_time = "date_called" in columns.index
+        self._read_fields = [field for field in FIELDS if field in columns.index]
         self._absent_answers = {
             field: answer_column(field, pl.Series([""], dtype=pl.String), context)
             for field in FIELDS
-            if field not in read
+            if field not in columns.index and not (field == "called_at" and self._date_and_time)
         }
 
     def answer(self, chunk: Chunk) -> AnsweredChunk:
         """Each field's rule over the chunk's cells: what the rest of the check reads."""
-        texts = {field: self._field_cells(chunk.cells, field) for field in self._read_fields}
+        cells = chunk.cells
+        texts = {field: self._field_cells(cells, field) for field in self._read_fields}
         answers = {field: answer_column(field, texts[field], self.context, self._known) for field in texts}
+        if self._date_and_time:
+            dates, times = (self._column_of(cells, part) for part in ("date_called", "time_called"))
+            answers["called_at"], texts["called_at"] = answer_date_and_time(
+                dates, times, self.context, self._known
+            )
         for field, answer in self._absent_answers.items():
-            answers[field] = answer.spread(chunk.cells.height)
+            answers[field] = answer.spread(cells.height)
         return AnsweredChunk(chunk, texts["called_at"], answers)
 
     def check(self, answered: AnsweredChunk) -> CheckedChunk:
@@ -285,18 +293,10 @@ class _ChunkChecker:
         self.by_effort.update(tally_in_order(accepted["effort"].drop_nulls()))
 
     def _field_cells(self, cells: pl.DataFrame, field: Field) -> pl.Series:
-        """The text a field's rule reads: its column's cell, ThruTalk's date and time joined, a VAN ID
-        that its row's Voter ID Type says is not one emptied, and "" where the file has no column."""
-        index = self.columns.index
-        if field == "called_at" and "date_called" in index:
-            date, time = (
-                pl.lit(self._column_of(cells, part)).str.strip_chars(self._whitespace)
-                for part in ("date_called", "time_called")
-            )
-            joined = pl.concat_str(date, pl.lit(" "), time).str.strip_chars(self._whitespace)
-            return cells.select(joined.alias(field)).to_series()
+        """The text a field's rule reads: its column's cell, but a VAN ID that its row's Voter ID Type
+        says is not one emptied."""
         column = self._column_of(cells, field)
-        if field == "van_id" and "voter_id_type" in index:
+        if field == "van_id" and "voter_id_type" in self.columns.index:
             kept = map_distinct(self._column_of(cells, "voter_id_type"), _names_van_id, pl.Boolean())
             return column.zip_with(kept, pl.repeat("", cells.height, dtype=pl.String, eager=True))
         return column
