@@ -11,7 +11,7 @@ import polars as pl
 from phonebank.models.dialer import RowContext
 from phonebank.models.interaction import INSTANT
 
-NAIVE = pl.Datetime("us")
+_LOCAL_TIME = pl.Datetime("us")
 """A date and time of day in no zone, as the source clock shows it."""
 _TEXT, _NAIVE, _INSTANT, _TAKEN = "text", "naive", "instant", "taken"
 
@@ -93,11 +93,11 @@ def clean_naive(cells: pl.Series, date_order: str) -> pl.Series:
     for variant in variants.drop_nulls().unique().to_list():
         among = (variants == variant).arg_true()
         found_by_variant.append((variant, rows.gather(among), cells.gather(among)))
-    naive = pl.repeat(None, length, dtype=NAIVE, eager=True)
+    naive = pl.repeat(None, length, dtype=_LOCAL_TIME, eager=True)
     for variant, where, texts in found_by_variant:
         fmt = _timestamp_format(variant, date_order)
         # No cache: the cells are distinct, or nearly so.
-        naive = naive.scatter(where, texts.str.strptime(NAIVE, fmt, strict=False, cache=False))
+        naive = naive.scatter(where, texts.str.strptime(_LOCAL_TIME, fmt, strict=False, cache=False))
     return naive
 
 
