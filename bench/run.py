@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import itertools
 import json
 import os
 import platform
@@ -602,6 +603,25 @@ def table(results: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def memory_growth(results: list[dict[str, Any]]) -> list[str]:
+    """For each size after the smallest, its sampled tree PSS over the next smaller size's, pinned and
+    unpinned: what memory the extra rows cost (by design only the duplicates' keys grow with a file)."""
+    by_rows = sorted(results, key=lambda result: int(result["rows"]))
+    lines = []
+    for smaller, larger in itertools.pairwise(by_rows):
+        ratios = ", ".join(
+            f"{placement} {_pss(larger, placement) / _pss(smaller, placement):.2f}"
+            for placement in PLACEMENTS
+        )
+        lines.append(f"tree PSS at {larger['rows']:,} rows over {smaller['rows']:,}: {ratios}")
+    return lines
+
+
+def _pss(result: dict[str, Any], placement: str) -> float:
+    pss: float = result[placement]["phonebank"]["tree_peak_pss_mb"]
+    return pss
+
+
 def _pairs(ratios: list[float]) -> str:
     if len(ratios) == 1:
         return f"{ratios[0]:.1f}"
@@ -670,6 +690,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{args.shape} files, seed {args.seed}"
     )
     print(table(results))
+    for line in memory_growth(results):
+        print(line)
     print(ledger_table(results))
     print(
         f"phonebank start-up ({STARTUP_ROWS} rows): {start['phonebank']['wall_s']:.2f} s, "
