@@ -215,7 +215,9 @@ class ExportReader:
 def _typed(cells: pl.DataFrame) -> pl.DataFrame:
     """The cells without the apostrophe a report put before a formula's first character (asked only
     of the columns where a cell starts with one)."""
-    marked = [name for name in cells.columns if cells[name].str.starts_with("'").any()]
+    # One pass of every column at once: on two cores polars asks them side by side.
+    starts = cells.select(pl.all().str.starts_with("'").any()).row(0)
+    marked = [name for name, starts_with_one in zip(cells.columns, starts, strict=True) if starts_with_one]
     return cells.with_columns(typed_column(pl.col(name)).alias(name) for name in marked) if marked else cells
 
 
