@@ -13,6 +13,7 @@ from typing import BinaryIO
 from phonebank.config import PipelineConfig, SettingInForce, load_config_in_force
 from phonebank.errors import PhonebankError
 from phonebank.exported import LedgerRun
+from phonebank.heap import keep_freed_blocks
 from phonebank.ledger import RUN_ID, Ledger
 from phonebank.ledger_store import FolderLedgerStore
 from phonebank.models.summary import Summary
@@ -173,6 +174,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    keep_freed_blocks()
     args = _parser().parse_args(argv)
     if args.command == "void":
         return _void(args)

@@ -21,6 +21,7 @@ from phonebank.config import (
     settings_in_force,
 )
 from phonebank.exported import LedgerRun
+from phonebank.heap import keep_freed_blocks
 from phonebank.ledger import Ledger
 from phonebank.ledger_store import S3LedgerStore
 from phonebank.models.payloads import (
@@ -82,6 +83,7 @@ class Runtime:
         on_config: Callable[[ConfigurationInForce], None] | None = None,
     ) -> None:
         """`on_config` hears of the configuration each run uses: the handlers log it."""
+        keep_freed_blocks()
         self.settings = settings
         self.storage = storage or S3Storage()
         self.on_config = on_config
