@@ -295,6 +295,21 @@ def test_rows_are_streamed_in_constant_memory() -> None:
     assert source.served <= 2 * CHUNK_BYTES
 
 
+def test_where_threads_overlap_the_stages_a_chunk_is_half_as_large() -> None:
+    # Given one export read a chunk at a time, and the same read with its chunks' stages overlapped
+    alone, overlapped = MadeUpExport(), MadeUpExport()
+
+    # When the first chunk of each is read
+    rows_alone = next(ExportReader(alone, LIMIT * 100).chunks()).cells.height  # type: ignore[arg-type]
+    rows_overlapped = next(
+        ExportReader(overlapped, LIMIT * 100, overlapped=True).chunks()  # type: ignore[arg-type]
+    ).cells.height
+
+    # Then the overlapped chunk holds half the rows, for half the bytes read
+    assert rows_overlapped * 2 == pytest.approx(rows_alone, rel=0.01)
+    assert overlapped.served <= CHUNK_BYTES < alone.served
+
+
 # Whole-file failures raised by the reader
 
 

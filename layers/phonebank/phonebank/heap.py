@@ -1,13 +1,14 @@
 """Keep the megabytes a chunk frees for the next chunk, instead of handing them back to the kernel.
 
-Each chunk passes through a few blocks of Python bytes of about CHUNK_BYTES each (what was read, what is
-pending, the block polars parses, an output's buffer). glibc's malloc maps a block over its mmap
-threshold straight from the kernel and unmaps it when freed, and gives back the free top of its heap
-once that is over its trim threshold. It raises both when a mapped block is freed, but only to that
-block's size, and a chunk frees several at once: every page of the next chunk's blocks was then mapped
-and zeroed afresh (at 1M rows on one core ~70,000 page faults more, a twentieth of the run). Fixed at
-glibc's ceiling, freed blocks stay in the heap and are reused; a process keeps at most TRIM_THRESHOLD
-of free heap (~10-25 MB more at its peak, measured). polars' own memory is jemalloc's, not touched.
+Each chunk passes through a few blocks of Python bytes of its size (`reader.CHUNK_BYTES`: what was
+read, what is pending, the block polars parses, an output's buffer). glibc's malloc maps a block over
+its mmap threshold straight from the kernel and unmaps it when freed, and gives back the free top of
+its heap once that is over its trim threshold. It raises both when a mapped block is freed, but only
+to that block's size, and a chunk frees several at once: every page of the next chunk's blocks was
+then mapped and zeroed afresh (at 1M rows on one core, in 8 MiB chunks, ~70,000 page faults more: a
+twentieth of the run). Fixed at glibc's ceiling, freed blocks stay in the heap and are reused; a
+process keeps at most TRIM_THRESHOLD of free heap (~10-25 MB more at its peak, measured). polars' own
+memory is jemalloc's, not touched.
 """
 
 from __future__ import annotations

@@ -27,10 +27,16 @@ def cores() -> int:
     return os.cpu_count() or 1
 
 
+def overlapping() -> bool:
+    """Whether the stages run in threads of their own (two cores or more), so that several chunks are in
+    memory at once."""
+    return cores() >= 2
+
+
 def read_ahead(items: Iterator[Item]) -> Iterator[Item]:
     """`items` in order, the next made in a thread while the caller works on this one. What fails in
     making an item is raised where the caller asks for it, after every item before it was used."""
-    if cores() < 2:
+    if not overlapping():
         yield from items
         return
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="read-ahead") as pool:
@@ -45,7 +51,7 @@ def write_behind(write: Callable[[Item], None]) -> Iterator[Callable[[Item], Non
     """A `put` that calls `write` for each item given, in order, in a thread while the caller goes on
     to the next. A failed write is raised by the next `put` or on leaving the block; leaving it waits
     for the last write, and a block that failed keeps its own failure."""
-    if cores() < 2:
+    if not overlapping():
         yield write
         return
     writing: Future[None] | None = None

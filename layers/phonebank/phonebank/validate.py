@@ -34,7 +34,7 @@ from phonebank.models.interaction import Interaction
 from phonebank.models.report import DuplicateRow, ErrorRow, safe_column
 from phonebank.models.steps import ValidationReport
 from phonebank.models.summary import ErrorReason, OutputFile, RowCounts
-from phonebank.overlap import read_ahead, write_behind
+from phonebank.overlap import overlapping, read_ahead, write_behind
 from phonebank.problems import (
     FIELDS,
     NO_EFFORT,
@@ -100,7 +100,7 @@ def validate_upload(
 def _validate(
     upload: InputFile, config: PipelineConfig, reports: OutputSink, work: OutputSink | None, now: datetime
 ) -> ValidationReport:
-    reader = ExportReader(upload.stream, config.limits.max_input_bytes, upload.size)
+    reader = ExportReader(upload.stream, config.limits.max_input_bytes, upload.size, overlapped=overlapping())
     if not any(reader.header):
         if reader.has_rows_after_a_blank_header():
             raise NoHeaderRow("The first line is blank. The header (the column names) must be on line 1.")
