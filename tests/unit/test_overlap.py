@@ -20,6 +20,7 @@ from phonebank.ledger_store import FolderLedgerStore
 from phonebank.overlap import read_ahead, write_behind
 from phonebank.pipeline import InputFile, run_both_steps
 from phonebank.sinks import LocalDirectory
+from phonebank.validate import validate_upload
 
 
 class Broken(Exception):
@@ -195,6 +196,27 @@ def test_a_run_in_many_chunks_writes_the_same_files_on_one_core_and_two(
     # Then every file is the same, byte for byte
     assert outputs[1] == outputs[2]
     assert "errors.csv" in outputs[2] and any(name.startswith(("organizer/", "van/")) for name in outputs[2])
+
+
+def test_with_two_cores_the_validator_reads_chunks_half_as_large(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the Impactive sample read in chunks of 1 KB
+    monkeypatch.setattr("phonebank.reader.CHUNK_BYTES", 1024)
+    data = (EVENTS / "impactive-sample.csv").read_bytes()
+    config = build_config({"limits": {"max_reject_rate": 1.0}})
+    parts = {}
+
+    # When it is validated with one core, and with two, where four chunks are in memory at once
+    for count in (1, 2):
+        monkeypatch.setattr(overlap, "cores", lambda count=count: count)
+        upload = InputFile(name="upload.csv", stream=io.BytesIO(data))
+        folders = (LocalDirectory(tmp_path / f"{count}-reports"), LocalDirectory(tmp_path / f"{count}-work"))
+        parts[count] = validate_upload(upload, config, *folders, NOW).validated_parts
+
+    # Then with two the chunks, and so the validated rows' parts, number about twice as many
+    assert parts[1] >= 3
+    assert 2 * parts[1] - 1 <= parts[2] <= 2 * parts[1] + 1
 
 
 RUN_IDS = {"first": "00000000000000f1", "again": "00000000000000a2"}
