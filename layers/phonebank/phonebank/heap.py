@@ -7,7 +7,7 @@ its heap once that is over its trim threshold. It raises both when a mapped bloc
 to that block's size, and a chunk frees several at once: every page of the next chunk's blocks was
 then mapped and zeroed afresh (at 1M rows on one core, in 8 MiB chunks, ~70,000 page faults more: a
 twentieth of the run). Fixed at glibc's ceiling, freed blocks stay in the heap and are reused; a
-process keeps at most TRIM_THRESHOLD of free heap (~10-25 MB more at its peak, measured). polars' own
+process keeps at most TRIM_THRESHOLD of free heap (10-20 MB more at its peak, measured). polars' own
 memory is jemalloc's, not touched.
 """
 

@@ -75,7 +75,7 @@ class ExportReader:
         self, source: BinaryIO, max_bytes: int, size_hint: int | None = None, *, overlapped: bool = False
     ) -> None:
         """`overlapped`: the chunks' stages run in threads, several chunks in memory at once (half-size
-        chunks: at 1M rows on two cores, full-size ones peaked at 560-585 MB against ~380 MB)."""
+        chunks: at 1M rows on two cores, full-size ones peaked at 550-585 MB against ~380 MB)."""
         if size_hint is not None and size_hint > max_bytes:
             raise FileTooLarge(_too_large(max_bytes))
         self._chunk_bytes = CHUNK_BYTES // 2 if overlapped else CHUNK_BYTES
