@@ -176,21 +176,35 @@ def test_a_block_that_fails_waits_for_the_write_and_keeps_its_own_failure(cores:
     assert finished == ([0] if cores == 2 else [])
 
 
+EVERY_ROW_ON = build_config({"limits": {"max_reject_rate": 1.0}})
+"""No reject rate stops a sample: every step runs."""
+
+
+def _in_chunks(monkeypatch: pytest.MonkeyPatch, sample: str, chunk_bytes: int) -> bytes:
+    """A bundled sample's bytes, read from here on in chunks of `chunk_bytes`."""
+    monkeypatch.setattr("phonebank.reader.CHUNK_BYTES", chunk_bytes)
+    return (EVENTS / f"{sample}-sample.csv").read_bytes()
+
+
+def _on_one_core_and_two(monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
+    """1, then 2: the cores `phonebank.overlap` sees while each is the caller's."""
+    for count in (1, 2):
+        monkeypatch.setattr(overlap, "cores", lambda count=count: count)
+        yield count
+
+
 @pytest.mark.parametrize("sample", ["impactive", "thrutalk"])
 def test_a_run_in_many_chunks_writes_the_same_files_on_one_core_and_two(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sample: str
 ) -> None:
     # Given a sample read in chunks of a few rows, so that several are in flight at once
-    monkeypatch.setattr("phonebank.reader.CHUNK_BYTES", 512)
-    data = (EVENTS / f"{sample}-sample.csv").read_bytes()
-    config = build_config({"limits": {"max_reject_rate": 1.0}})
+    data = _in_chunks(monkeypatch, sample, 512)
     outputs = {}
 
     # When it runs with one core and with two
-    for count in (1, 2):
-        monkeypatch.setattr(overlap, "cores", lambda count=count: count)
+    for count in _on_one_core_and_two(monkeypatch):
         out = tmp_path / str(count)
-        run_pipeline(data, out, config)
+        run_pipeline(data, out, EVERY_ROW_ON)
         outputs[count] = _outputs(out)
 
     # Then every file is the same, byte for byte
@@ -202,17 +216,14 @@ def test_with_two_cores_the_validator_reads_chunks_half_as_large(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given the Impactive sample read in chunks of 1 KB
-    monkeypatch.setattr("phonebank.reader.CHUNK_BYTES", 1024)
-    data = (EVENTS / "impactive-sample.csv").read_bytes()
-    config = build_config({"limits": {"max_reject_rate": 1.0}})
+    data = _in_chunks(monkeypatch, "impactive", 1024)
     parts = {}
 
     # When it is validated with one core, and with two, where four chunks are in memory at once
-    for count in (1, 2):
-        monkeypatch.setattr(overlap, "cores", lambda count=count: count)
+    for count in _on_one_core_and_two(monkeypatch):
         upload = InputFile(name="upload.csv", stream=io.BytesIO(data))
         folders = (LocalDirectory(tmp_path / f"{count}-reports"), LocalDirectory(tmp_path / f"{count}-work"))
-        parts[count] = validate_upload(upload, config, *folders, NOW).validated_parts
+        parts[count] = validate_upload(upload, EVERY_ROW_ON, *folders, NOW).validated_parts
 
     # Then with two the chunks, and so the validated rows' parts, number about twice as many
     assert parts[1] >= 3
@@ -226,21 +237,18 @@ def test_a_run_with_the_ledger_records_the_same_calls_on_one_core_and_two(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given the Impactive sample read in chunks of a few rows, uploaded twice into a ledger
-    monkeypatch.setattr("phonebank.reader.CHUNK_BYTES", 512)
-    data = (EVENTS / "impactive-sample.csv").read_bytes()
-    config = build_config({"limits": {"max_reject_rate": 1.0}})
+    data = _in_chunks(monkeypatch, "impactive", 512)
     outputs = {}
 
     # When both uploads run with one core, and with two, each into a ledger of its own
-    for count in (1, 2):
-        monkeypatch.setattr(overlap, "cores", lambda count=count: count)
+    for count in _on_one_core_and_two(monkeypatch):
         ledger = Ledger(FolderLedgerStore(tmp_path / f"ledger-{count}"))
         for upload in ("first", "again"):
             out = tmp_path / f"{count}-{upload}"
             run = LedgerRun(ledger, RUN_IDS[upload], lambda: io.BytesIO(data))
             summary = run_both_steps(
                 InputFile(name="upload.csv", stream=io.BytesIO(data)),
-                config,
+                EVERY_ROW_ON,
                 LocalDirectory(out),
                 NOW,
                 ledger=run,
