@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.generate import SHAPES, Params
-from bench.run import DATA, RESULTS, ensure_file
+from bench.pairs import ensure_file
+from bench.run import DATA, RESULTS
 
 
 def _domain(module: str) -> Any:

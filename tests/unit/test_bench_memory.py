@@ -1,4 +1,4 @@
-"""bench.run's process-tree sampler: a forked worker's memory counts; a process gone counts nothing."""
+"""bench.measure's process-tree sampler: a forked worker's memory counts; a process gone counts nothing."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.append(str(ROOT))
 
-from bench.run import ProcessTable, measure, tree_memory  # noqa: E402
+from bench.measure import ProcessTable, measure, tree_memory  # noqa: E402
 
 WORKER_MB = 50
 

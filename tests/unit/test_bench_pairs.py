@@ -1,4 +1,4 @@
-"""bench.run's pairs: each pair's own ratio summarised, so that a machine's drift shows beside the best."""
+"""bench.report's pairs: each pair's own ratio summarised, so that a machine's drift shows beside the best."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.append(str(ROOT))
 
-from bench.run import _pairs, memory_growth  # noqa: E402
+from bench.report import _pairs, memory_growth  # noqa: E402
 
 
 def test_pair_ratios_are_summarised_as_their_median_and_range() -> None:
