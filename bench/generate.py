@@ -8,7 +8,8 @@ dialers use. About 2 % of the rows are bad in one way (a phone that is not a num
 dialer sends, a date that is not a date, no ID at all) and about 0.5 % repeat the row before them
 exactly (a re-export); ThruTalk files also hold about 1 % "Not Dialed". Everything comes from one
 seeded random.Random, so the same parameters always give the same bytes. Next to the file, a
-`.meta.json` records the parameters and what was planted, so that a run can check its counts.
+`.meta.json` records the parameters and what was planted, so that a run can check its counts. The
+values the rows are drawn from are in `bench.dialer_values`.
 """
 
 from __future__ import annotations
@@ -20,15 +21,35 @@ import random
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
 import phonenumbers
 
+from bench.dialer_values import (
+    AREA_CODES,
+    BAD_IMPACTIVE_TIMES,
+    BAD_PHONES,
+    BAD_THRUTALK_DATES,
+    CAMPAIGN_DAYS,
+    EFFORTS,
+    FIRST_DAY,
+    FIRST_HOUR,
+    FIRST_NAMES,
+    IMPACTIVE_OUTCOMES,
+    LAST_HOUR,
+    LAST_NAMES,
+    NOT_DIALED,
+    THRUTALK_OUTCOMES,
+    UNKNOWN_OUTCOMES,
+    VOLUNTEERS,
+)
+
 # Raised whenever the same parameters give other bytes (2: bad values that issue 13 made valid replaced).
 GENERATOR_VERSION = 2
-"""Bump when a change makes the same parameters give other bytes, so that cached files are remade."""
+"""Bump when a change makes the same parameters give other bytes (bench.dialer_values' too), so that cached
+files are remade."""
 
 Shape = Literal["impactive", "thrutalk"]
 SHAPES: tuple[Shape, ...] = ("impactive", "thrutalk")
@@ -60,144 +81,6 @@ HEADERS: dict[Shape, list[str]] = {
         "Result",
     ],
 }
-
-AREA_CODES = (202, 301, 410, 571, 703, 415, 212, 617)
-EFFORTS = (
-    "GOTV Weekend 1",
-    "GOTV Weekend 2",
-    "Persuasion Wave 1",
-    "Persuasion Wave 2",
-    "Early Vote Reminder",
-    "Ballot Chase",
-    "Volunteer Recruitment",
-    "Spanish Language Outreach",
-)
-FIRST_NAMES = (
-    "Grace",
-    "Hannah",
-    "James",
-    "Noah",
-    "Olivia",
-    "Liam",
-    "Emma",
-    "Ava",
-    "Sophia",
-    "Mia",
-    "Lucas",
-    "Ethan",
-    "Amelia",
-    "Harper",
-    "Mateo",
-    "Elijah",
-    "Aria",
-    "Chloe",
-    "Daniel",
-    "Priya",
-    "Wei",
-    "Fatima",
-    "Kwame",
-    "André",
-    "José",
-    "Zoë",
-    "Chloé",
-    "Renée",
-    "Ana",
-    "Miguel",
-    "Sara",
-    "David",
-    "Maya",
-    "Omar",
-    "Leah",
-    "Isaac",
-    "Nora",
-    "Jamal",
-    "Rosa",
-    "Tariq",
-)
-LAST_NAMES = (
-    "Johnson",
-    "Rivera",
-    "Smith",
-    "Garcia",
-    "Baker",
-    "Nguyen",
-    "Williams",
-    "Brown",
-    "Jones",
-    "Miller",
-    "Davis",
-    "Martinez",
-    "Lopez",
-    "Wilson",
-    "Anderson",
-    "Thomas",
-    "Moore",
-    "Jackson",
-    "Martin",
-    "Lee",
-    "Thompson",
-    "White",
-    "Harris",
-    "Clark",
-    "Lewis",
-    "Robinson",
-    "Walker",
-    "Young",
-    "Allen",
-    "King",
-    "Wright",
-    "Scott",
-    "Torres",
-    "Hill",
-    "Green",
-    "Adams",
-    "Nelson",
-    "O'Brien",
-    "Muñoz",
-    "Peña",
-)
-
-# (outcome, weight per 1000 dialled rows, answered): answered calls last minutes, the others seconds.
-IMPACTIVE_OUTCOMES = (
-    ("No Answer", 330, False),
-    ("Answering Machine", 250, False),
-    ("Completed", 130, True),
-    ("Busy", 50, False),
-    ("Not Home", 50, True),
-    ("Refused", 60, True),
-    ("Wrong Number", 40, True),
-    ("Failed", 30, False),
-    ("Dropped", 20, False),
-    ("Moved", 15, True),
-    ("Deceased", 5, True),
-    ("No language in common", 20, True),
-)
-THRUTALK_OUTCOMES = (
-    ("No Answer", 320, False),
-    ("Voicemail", 150, False),
-    ("Answering Machine", 90, False),
-    ("Talking to Correct Person", 130, True),
-    ("Busy Signal", 50, False),
-    ("Not Home/No Contact", 50, True),
-    ("Refused", 60, True),
-    ("Wrong Number", 30, True),
-    ("Deliverability Error", 25, False),
-    ("Disconnected", 25, False),
-    ("Fax", 5, False),
-    ("Moved", 15, True),
-    ("Deceased", 5, True),
-    ("Not Dialed", 10, False),
-)
-NOT_DIALED = "Not Dialed"
-UNKNOWN_OUTCOMES = ("Call Back Later", "Callback Requested", "Hung Up", "Spoke to Spouse")
-BAD_PHONES = ("555-0142", "(202) 555-014", "202555014233", "(099) 555-0142", "123-456-7890", "n/a", "")
-BAD_IMPACTIVE_TIMES = ("13/45/2024 6:07 PM", "2024-02-30 10:00", "10/11/2O24 6:07 PM", "yesterday", "")
-BAD_THRUTALK_DATES = ("13/45/2024", "2024-02-30", "10/11/2O24", "yesterday", "")
-
-FIRST_DAY = date(2024, 9, 3)
-CAMPAIGN_DAYS = 63
-FIRST_HOUR, LAST_HOUR = 10, 20  # calls from 10:00 to 20:59 local, far from the daylight-saving hour
-VOLUNTEERS = 240
 
 _MASK64 = (1 << 64) - 1
 
