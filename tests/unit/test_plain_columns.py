@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
-from test_transform_batches import AWKWARD_TEXT
+from transform_helpers import AWKWARD_TEXT
 
 from phonebank.models.organizer import OrganizerRow
 from phonebank.models.output import OutputRow, _plain_pattern

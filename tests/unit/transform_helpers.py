@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+from hypothesis import strategies as st
 
 from phonebank.config import PipelineConfig
 from phonebank.models.interaction import Interaction
@@ -22,6 +23,12 @@ from phonebank.sinks import LocalDirectory
 
 NOW = datetime(2025, 1, 15, 12, 0, tzinfo=UTC)
 """Every test's clock: after every call in the samples and in the generated files."""
+
+# Cells that CSV must quote, text beyond ASCII, and plain text.
+AWKWARD_TEXT = st.text(alphabet=st.sampled_from([*"ab ,\"\r\n'\x00", "é", "☎", "\u2028"]), max_size=6)
+
+WORK = "work"
+"""The run's work folder, inside the output folder here so that one listing sees both."""
 
 # Seed 002 (Organizer's phone-interaction import), "Valid Formatting" and "File Requirements".
 SEED_002_HEADER = (
@@ -142,6 +149,11 @@ def interaction(row: int, **fields: Any) -> Interaction:
         "duration": 60,
     }
     return Interaction(**{**values, **fields})
+
+
+def call(*fields: Any) -> Interaction:
+    """An accepted call from its fields in `Interaction`'s order."""
+    return Interaction.model_construct(**dict(zip(Interaction.model_fields, fields, strict=True)))
 
 
 def as_parts(interactions: list[Interaction], size: int = 16) -> list[pl.DataFrame]:

@@ -1,6 +1,4 @@
-"""The transform works a batch at a time; each shortcut is held to what it stands for: the files hold
-exactly the rows the output models give one call at a time, a batch check refuses exactly what the
-model refuses, joined CSV is csv.writer's, and a row the models refuse fails the run with no file."""
+"""The transform a batch at a time: its files hold exactly the rows the models give one call at a time."""
 
 from __future__ import annotations
 
@@ -9,25 +7,23 @@ import io
 import tempfile
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 from zoneinfo import ZoneInfo
 
-import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from pydantic import ValidationError, field_validator
 from test_transform_mapping import RESULT_IDS
-from transform_helpers import valid_report
+from transform_helpers import AWKWARD_TEXT, WORK, as_parts, call, valid_report
 
 from phonebank.config import PipelineConfig, build_config, bundled_defaults
 from phonebank.models.interaction import Interaction
 from phonebank.models.organizer import OrganizerRow
-from phonebank.models.output import Cells, OutputRow
+from phonebank.models.output import Cells
 from phonebank.models.van import VanBulkRow, VanNamesRow
 from phonebank.organizer_files import ORGANIZER_FILE
 from phonebank.phones import by_name_phone, national_and_country, national_or_e164
-from phonebank.sinks import CsvFile, LocalDirectory, OpenFiles, encode_row
+from phonebank.sinks import LocalDirectory, OpenFiles
 from phonebank.transform import (
     VAN_BULK_FILE,
     VAN_BULK_ROWS_FILE,
@@ -36,8 +32,6 @@ from phonebank.transform import (
     transform_validated,
 )
 
-# Cells that CSV must quote, text beyond ASCII, and plain text.
-AWKWARD_TEXT = st.text(alphabet=st.sampled_from([*"ab ,\"\r\n'\x00", "é", "☎", "\u2028"]), max_size=6)
 NAME_TEXT = st.one_of(st.sampled_from(["OP-1", "Persuasion", "Impactive"]), AWKWARD_TEXT)
 # Mostly efforts already seen, so that most batches add rows to files already open.
 EFFORTS = st.one_of(st.sampled_from(["GOTV", "Persuasion", "ID"]), NAME_TEXT.filter(bool))
@@ -89,16 +83,6 @@ def configs(draw: st.DrawFn) -> PipelineConfig:
     )
 
 
-def call(*fields: Any) -> Interaction:
-    """An accepted call from its fields in `Interaction`'s order."""
-    return Interaction.model_construct(**dict(zip(Interaction.model_fields, fields, strict=True)))
-
-
-def parts(calls: list[Interaction], size: int = 100) -> list[pl.DataFrame]:
-    """The calls as the validator's parts of `size` rows would hold them."""
-    return [Interaction.frame(calls[start : start + size]) for start in range(0, len(calls), size)]
-
-
 @st.composite
 def calls(draw: st.DrawFn) -> list[Any]:
     """Accepted calls as the validator hands them on; their instants often share an hour, a minute or
@@ -137,7 +121,7 @@ def _one_at_a_time(calls: list[Any], config: PipelineConfig) -> tuple[list[Cells
     own date formatting."""
     organizer, names, bulk = [], [], []
     van = config.van
-    for call in calls:
+    for call in calls:  # noqa: F402 (each call here is one of `calls`, not the helper)
         local = call.called_at.astimezone(config.campaign_zone)
         result = config.outcomes[call.outcome].organizer
         if call.profile_id and result:
@@ -185,10 +169,6 @@ def _one_at_a_time(calls: list[Any], config: PipelineConfig) -> tuple[list[Cells
                 )
                 bulk.append([str(call.row), *record.to_cells()])
     return organizer, names, bulk
-
-
-WORK = "work"
-"""The run's work folder, inside the output folder here so that one listing sees both."""
 
 
 def _csv_bytes(rows: list[Cells]) -> bytes:
@@ -290,7 +270,7 @@ def test_a_part_without_one_systems_ids_leaves_that_systems_files_to_the_other_p
 
     # When they are transformed a part a call
     transform_validated(
-        parts(calls, size=1),
+        as_parts(calls, size=1),
         valid_report(len(calls), config),
         config,
         LocalDirectory(tmp_path),
@@ -331,7 +311,7 @@ def test_calls_around_a_clock_change_keep_their_own_local_time(
 
     # When they are transformed
     transform_validated(
-        parts(calls),
+        as_parts(calls, size=100),
         valid_report(len(calls), config),
         config,
         LocalDirectory(tmp_path),
@@ -340,223 +320,3 @@ def test_calls_around_a_clock_change_keep_their_own_local_time(
 
     # Then every date and time is the instant's own in the campaign's zone
     assert _files_in(tmp_path) == _expected_files(calls, config)
-
-
-def _bad_van_id(calls: list[Interaction], monkeypatch: pytest.MonkeyPatch) -> list[Interaction]:
-    return [*calls[:-1], calls[-1].model_copy(update={"van_id": "12a"})]
-
-
-def _negative_duration(calls: list[Interaction], monkeypatch: pytest.MonkeyPatch) -> list[Interaction]:
-    return [*calls[:-1], calls[-1].model_copy(update={"duration": -5})]
-
-
-def _no_effort(calls: list[Interaction], monkeypatch: pytest.MonkeyPatch) -> list[Interaction]:
-    return [*calls[:-1], calls[-1].model_copy(update={"effort": None})]
-
-
-def _country_not_iso(calls: list[Interaction], monkeypatch: pytest.MonkeyPatch) -> list[Interaction]:
-    def wrong_for_one(e164: str) -> tuple[str, str]:
-        national, country = national_and_country(e164)
-        return (national, "can") if e164 == "+14165550199" else (national, country)
-
-    monkeypatch.setattr("phonebank.van_records.national_and_country", wrong_for_one)
-    return [*calls[:-1], calls[-1].model_copy(update={"phone": "+14165550199"})]
-
-
-def _time_with_seconds(calls: list[Interaction], monkeypatch: pytest.MonkeyPatch) -> list[Interaction]:
-    monkeypatch.setattr("phonebank.import_times.ORGANIZER_TIME", "%Y-%m-%d %H:%M:%S")
-    return calls
-
-
-def _van_date_day_first(calls: list[Interaction], monkeypatch: pytest.MonkeyPatch) -> list[Interaction]:
-    monkeypatch.setattr("phonebank.import_times.VAN_DATE", "%d.%m.%Y")
-    return calls
-
-
-def _instant_without_offset(calls: list[Interaction], monkeypatch: pytest.MonkeyPatch) -> list[Interaction]:
-    monkeypatch.setattr("phonebank.import_times.VAN_INSTANT", "%Y-%m-%dT%H:%M:%S")
-    return calls
-
-
-@pytest.mark.parametrize(
-    "break_last_call",
-    [
-        _bad_van_id,
-        _negative_duration,
-        _no_effort,
-        _country_not_iso,
-        # The times are checked once an instant or a day, where they are formatted: a format the
-        # models refuse still fails the run.
-        _time_with_seconds,
-        _van_date_day_first,
-        _instant_without_offset,
-    ],
-)
-def test_a_row_the_models_refuse_fails_the_run_and_leaves_no_file(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, break_last_call: Any
-) -> None:
-    # Given more calls than one part, the last of which (a bug upstream) makes a row the output
-    # models refuse, after a whole part has been written
-    config = build_config({"van": {"result_ids": RESULT_IDS}})
-    good = [
-        call(row, f"OP-{row}", str(row), "+12025550142", datetime(2024, 10, 1, 18, tzinfo=UTC), "Completed",
-             "E", "Impactive", "Computer", 60)
-        for row in range(2, 112)
-    ]  # fmt: skip
-    calls = break_last_call(good, monkeypatch)
-
-    # When they are transformed
-    # Then the run fails, and no file is left, nor part of one
-    assert _refused_leaving_no_file(calls, config, tmp_path) == []
-
-
-def test_an_unnamed_contact_type_in_the_configuration_fails_the_run_and_leaves_no_file(
-    tmp_path: Path,
-) -> None:
-    # Given a configuration whose VAN contact type is empty, which the by-name file may not hold
-    config = build_config({"van": {"contact_type": ""}})
-    calls = [call(2, None, "101", "+12025550142", datetime(2024, 10, 1, 18, tzinfo=UTC), "Completed",
-                  None, "Impactive", "Computer", 60)]  # fmt: skip
-
-    # When calls are transformed
-    # Then the configuration's table, checked once, stops the run before any file appears
-    assert _refused_leaving_no_file(calls, config, tmp_path, match="contact_type") == []
-
-
-def _refused_leaving_no_file(
-    calls: list[Interaction], config: PipelineConfig, tmp_path: Path, match: str | None = None
-) -> list[Path]:
-    """Transform `calls`, which a model must refuse (ValidationError); return the files left behind."""
-    with pytest.raises(ValidationError, match=match):
-        transform_validated(
-            parts(calls),
-            valid_report(len(calls), config),
-            config,
-            LocalDirectory(tmp_path),
-            LocalDirectory(tmp_path / WORK),
-        )
-    return [path for path in tmp_path.rglob("*") if path.is_file()]
-
-
-def _organizer_rows(times: list[str]) -> pl.DataFrame:
-    return pl.DataFrame(
-        [("OP-1", "E", time, "2025550142", "Impactive", "Computer", "Answered", "60") for time in times],
-        schema=dict.fromkeys(OrganizerRow.model_fields, pl.String),
-        orient="row",
-    )
-
-
-def test_a_bad_value_of_a_source_table_refuses_the_rows_that_took_it_and_no_others() -> None:
-    # Given a table of times, one of which the Organizer model refuses, and rows that take their
-    # times from it: some the bad one, some not
-    times = pl.Series(["2024-10-01 14:03", "yesterday"])
-    took_it = _organizer_rows(["2024-10-01 14:03", "yesterday"])
-    did_not = _organizer_rows(["2024-10-01 14:03", "2024-10-01 14:03"])
-
-    # When each is checked with the table as the source of its times
-    # Then the rows that took the bad time are refused, in pydantic's words, and the others are not
-    with pytest.raises(ValidationError, match="date_time"):
-        OrganizerRow.check_frame(took_it, {"date_time": times})
-    OrganizerRow.check_frame(did_not, {"date_time": times})
-
-
-# Per model, values that break one column's rule each, and values that keep it.
-COLUMN_VALUES: dict[type[OutputRow], list[list[Any]]] = {
-    OrganizerRow: [
-        ["OP-1", "", None],
-        ["E", ""],
-        ["2024-10-01 14:03", "2024-10-01 14:03:00", "10/01/2024 14:03", ""],
-        ["2025550142", "+442079460958", "202555014", "+0123", ""],
-        ["Impactive", ""],
-        ["Computer", "Phone Dial", "Dialer"],
-        ["Answered", "Opt Out", "Voicemail"],
-        ["", "0", "75", "075", "-5", "7.5"],
-    ],
-    VanNamesRow: [
-        ["101", "12a", ""],
-        ["10/01/2024", "2024-10-01"],
-        ["2025550142", "+12025550142", "123"],
-        ["Auto Dial", ""],
-        ["Canvassed", ""],
-    ],
-    VanBulkRow: [
-        ["101", "x"],
-        ["19", ""],
-        ["14", "-1"],
-        ["2024-10-01T14:03:00-04:00", "2024-10-01T14:03:00", "2024-10-01 14:03:00-04:00"],
-        ["", "4242", "None"],
-        ["2025550142", ""],
-        ["US", "usa", "us"],
-    ],
-}
-
-
-@settings(max_examples=300, deadline=None)
-@given(data=st.data())
-def test_a_table_check_refuses_exactly_what_the_model_refuses(data: st.DataObject) -> None:
-    # Given a row of cells, each valid or not for its column, alone or repeated (its patterns then
-    # asked once per distinct value)
-    model = data.draw(st.sampled_from(list(COLUMN_VALUES)))
-    cells = tuple(data.draw(st.sampled_from(values)) for values in COLUMN_VALUES[model])
-    copies = data.draw(st.sampled_from([1, 10]))
-
-    # When the model is built from it, and when the column rules read it in a table
-    try:
-        model(**dict(zip(model.model_fields, cells, strict=True)))
-        built = True
-    except ValidationError:
-        built = False
-    table = pl.DataFrame([cells] * copies, schema=dict.fromkeys(model.model_fields, pl.String), orient="row")
-    try:
-        model.check_frame(table)
-        checked = True
-    except ValidationError:
-        checked = False
-
-    # Then both accept it or both refuse it
-    assert checked == built
-
-
-def test_a_model_with_its_own_validators_cannot_check_a_table() -> None:
-    # Given an output model whose rule lives in a validator method, not in a field's type
-    class Shouting(OutputRow):
-        HEADER: ClassVar[list[str]] = ["text"]
-        text: str
-
-        @field_validator("text")
-        @classmethod
-        def _upper(cls, value: str) -> str:
-            if not value.isupper():
-                raise ValueError("not upper case")
-            return value
-
-    # When a table is checked against it
-    # Then it refuses, rather than let the table skip that rule
-    with pytest.raises(TypeError, match="validators"):
-        Shouting.check_frame(pl.DataFrame({"text": ["quiet"]}))
-
-
-ROWS = st.integers(2, 4).flatmap(
-    lambda width: st.lists(st.lists(AWKWARD_TEXT, min_size=width, max_size=width), max_size=6)
-)
-"""Every file we write has two columns or more: errors.csv's row and errors, then the input's."""
-
-
-@settings(max_examples=300, deadline=None)
-@given(rows=ROWS)
-def test_rows_are_encoded_as_csv_writer_writes_them(rows: list[list[str]]) -> None:
-    # Given rows whose cells may need quoting, or be empty
-    expected = io.StringIO(newline="")
-    csv.writer(expected).writerows(rows)
-
-    # When a file encodes and writes them as a table, and each of them alone
-    stream = io.BytesIO()
-    csv_file = CsvFile(stream, ["a", "b"])
-    header_bytes = csv_file.bytes_written
-    if rows:
-        csv_file.write_frame(pl.DataFrame(rows, orient="row", schema=[str(n) for n in range(len(rows[0]))]))
-
-    # Then they are csv.writer's bytes, row by row alike, and the file counts them exactly
-    assert stream.getvalue()[header_bytes:] == expected.getvalue().encode("utf-8")
-    assert b"".join(map(encode_row, rows)) == expected.getvalue().encode("utf-8")
-    assert (csv_file.records, csv_file.bytes_written) == (len(rows), len(stream.getvalue()))
