@@ -1,9 +1,10 @@
-"""Fixtures for tests on moto: a versioned upload bucket, the functions, and what they log."""
+"""Fixtures for tests on moto: a versioned upload bucket, the functions, what they log, and a VAN push."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -15,6 +16,7 @@ from phonebank_local.stack import BUCKET, LOCAL_ENVIRONMENT, REGION
 from phonebank_local.template import Resolver, Template
 
 from .moto_helpers import CurrentStdout, Function
+from .van_push_helpers import PushRun, _push
 
 
 @pytest.fixture
@@ -56,3 +58,9 @@ def function_logs(s3: Any, capsys: pytest.CaptureFixture[str]) -> Iterator[Calla
 
     yield lines
     handler.stream = previous
+
+
+@pytest.fixture
+def push_run(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[PushRun]:
+    scenario, extra = request.param
+    yield from _push(tmp_path, scenario, **extra)
