@@ -121,45 +121,45 @@ def _one_at_a_time(calls: list[Any], config: PipelineConfig) -> tuple[list[Cells
     own date formatting."""
     organizer, names, bulk = [], [], []
     van = config.van
-    for call in calls:  # noqa: F402 (each call here is one of `calls`, not the helper)
-        local = call.called_at.astimezone(config.campaign_zone)
-        result = config.outcomes[call.outcome].organizer
-        if call.profile_id and result:
-            phone = call.phone if config.organizer_phone_format == "e164" else national_or_e164(call.phone)
+    for one in calls:
+        local = one.called_at.astimezone(config.campaign_zone)
+        result = config.outcomes[one.outcome].organizer
+        if one.profile_id and result:
+            phone = one.phone if config.organizer_phone_format == "e164" else national_or_e164(one.phone)
             organizer.append(
                 OrganizerRow(
-                    profile_id=call.profile_id,
-                    effort_name=call.effort,
+                    profile_id=one.profile_id,
+                    effort_name=one.effort,
                     date_time=f"{local:%Y-%m-%d %H:%M}",
                     phone_number_called=phone,
-                    service=call.service,
-                    call_type=call.call_type,
+                    service=one.service,
+                    call_type=one.call_type,
                     call_result=result,
-                    call_duration="" if call.duration is None else str(call.duration),
+                    call_duration="" if one.duration is None else str(one.duration),
                 ).to_cells()
             )
-        instructions = [(van.contact_type, van.contact_type_id, config.outcomes[call.outcome].van)]
+        instructions = [(van.contact_type, van.contact_type_id, config.outcomes[one.outcome].van)]
         if van.last_called_at.enabled:
             instructions.append((van.last_called_at.contact_type, van.last_called_at.contact_type_id,
                                  van.last_called_at.result))  # fmt: skip
-        if not call.van_id:
+        if not one.van_id:
             continue
-        national, country = national_and_country(call.phone)
+        national, country = national_and_country(one.phone)
         for contact_type, contact_type_id, van_result in instructions:
             if not van_result:
                 continue
             names.append(
                 VanNamesRow(
-                    van_id=call.van_id,
+                    van_id=one.van_id,
                     date_canvassed=f"{local:%m/%d/%Y}",
-                    phone=by_name_phone(call.phone) or "",
+                    phone=by_name_phone(one.phone) or "",
                     contact_type=contact_type,
                     result=van_result,
                 ).to_cells()
             )
             if not config.van_results_without_id:
                 record = VanBulkRow(
-                    vanid=call.van_id,
+                    vanid=one.van_id,
                     contacttypeid=str(contact_type_id),
                     resultid=str(van.result_ids[van_result]),
                     datecanvassed=local.isoformat(timespec="seconds"),
@@ -167,7 +167,7 @@ def _one_at_a_time(calls: list[Any], config: PipelineConfig) -> tuple[list[Cells
                     phone=national,
                     countrycode=country,
                 )
-                bulk.append([str(call.row), *record.to_cells()])
+                bulk.append([str(one.row), *record.to_cells()])
     return organizer, names, bulk
 
 
