@@ -10,7 +10,7 @@ import re
 from typing import Any, get_args
 
 import pytest
-from test_asl_contract import ASL_FILE, _loops, _transitions
+from asl_helpers import ASL_FILE, _loops, _transitions
 from test_security_contract import _every_statement, _listed, _statements
 
 from phonebank.models.van_push_payloads import PushFinished, PushProgress, VanPushRequest

@@ -1,0 +1,30 @@
+"""The state machine's definition as fixtures, loaded by the contract tests that name this in pytest_plugins.
+
+A plugin rather than a conftest.py: tests/contract is no package, and a conftest.py of its own would
+take the name `conftest` from tests/conftest.py, which the unit tests import.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from asl_helpers import ASL_FILE
+
+
+@pytest.fixture(scope="module")
+def asl_text() -> str:
+    return ASL_FILE.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def asl(asl_text: str) -> dict[str, Any]:
+    definition: dict[str, Any] = json.loads(asl_text)
+    return definition
+
+
+@pytest.fixture(scope="module")
+def states(asl: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = asl["States"]
+    return found
