@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from re import _parser as regex_syntax
+from re import _parser as regex_syntax  # type: ignore[attr-defined]  # CPython's parser: typeshed has no stub
 from typing import Any, ClassVar, Literal, get_args, get_origin
 
 import annotated_types
