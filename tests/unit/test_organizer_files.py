@@ -11,19 +11,16 @@ import pytest
 from conftest import EVENTS
 from transform_helpers import (
     SEED_002_HEADER,
-    as_parts,
     dialer_csv,
     interaction,
     organizer_file_problems,
     output_files,
     read_rows,
     run_pipeline,
-    valid_report,
+    transform_calls,
 )
 
 from phonebank.config import PipelineConfig, build_config
-from phonebank.sinks import LocalDirectory
-from phonebank.transform import transform_validated
 
 
 def test_a_row_carries_each_column_as_organizer_reads_it(tmp_path: Path, config: PipelineConfig) -> None:
@@ -104,13 +101,7 @@ def _transform(tmp_path: Path, config: PipelineConfig, efforts: list[str]) -> li
         interaction(row, effort=effort, called_at=datetime(2024, 10, 1, 14, row % 60, tzinfo=UTC))
         for row, effort in enumerate(efforts, start=2)
     ]
-    summary = transform_validated(
-        as_parts(interactions),
-        valid_report(len(interactions), config),
-        config,
-        LocalDirectory(tmp_path),
-        LocalDirectory(tmp_path / "work"),
-    )
+    summary = transform_calls(interactions, config, tmp_path)
     files = output_files(tmp_path, "organizer")
     listed = [Path(file.location) for file in summary.files if file.system == "organizer"]
     assert sorted(listed) == files, "the summary lists exactly the files written"

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_transform_mapping import RESULT_IDS
-from transform_helpers import AWKWARD_TEXT, WORK, as_parts, call, valid_report
+from transform_helpers import AWKWARD_TEXT, WORK, call, transform_calls, valid_report
 
 from phonebank.config import PipelineConfig, build_config, bundled_defaults
 from phonebank.models.interaction import Interaction
@@ -29,7 +29,6 @@ from phonebank.transform import (
     VAN_BULK_ROWS_FILE,
     VAN_NAMES_FILE,
     ImportFiles,
-    transform_validated,
 )
 
 NAME_TEXT = st.one_of(st.sampled_from(["OP-1", "Persuasion", "Impactive"]), AWKWARD_TEXT)
@@ -269,13 +268,7 @@ def test_a_part_without_one_systems_ids_leaves_that_systems_files_to_the_other_p
     ]  # fmt: skip
 
     # When they are transformed a part a call
-    transform_validated(
-        as_parts(calls, size=1),
-        valid_report(len(calls), config),
-        config,
-        LocalDirectory(tmp_path),
-        LocalDirectory(tmp_path / WORK),
-    )
+    transform_calls(calls, config, tmp_path, size=1)
 
     # Then every file holds the rows one call at a time gives
     assert _files_in(tmp_path) == _expected_files(calls, config)
@@ -310,13 +303,7 @@ def test_calls_around_a_clock_change_keep_their_own_local_time(
     ]  # fmt: skip
 
     # When they are transformed
-    transform_validated(
-        as_parts(calls, size=100),
-        valid_report(len(calls), config),
-        config,
-        LocalDirectory(tmp_path),
-        LocalDirectory(tmp_path / WORK),
-    )
+    transform_calls(calls, config, tmp_path, size=100)
 
     # Then every date and time is the instant's own in the campaign's zone
     assert _files_in(tmp_path) == _expected_files(calls, config)

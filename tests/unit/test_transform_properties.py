@@ -14,19 +14,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_transform_mapping import RESULT_IDS, SPEC_TABLE
 from transform_helpers import (
-    as_parts,
     dialer_csv,
     interaction,
     organizer_file_problems,
     output_files,
     read_rows,
     run_pipeline,
-    valid_report,
+    transform_calls,
 )
 
 from phonebank.config import build_config
-from phonebank.sinks import LocalDirectory
-from phonebank.transform import transform_validated
 
 HEADER = ["Profile ID", "VAN ID", "Phone", "Date/Time", "Call Result", "Effort", "Call Type", "Duration"]
 MAPPING = {spelling: (organizer, van) for spelling, organizer, van in SPEC_TABLE}
@@ -235,13 +232,7 @@ def test_every_date_written_is_the_calls_eastern_date(instants: list[datetime]) 
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder)
         # When they are transformed
-        transform_validated(
-            as_parts(calls),
-            valid_report(len(calls), config),
-            config,
-            LocalDirectory(out),
-            LocalDirectory(out / "work"),
-        )
+        transform_calls(calls, config, out)
 
         # Then Organizer's minute, VAN's date and the bulk file's instant are the Eastern ones
         organizer = read_rows(out / "organizer" / "organizer-phone-interactions-01.csv")

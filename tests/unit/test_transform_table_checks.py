@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError, field_validator
 from test_transform_mapping import RESULT_IDS
-from transform_helpers import AWKWARD_TEXT, WORK, as_parts, call, valid_report
+from transform_helpers import AWKWARD_TEXT, call, transform_calls
 
 from phonebank.config import PipelineConfig, build_config
 from phonebank.models.interaction import Interaction
@@ -22,8 +22,7 @@ from phonebank.models.organizer import OrganizerRow
 from phonebank.models.output import OutputRow
 from phonebank.models.van import VanBulkRow, VanNamesRow
 from phonebank.phones import national_and_country
-from phonebank.sinks import CsvFile, LocalDirectory, encode_row
-from phonebank.transform import transform_validated
+from phonebank.sinks import CsvFile, encode_row
 
 
 def _bad_van_id(calls: list[Interaction], monkeypatch: pytest.MonkeyPatch) -> list[Interaction]:
@@ -112,13 +111,7 @@ def _refused_leaving_no_file(
 ) -> list[Path]:
     """Transform `calls`, which a model must refuse (ValidationError); return the files left behind."""
     with pytest.raises(ValidationError, match=match):
-        transform_validated(
-            as_parts(calls, size=100),
-            valid_report(len(calls), config),
-            config,
-            LocalDirectory(tmp_path),
-            LocalDirectory(tmp_path / WORK),
-        )
+        transform_calls(calls, config, tmp_path, size=100)
     return [path for path in tmp_path.rglob("*") if path.is_file()]
 
 

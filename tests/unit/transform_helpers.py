@@ -20,6 +20,7 @@ from phonebank.models.steps import ValidationReport
 from phonebank.models.summary import RowCounts, Summary
 from phonebank.pipeline import InputFile, run_both_steps
 from phonebank.sinks import LocalDirectory
+from phonebank.transform import transform_validated
 
 NOW = datetime(2025, 1, 15, 12, 0, tzinfo=UTC)
 """Every test's clock: after every call in the samples and in the generated files."""
@@ -170,4 +171,16 @@ def valid_report(accepted: int, config: PipelineConfig) -> ValidationReport:
         input="generated.csv",
         counts=RowCounts(rows_read=accepted, accepted=accepted),
         max_reject_rate=config.limits.max_reject_rate,
+    )
+
+
+def transform_calls(calls: list[Interaction], config: PipelineConfig, out: Path, size: int = 16) -> Summary:
+    """`calls`, accepted, transformed in parts of `size` (`as_parts`) into `out`, the row map into its
+    work folder: the transform step alone, as a VALID report hands them to it."""
+    return transform_validated(
+        as_parts(calls, size=size),
+        valid_report(len(calls), config),
+        config,
+        LocalDirectory(out),
+        LocalDirectory(out / WORK),
     )
