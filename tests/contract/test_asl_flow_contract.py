@@ -12,7 +12,7 @@ from typing import Any
 
 from asl_helpers import LAMBDA_SERVICE_ERRORS, _transitions
 
-pytest_plugins = ["asl_fixtures"]  # asl_text, asl, states
+pytest_plugins = ["contract_fixtures"]  # template, asl_text, asl, states
 
 # The state types and fields the flow may use: ones moto 5.2.5's interpreter executes (DEVELOPERS.md).
 # QueryLanguage (JSONata), Assign, ItemBatcher, Output or Arguments fail locally at creation or at run time.

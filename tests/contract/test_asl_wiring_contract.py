@@ -9,14 +9,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from asl_helpers import ASL_FILE, LAMBDA_SERVICE_ERRORS
 
 import phonebank
 from phonebank.errors import PhonebankError
 from phonebank_local.template import ROOT, Template
 
-pytest_plugins = ["asl_fixtures"]  # asl_text, asl, states
+pytest_plugins = ["contract_fixtures"]  # template, asl_text, asl, states
 
 PACKAGE_DIR = Path(phonebank.__file__).parent
 
@@ -41,11 +40,6 @@ STATES_ERRORS = frozenset(
         "States.Timeout",
     }
 )
-
-
-@pytest.fixture(scope="module")
-def template() -> Template:
-    return Template()
 
 
 def _retriers_and_catchers(states: dict[str, dict[str, Any]]) -> Iterator[tuple[str, dict[str, Any]]]:

@@ -13,6 +13,8 @@ import pytest
 
 from phonebank_local.template import Template
 
+pytest_plugins = ["contract_fixtures"]  # template, asl_text, asl, states
+
 BUCKET_ARN = {"Fn::GetAtt": ["UploadBucket", "Arn"]}
 KEY = {"Ref": "PipelineKey"}
 KEY_ARN = {"Fn::GetAtt": ["PipelineKey", "Arn"]}
@@ -92,11 +94,6 @@ EXPECTED: dict[str, list[tuple[str, set[str], tuple[Any, ...]]]] = {
 }
 # Actions that could undo "nothing is ever lost": expire versions, open the bucket, delete a version.
 DANGEROUS = {"s3:PutLifecycleConfiguration", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy", "s3:DeleteBucket"}
-
-
-@pytest.fixture(scope="module")
-def template() -> Template:
-    return Template()
 
 
 def _listed(value: Any) -> list[Any]:

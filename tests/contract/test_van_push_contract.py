@@ -5,31 +5,20 @@ No local run can show a grant too broad, or a loop that would poll VAN forever o
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any, get_args
 
-import pytest
-from asl_helpers import ASL_FILE, _loops, _transitions
+from asl_helpers import _loops, _transitions
 from test_security_contract import _every_statement, _listed, _statements
 
 from phonebank.models.van_push_payloads import PushFinished, PushProgress, VanPushRequest
 from phonebank_local.template import Template
 
+pytest_plugins = ["contract_fixtures"]  # template, asl_text, asl, states
+
 PUSH_FUNCTION = "${VanPushFunctionArn}"
 RETRIED = {"VanRateLimited", "VanUnavailable"}
 NEVER_RETRIED = {"VanAuthRefused", "VanRequestRefused", "VanOutcomeUnknown", "VanResultsUnmappable"}
-
-
-@pytest.fixture(scope="module")
-def template() -> Template:
-    return Template()
-
-
-@pytest.fixture(scope="module")
-def states() -> dict[str, dict[str, Any]]:
-    found: dict[str, dict[str, Any]] = json.loads(ASL_FILE.read_text(encoding="utf-8"))["States"]
-    return found
 
 
 def _push_tasks(states: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:

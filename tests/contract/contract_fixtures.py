@@ -1,4 +1,5 @@
-"""The state machine's definition as fixtures, loaded by the contract tests that name this in pytest_plugins.
+"""What the contract tests read, as fixtures: template.yaml and the state machine's definition. Loaded
+by the tests that name this module in pytest_plugins.
 
 A plugin rather than a conftest.py: tests/contract is no package, and a conftest.py of its own would
 take the name `conftest` from tests/conftest.py, which the unit tests import.
@@ -11,6 +12,13 @@ from typing import Any
 
 import pytest
 from asl_helpers import ASL_FILE
+
+from phonebank_local.template import Template
+
+
+@pytest.fixture(scope="module")
+def template() -> Template:
+    return Template()
 
 
 @pytest.fixture(scope="module")
