@@ -7,14 +7,18 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import polars as pl
 import pytest
 
 from phonebank.errors import ConfigurationError
 from phonebank.lambdas import Runtime, Settings
+from phonebank.models.payloads import Run
+from phonebank.models.van_push_payloads import PrepareRequest
 from phonebank.storage import S3Storage
+from phonebank.van_push_flow import PushRuntime, prepare
 from phonebank_local.stack import BUCKET
 
-from .moto_helpers import Function, impactive_csv, load_event, upload
+from .moto_helpers import Function, impactive_csv, load_event, read, upload
 
 
 def _runtime(s3: Any, key: str, body: str, **settings: Any) -> Runtime:
@@ -180,3 +184,79 @@ def test_without_versioning_a_replaced_file_is_told_by_its_etag(s3: Any) -> None
     assert runtime.config.default_effort == "After"
     assert runtime.in_force is not None
     assert runtime.in_force.version == s3.head_object(Bucket="unversioned", Key="c.yaml")["ETag"]
+
+
+def _validated_under(s3: Any, monkeypatch: pytest.MonkeyPatch, key: str, body: bytes) -> dict[str, Any]:
+    """Validate Upload's result for a small upload, with the ConfigKey object `key` holding `body`."""
+    s3.put_object(Bucket=BUCKET, Key=key, Body=body)
+    monkeypatch.setenv("PHONEBANK_CONFIG_URI", f"s3://{BUCKET}/{key}")
+    event = upload(s3, "incoming/calls.csv", impactive_csv(5, 0))
+    request = {**load_event("validate-upload.json"), "event": event, "execution_id": "execution-1"}
+    return Function("ValidateFunction")(request)
+
+
+def test_a_configuration_replaced_during_a_run_leaves_the_run_on_the_version_it_began_with(
+    s3: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given an upload validated under a ConfigKey file that writes Organizer's phones in E.164
+    key = "config/c.yaml"
+    validated = _validated_under(s3, monkeypatch, key, b"organizer_phone_format: e164\n")
+    assert validated["run"]["config_version"] == s3.head_object(Bucket=BUCKET, Key=key)["VersionId"]
+
+    # When the file is replaced by one that writes ten digits before Build Import Files runs
+    s3.put_object(Bucket=BUCKET, Key=key, Body=b"organizer_phone_format: national10\n")
+    request = {name: validated[name] for name in load_event("build-import-files.json")}
+    result = Function("TransformFunction")(request)
+
+    # Then the Organizer file keeps the format of the version the run's validation read
+    organizer = read(s3, result["run"]["prefix"] + "organizer/organizer-phone-interactions-01.csv")
+    phones = pl.read_csv(organizer, infer_schema=False)["Phone Number Called"]
+    assert phones.len() == 5
+    assert phones.str.starts_with("+1").all()
+
+
+def test_the_van_push_follows_the_configuration_version_of_its_run(
+    s3: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a run validated under a ConfigKey file that leaves the VAN push off
+    key = "config/c.yaml"
+    validated = _validated_under(s3, monkeypatch, key, b"default_effort: Phones\n")
+    # And the file then replaced by one that turns the push on without VAN's result IDs
+    turned_on = b"van_push:\n  enabled: true\n  application_name: phonebank-sync-test\n"
+    s3.put_object(Bucket=BUCKET, Key=key, Body=turned_on)
+    push = PushRuntime(Runtime(Settings(PHONEBANK_CONFIG_URI=f"s3://{BUCKET}/{key}"), S3Storage(s3)))
+
+    run = Run(**validated["run"])
+
+    # When the push prepares for that run
+    progress = prepare(PrepareRequest(step="prepare", run=run), push)
+
+    # Then it reads the run's version, in which the push is off, not the file as it is now
+    assert progress.action == "skip"
+    # And without the run's version the file as it is now would have stopped it: no result IDs
+    unpinned = run.model_copy(update={"config_version": None})
+    assert prepare(PrepareRequest(step="prepare", run=unpinned), push).action == "stop"
+
+
+def test_a_run_that_pinned_no_version_reads_the_configuration_as_it_is_now(s3: Any) -> None:
+    # Given a configuration in a bucket without versioning: a run can pin no version of it
+    s3.create_bucket(Bucket="unversioned")
+    s3.put_object(Bucket="unversioned", Key="c.yaml", Body=b"default_effort: Before\n")
+    runtime = Runtime(Settings(PHONEBANK_CONFIG_URI="s3://unversioned/c.yaml"), S3Storage(s3))
+    assert runtime.config.default_effort == "Before"
+    assert runtime.in_force is not None
+    assert runtime.in_force.version_id is None
+    run = Run(
+        bucket="unversioned",
+        input_key="incoming/calls.csv",
+        version_id=None,
+        run_id="0123456789abcdef",
+        prefix="runs/calls/0123456789abcdef/",
+        work_prefix="work/calls/0123456789abcdef/",
+    )
+
+    # When the object is replaced during the run
+    s3.put_object(Bucket="unversioned", Key="c.yaml", Body=b"default_effort: After\n")
+
+    # Then the run's later steps read the new one: there is no other to read
+    assert runtime.config_for(run).default_effort == "After"

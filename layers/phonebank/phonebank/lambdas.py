@@ -63,6 +63,8 @@ class ConfigurationInForce:
     config: PipelineConfig
     version: str
     settings: dict[str, SettingInForce]
+    version_id: str | None = None
+    """The object's S3 VersionId, where the bucket keeps versions: what a run's later steps read again."""
 
     def log_fields(self) -> dict[str, Any]:
         """What a log line may say of it: the settings and their sources, no row data, no personal data."""
@@ -93,24 +95,34 @@ class Runtime:
     def config(self) -> PipelineConfig:
         """The ConfigKey object as it is now: a warm container sees a replaced one on its next run, and
         parses an unchanged one (the same version, or ETag where there is none) only once."""
-        source, version = self._config_object()
+        if not self.settings.config_uri:
+            return self._read(None, "")
+        return self._read(*self.storage.current(ObjectRef.from_uri(self.settings.config_uri)))
+
+    def config_for(self, run: Run) -> PipelineConfig:
+        """The configuration `run`'s validator read (`Run.config_version`), though the ConfigKey object
+        was replaced since: the files, the email and the VAN push follow the settings its summary lists.
+        A run that pinned no version (no ConfigKey, or a bucket without versions) reads it as it is now."""
+        if run.config_version is None or not self.settings.config_uri:
+            return self.config
+        current = ObjectRef.from_uri(self.settings.config_uri)
+        return self._read(ObjectRef(current.bucket, current.key, run.config_version), run.config_version)
+
+    def _read(self, source: ObjectRef | None, version: str) -> PipelineConfig:
         if self.in_force is None or self.in_force.version != version:
             text = self.storage.read_text(source) if source else None
-            self.in_force = _configuration(self.settings, text, source.uri if source else "", version)
+            self.in_force = _configuration(self.settings, text, source, version)
         if self.on_config:
             self.on_config(self.in_force)
         return self.in_force.config
-
-    def _config_object(self) -> tuple[ObjectRef | None, str]:
-        if not self.settings.config_uri:
-            return None, ""
-        return self.storage.current(ObjectRef.from_uri(self.settings.config_uri))
 
 
 FILE, PARAMETER = "ConfigKey file", "stack parameter"
 
 
-def _configuration(settings: Settings, text: str | None, name: str, version: str) -> ConfigurationInForce:
+def _configuration(
+    settings: Settings, text: str | None, source: ObjectRef | None, version: str
+) -> ConfigurationInForce:
     """The stack's parameters are defaults under the campaign's ConfigKey file: the file is the campaign's
     own, more specific choice, and `phonebank run --config` reads the same file the same way."""
     parameters: dict[str, Any] = {}
@@ -118,10 +130,13 @@ def _configuration(settings: Settings, text: str | None, name: str, version: str
         parameters["campaign_timezone"] = settings.campaign_timezone
     if settings.max_reject_rate is not None:
         parameters["limits"] = {"max_reject_rate": settings.max_reject_rate}
-    from_file = parse_mapping(text, name) if text is not None else {}
+    from_file = parse_mapping(text, source.uri if source else "") if text is not None else {}
     config = build_config(parameters, from_file)
     return ConfigurationInForce(
-        config, version, settings_in_force(config, [(PARAMETER, parameters), (FILE, from_file)])
+        config,
+        version,
+        settings_in_force(config, [(PARAMETER, parameters), (FILE, from_file)]),
+        source.version_id if source else None,
     )
 
 
@@ -168,15 +183,18 @@ def validate(request: ValidateRequest, runtime: Runtime) -> StepResult:
     if claimed_by != request.execution_id:
         return StepResult(status="DUPLICATE", run=run)
     source, size = storage.resolve(ObjectRef(run.bucket, run.input_key, run.version_id))
-    run = run.model_copy(update={"input_key": source.key})
     folder = storage.folder(run.bucket, run.prefix)
     upload = InputFile(
         name=source.uri, stream=storage.open(source), size=size, folder_effort=effort_from_key(source.key)
     )
     work = storage.folder(run.bucket, run.work_prefix)
     config = runtime.config
-    in_force = runtime.in_force.settings if runtime.in_force else None
-    report = validate_step(upload, config, folder, work, datetime.now(UTC), in_force=in_force)
+    in_force = runtime.in_force
+    run = run.model_copy(
+        update={"input_key": source.key, "config_version": in_force.version_id if in_force else None}
+    )
+    settings = in_force.settings if in_force else None
+    report = validate_step(upload, config, folder, work, datetime.now(UTC), in_force=settings)
     if report.status == "VALID":
         return StepResult(status="VALID", run=run, report=report)
     summary = report.as_summary()
@@ -193,13 +211,14 @@ def transform(request: TransformRequest, runtime: Runtime) -> StepResult:
     run = request.run
     work = runtime.storage.folder(run.bucket, run.work_prefix)
     folder = runtime.storage.folder(run.bucket, run.prefix)
-    summary = transform_step(work, request.report, runtime.config, folder, _ledger_run(run, runtime))
+    config = runtime.config_for(run)
+    summary = transform_step(work, request.report, config, folder, _ledger_run(run, runtime))
     return StepResult(
         status=summary.status,
         run=request.run,
         report=request.report,
         summary=summary,
-        notification=notification_for(summary, runtime.config, runtime.settings.region),
+        notification=notification_for(summary, config, runtime.settings.region),
     )
 
 

@@ -107,7 +107,8 @@ def _summary(push: PushRuntime, run: Run) -> Summary:
 
 def prepare(request: PrepareRequest, push: PushRuntime) -> PushProgress:
     """Whether to push, and with what: nothing is sent to VAN but the two lists of IDs."""
-    run, config = request.run, push.runtime.config
+    run = request.run
+    config = push.runtime.config_for(run)
     settings = config.van_push
     if not settings.enabled:
         return PushProgress(action="skip")
@@ -201,7 +202,7 @@ def finish(request: FinishRequest, push: PushRuntime) -> PushFinished:
     """The push's result in summary.json and the notification: VAN's counts, van-errors.csv, or why
     there are none."""
     run, progress = request.run, request.progress
-    storage, config = push.runtime.storage, push.runtime.config
+    storage, config = push.runtime.storage, push.runtime.config_for(run)
     if progress.error is not None:
         outcome = Outcome(_after_error(progress, run))
     elif progress.action == "stop":

@@ -120,7 +120,7 @@ def _map_results(request: FinishRequest, push: PushRuntime, api: VanApi, job: Bu
                 folder,
                 VAN_ERRORS_FILE,
                 storage.open(ObjectRef.from_uri(request.archived_to)),
-                push.runtime.config.limits.max_input_bytes,
+                push.runtime.config_for(run).limits.max_input_bytes,
                 not_recorded.select(ROW, ERRORS),
             )
         )

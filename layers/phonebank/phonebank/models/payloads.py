@@ -31,6 +31,9 @@ class Run(_Payload):
     run_id: RunId
     prefix: str
     work_prefix: str
+    config_version: str | None = None
+    """The ConfigKey object's VersionId that the validator read, which every later step of the run
+    reads again; None without a ConfigKey or in a bucket without versions."""
 
 
 class ValidateRequest(_Payload):
