@@ -225,7 +225,6 @@ def test_the_van_push_follows_the_configuration_version_of_its_run(
     turned_on = b"van_push:\n  enabled: true\n  application_name: phonebank-sync-test\n"
     s3.put_object(Bucket=BUCKET, Key=key, Body=turned_on)
     push = PushRuntime(Runtime(Settings(PHONEBANK_CONFIG_URI=f"s3://{BUCKET}/{key}"), S3Storage(s3)))
-
     run = Run(**validated["run"])
 
     # When the push prepares for that run
