@@ -221,7 +221,7 @@ def finish(request: FinishRequest, push: PushRuntime) -> PushFinished:
             )
         )
     else:
-        outcome = read_results(request, push)
+        outcome = read_results(request, push, config)
     summary = _summary(push, run)
     summary = summary.model_copy(
         update={"van_push": outcome.van_push, "files": [*summary.files, *outcome.files]}

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from phonebank.config import PipelineConfig
 from phonebank.exported import give_back
 from phonebank.input_rows import ROW, write_row_report
 from phonebank.lambdas import ledger_at
@@ -59,7 +60,7 @@ def plan_of(progress: PushProgress) -> PushPlan:
     return progress.plan
 
 
-def read_results(request: FinishRequest, push: PushRuntime) -> Outcome:
+def read_results(request: FinishRequest, push: PushRuntime, config: PipelineConfig) -> Outcome:
     progress, plan = request.progress, plan_of(request.progress)
     assert progress.job_id is not None, "a job's results are read once it has ended"
     api = push.api(plan)
@@ -88,10 +89,12 @@ def read_results(request: FinishRequest, push: PushRuntime) -> Outcome:
                 "below.",
             )
         )
-    return _map_results(request, push, api, job)
+    return _map_results(request, push, api, job, config)
 
 
-def _map_results(request: FinishRequest, push: PushRuntime, api: VanApi, job: BulkImportJob) -> Outcome:
+def _map_results(
+    request: FinishRequest, push: PushRuntime, api: VanApi, job: BulkImportJob, config: PipelineConfig
+) -> Outcome:
     run, plan = request.run, plan_of(request.progress)
     storage = push.runtime.storage
     folder = storage.folder(run.bucket, run.prefix)
@@ -120,7 +123,7 @@ def _map_results(request: FinishRequest, push: PushRuntime, api: VanApi, job: Bu
                 folder,
                 VAN_ERRORS_FILE,
                 storage.open(ObjectRef.from_uri(request.archived_to)),
-                push.runtime.config_for(run).limits.max_input_bytes,
+                config.limits.max_input_bytes,
                 not_recorded.select(ROW, ERRORS),
             )
         )
