@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import PurePosixPath
 from typing import Annotated, Any
@@ -105,8 +105,8 @@ class Runtime:
         A run that pinned no version (no ConfigKey, or a bucket without versions) reads it as it is now."""
         if run.config_version is None or not self.settings.config_uri:
             return self.config
-        current = ObjectRef.from_uri(self.settings.config_uri)
-        return self._read(ObjectRef(current.bucket, current.key, run.config_version), run.config_version)
+        config_key = ObjectRef.from_uri(self.settings.config_uri)
+        return self._read(replace(config_key, version_id=run.config_version), run.config_version)
 
     def _read(self, source: ObjectRef | None, version: str) -> PipelineConfig:
         if self.in_force is None or self.in_force.version != version:
