@@ -16,7 +16,7 @@ from phonebank_local.stack import BUCKET, LOCAL_ENVIRONMENT, REGION
 from phonebank_local.template import Resolver, Template
 
 from .moto_helpers import CurrentStdout, Function
-from .van_push_helpers import PushRun, _push
+from .van_push_helpers import PushRun, pushed_run
 
 
 @pytest.fixture
@@ -63,4 +63,4 @@ def function_logs(s3: Any, capsys: pytest.CaptureFixture[str]) -> Iterator[Calla
 @pytest.fixture
 def push_run(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[PushRun]:
     scenario, extra = request.param
-    yield from _push(tmp_path, scenario, **extra)
+    yield from pushed_run(tmp_path, scenario, **extra)

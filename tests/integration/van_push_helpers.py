@@ -99,7 +99,7 @@ def _config(tmp_path: Path, van: FakeVan, **push: Any) -> Path:
     return path
 
 
-def _push(
+def pushed_run(
     tmp_path: Path,
     scenario: Scenario,
     result_ids: dict[str, int] | None = None,
@@ -107,6 +107,8 @@ def _push(
     secrets: dict[str, str] | None = None,
     **push: Any,
 ) -> Iterator[PushRun]:
+    """The sample uploaded to a local stack whose VAN (ours) answers as `scenario` says, yielded once the
+    run has notified; `push` overrides the configuration's van_push settings."""
     log = io.StringIO()
     with FakeVan(APP, KEY, fetch=_fetch, scenario=scenario) as van:
         config = _config(tmp_path, van, **push)
