@@ -19,7 +19,7 @@ LAMBDA_SERVICE_ERRORS = frozenset(
 )
 
 
-def _transitions(state: dict[str, Any]) -> list[str]:
+def transitions_of(state: dict[str, Any]) -> list[str]:
     """Every state this one can hand over to: Next, each choice, Default and each Catch."""
     targets = [state["Next"]] if "Next" in state else []
     targets += [choice["Next"] for choice in state.get("Choices", [])]
@@ -28,13 +28,13 @@ def _transitions(state: dict[str, Any]) -> list[str]:
     return targets
 
 
-def _loops(states: dict[str, dict[str, Any]], start: str) -> set[tuple[str, ...]]:
+def cycles(states: dict[str, dict[str, Any]], start: str) -> set[tuple[str, ...]]:
     """Each cycle of the machine, from the state it returns to."""
     found: set[tuple[str, ...]] = set()
     stack = [[start]]
     while stack:
         path = stack.pop()
-        for target in _transitions(states[path[-1]]):
+        for target in transitions_of(states[path[-1]]):
             if target in path:
                 found.add(tuple(path[path.index(target) :]))
             else:

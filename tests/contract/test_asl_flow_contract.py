@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from asl_helpers import LAMBDA_SERVICE_ERRORS, _transitions
+from asl_helpers import LAMBDA_SERVICE_ERRORS, transitions_of
 
 pytest_plugins = ["contract_fixtures"]  # template, asl_text, asl, states
 
@@ -59,14 +59,14 @@ def _is_terminal(state: dict[str, Any]) -> bool:
 
 def _paths(states: dict[str, dict[str, Any]], start: str) -> Iterator[list[str]]:
     """Every path from `start` to a terminal state. A cycle is a test failure, not an endless walk, but
-    for a poll loop: back to a Wait state (`_loops` holds each to a deadline), which is not walked twice."""
+    for a poll loop: back to a Wait state (`cycles` holds each to a deadline), which is not walked twice."""
     stack = [[start]]
     while stack:
         path = stack.pop()
         state = states[path[-1]]
         if _is_terminal(state):
             yield path
-        for target in _transitions(state):
+        for target in transitions_of(state):
             if target in path:
                 assert states[target]["Type"] == "Wait", (
                     f"the state machine loops: {' -> '.join([*path, target])}"
@@ -85,7 +85,7 @@ def test_every_transition_names_an_existing_state(
 ) -> None:
     # Given every StartAt, Next, Choice Next, Default and Catch Next
     named = [("StartAt", asl["StartAt"])]
-    named += [(source, target) for source, state in states.items() for target in _transitions(state)]
+    named += [(source, target) for source, state in states.items() for target in transitions_of(state)]
 
     # Then each names a state of the machine
     dangling = [(source, target) for source, target in named if target not in states]
@@ -96,7 +96,7 @@ def test_every_state_is_reachable_from_start(asl: dict[str, Any], states: dict[s
     # Given the states reached by following every transition from StartAt
     reached, frontier = {asl["StartAt"]}, [asl["StartAt"]]
     while frontier:
-        for target in _transitions(states[frontier.pop()]):
+        for target in transitions_of(states[frontier.pop()]):
             if target in states and target not in reached:
                 reached.add(target)
                 frontier.append(target)
@@ -107,7 +107,7 @@ def test_every_state_is_reachable_from_start(asl: dict[str, Any], states: dict[s
 
 def test_every_non_terminal_state_has_somewhere_to_go(states: dict[str, dict[str, Any]]) -> None:
     # Then a state either ends the execution or hands over (a Choice always has a Default)
-    stuck = [name for name, state in states.items() if not _is_terminal(state) and not _transitions(state)]
+    stuck = [name for name, state in states.items() if not _is_terminal(state) and not transitions_of(state)]
     assert stuck == []
     no_default = [
         name for name, state in states.items() if state["Type"] == "Choice" and "Default" not in state

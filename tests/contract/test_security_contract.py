@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from iam_helpers import as_list, every_policy_statement, policy_statements
 
 from phonebank_local.template import Template
 
@@ -96,39 +97,6 @@ EXPECTED: dict[str, list[tuple[str, set[str], tuple[Any, ...]]]] = {
 DANGEROUS = {"s3:PutLifecycleConfiguration", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy", "s3:DeleteBucket"}
 
 
-def _listed(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
-
-
-def _statements(
-    resource: dict[str, Any], config_key: bool = True, van_api_key: bool = True
-) -> list[dict[str, Any]]:
-    """A SAM resource's inline policy statements, with `!If [HasConfigKey | HasVanApiKey, ...]` decided."""
-    found = []
-    for policy in resource["Properties"].get("Policies", []):
-        if "Statement" not in policy:
-            continue
-        for written in policy["Statement"]:
-            statement = written
-            if "Fn::If" in written:
-                condition, when_true, when_false = written["Fn::If"]
-                assert condition in {"HasConfigKey", "HasVanApiKey"}
-                holds = config_key if condition == "HasConfigKey" else van_api_key
-                statement = when_true if holds else when_false
-            if statement != {"Ref": "AWS::NoValue"}:
-                found.append(statement)
-    return found
-
-
-def _every_statement(template: Template) -> list[dict[str, Any]]:
-    return [
-        statement
-        for resource in template.resources.values()
-        if resource["Type"] in {"AWS::Serverless::Function", "AWS::Serverless::StateMachine"}
-        for statement in _statements(resource)
-    ]
-
-
 @pytest.mark.parametrize("function", FUNCTIONS)
 @pytest.mark.parametrize("config_key", [True, False], ids=["with ConfigKey", "without ConfigKey"])
 def test_each_function_gets_exactly_the_s3_actions_and_prefixes_it_uses(
@@ -142,10 +110,10 @@ def test_each_function_gets_exactly_the_s3_actions_and_prefixes_it_uses(
     assert all(set(policy) == {"Statement"} for policy in policies), policies
     # And the statements are exactly the expected ones, the configuration's only with a ConfigKey
     found = [
-        (s["Sid"], set(_listed(s["Action"])), tuple(_listed(s["Resource"])))
-        for s in _statements(resource, config_key)
+        (s["Sid"], set(as_list(s["Action"])), tuple(as_list(s["Resource"])))
+        for s in policy_statements(resource, config_key)
     ]
-    assert all(s["Effect"] == "Allow" for s in _statements(resource, config_key))
+    assert all(s["Effect"] == "Allow" for s in policy_statements(resource, config_key))
     expected = [e for e in EXPECTED[function] if config_key or e is not READ_CONFIG]
     assert found == expected
 
@@ -154,8 +122,8 @@ def test_no_role_can_change_the_buckets_lifecycle_or_policy_or_delete_versions_o
     template: Template,
 ) -> None:
     # Given every statement of the functions' and the state machine's roles
-    statements = _every_statement(template)
-    actions = [(action, s) for s in statements for action in _listed(s["Action"])]
+    statements = every_policy_statement(template)
+    actions = [(action, s) for s in statements for action in as_list(s["Action"])]
     assert len(actions) > 10
 
     # Then no action is a wildcard and none of them could change the bucket itself
@@ -165,7 +133,7 @@ def test_no_role_can_change_the_buckets_lifecycle_or_policy_or_delete_versions_o
     assert [a for a, _ in actions if a == "s3:DeleteObject"] == []
     deleting = [s for a, s in actions if a == "s3:DeleteObjectVersion"]
     assert deleting, "the archive step must be able to delete the version it moved"
-    assert all(_listed(s["Resource"]) == [_objects("incoming/*")] for s in deleting)
+    assert all(as_list(s["Resource"]) == [_objects("incoming/*")] for s in deleting)
 
 
 def test_the_topics_and_the_dead_letter_queue_use_the_customer_managed_key(template: Template) -> None:
@@ -191,10 +159,10 @@ def _key_grants(template: Template) -> list[dict[str, Any]]:
 def test_the_key_lets_alarms_rules_and_logs_use_it(template: Template) -> None:
     # Given the key policy's statements for services
     grants = {
-        str(service): set(_listed(statement["Action"]))
+        str(service): set(as_list(statement["Action"]))
         for statement in _key_grants(template)
         if "Service" in statement["Principal"]
-        for service in _listed(statement["Principal"]["Service"])
+        for service in as_list(statement["Principal"]["Service"])
     }
 
     # Then CloudWatch alarms and EventBridge can publish to the encrypted topic and queue
@@ -205,8 +173,8 @@ def test_the_key_lets_alarms_rules_and_logs_use_it(template: Template) -> None:
     assert {"kms:Encrypt*", "kms:Decrypt*", "kms:GenerateDataKey*"} <= grants[logs]
     # And the state machine, which publishes the results, may use the key too
     machine = template.resources["PipelineStateMachine"]
-    kms = [s for s in _statements(machine) if any(a.startswith("kms:") for a in _listed(s["Action"]))]
-    assert [(set(_listed(s["Action"])), s["Resource"]) for s in kms] == [
+    kms = [s for s in policy_statements(machine) if any(a.startswith("kms:") for a in as_list(s["Action"]))]
+    assert [(set(as_list(s["Action"])), s["Resource"]) for s in kms] == [
         ({"kms:Decrypt", "kms:GenerateDataKey*"}, KEY_ARN)
     ]
 
@@ -364,8 +332,8 @@ def test_only_the_transform_and_van_push_functions_touch_the_export_ledger_and_n
     granted = {
         name: [
             resource
-            for s in _statements(resource_)
-            for resource in _listed(s["Resource"])
+            for s in policy_statements(resource_)
+            for resource in as_list(s["Resource"])
             if "/ledger/" in str(resource)
         ]
         for name, resource_ in template.resources.items()
@@ -385,7 +353,7 @@ def test_only_the_transform_and_van_push_functions_touch_the_export_ledger_and_n
         assert environment["PHONEBANK_LEDGER_URI"] == {"Fn::Sub": "s3://${UploadBucket}/ledger/"}
     # And no role may write the whole bucket, so no other can reach ledger/ by a wider grant
     everything = _objects("*")
-    assert [s for s in _every_statement(template) if everything in _listed(s["Resource"])] == []
+    assert [s for s in every_policy_statement(template) if everything in as_list(s["Resource"])] == []
     # And the bucket is versioned and encrypted, and no rule expires a current ledger object
     assert bucket["VersioningConfiguration"] == {"Status": "Enabled"}
     assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]

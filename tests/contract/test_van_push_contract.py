@@ -8,8 +8,8 @@ from __future__ import annotations
 import re
 from typing import Any, get_args
 
-from asl_helpers import _loops, _transitions
-from test_security_contract import _every_statement, _listed, _statements
+from asl_helpers import cycles, transitions_of
+from iam_helpers import as_list, every_policy_statement, policy_statements
 
 from phonebank.models.van_push_payloads import PushFinished, PushProgress, VanPushRequest
 from phonebank_local.template import Template
@@ -52,8 +52,8 @@ def test_only_the_push_function_may_read_the_secret_and_only_that_one(template: 
     # Given every statement of every role, and each function's environment
     secret_statements = [
         statement
-        for statement in _every_statement(template)
-        if any(action.startswith("secretsmanager:") for action in _listed(statement["Action"]))
+        for statement in every_policy_statement(template)
+        if any(action.startswith("secretsmanager:") for action in as_list(statement["Action"]))
     ]
     push = template.resources["VanPushFunction"]
 
@@ -66,9 +66,9 @@ def test_only_the_push_function_may_read_the_secret_and_only_that_one(template: 
             "Resource": {"Ref": "VanApiKeySecretArn"},
         }
     ]
-    assert secret_statements[0] in _statements(push)
+    assert secret_statements[0] in policy_statements(push)
     # And without the parameter the function may read no secret at all
-    assert not [s for s in _statements(push, van_api_key=False) if s["Sid"] == "ReadTheVanApiKey"]
+    assert not [s for s in policy_statements(push, van_api_key=False) if s["Sid"] == "ReadTheVanApiKey"]
     # And the function is told where the secret is, never what it holds; no other function is told
     assert push["Properties"]["Environment"]["Variables"] == {
         "VAN_API_KEY_SECRET": {"Ref": "VanApiKeySecretArn"},
@@ -82,13 +82,13 @@ def test_the_presigned_link_can_lend_only_a_read_of_the_pushs_own_work_files(tem
     # Given the push function's statements that allow reading objects
     reads = [
         s
-        for s in _statements(template.resources["VanPushFunction"])
-        if "s3:GetObject" in _listed(s["Action"])
+        for s in policy_statements(template.resources["VanPushFunction"])
+        if "s3:GetObject" in as_list(s["Action"])
     ]
     # Then what a link it signs could lend is a read of the run's files, the archived input, the
     # configuration, the bulk-import file's row map, the validated rows and the ledger's day shards
     # (to give back the calls VAN did not record), or its own zip: no listing, nothing outside those
-    resources = {str(resource) for s in reads for resource in _listed(s["Resource"])}
+    resources = {str(resource) for s in reads for resource in as_list(s["Resource"])}
     assert resources == {
         str({"Fn::Sub": "${UploadBucket.Arn}/" + prefix})
         for prefix in (
@@ -101,7 +101,9 @@ def test_the_presigned_link_can_lend_only_a_read_of_the_pushs_own_work_files(tem
             "${ConfigKey}",
         )
     }
-    actions = {a for s in _statements(template.resources["VanPushFunction"]) for a in _listed(s["Action"])}
+    actions = {
+        a for s in policy_statements(template.resources["VanPushFunction"]) for a in as_list(s["Action"])
+    }
     assert not {a for a in actions if a.startswith("s3:") and ("Delete" in a or "List" in a)}
 
 
@@ -147,7 +149,7 @@ def test_van_rate_limits_and_outages_are_retried_and_refusals_are_not(
 
 def test_the_only_loop_polls_van_through_a_wait_the_step_leaves(states: dict[str, dict[str, Any]]) -> None:
     # Given every cycle of the machine
-    loops = _loops(states, "Is It A File?")
+    loops = cycles(states, "Is It A File?")
 
     # Then there is one: wait, check, and back only when the step says "wait"
     assert loops == {("Wait For VAN", "Check VAN Import Job", "Has VAN Finished?")}
@@ -213,7 +215,7 @@ def test_the_push_ends_in_the_result_notification_and_a_failed_push_fails_the_ex
         "send": "Create VAN Import Job",
     }
     assert decide["Default"] == "Finish VAN Push"
-    assert "Create VAN Import Job" not in _transitions(states["Check VAN Import Job"])
+    assert "Create VAN Import Job" not in transitions_of(states["Check VAN Import Job"])
 
 
 def test_each_step_of_the_loop_hands_on_the_whole_progress(states: dict[str, dict[str, Any]]) -> None:
