@@ -32,7 +32,8 @@ def read(data: bytes, max_bytes: int = LIMIT) -> tuple[list[str], list[DataRow]]
     return reader.header, rows_of(reader)
 
 
-def _rows_of(data: bytes, max_bytes: int = LIMIT, *, size_hint: bool = True) -> None:
+def read_all_rows(data: bytes, max_bytes: int = LIMIT, *, size_hint: bool = True) -> None:
+    """Every row of `data` read, for what reading it raises (`size_hint`: the reader told its size)."""
     rows_of(ExportReader(io.BytesIO(data), max_bytes, len(data) if size_hint else None))
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from conftest import EVENTS
-from reader_helpers import GOOD, LIMIT, DataRow, _rows_of, read
+from reader_helpers import GOOD, LIMIT, DataRow, read, read_all_rows
 from validation_helpers import BOM, IMPACTIVE_HEADER, csv_bytes, impactive_row, validate_bytes
 
 from phonebank.config import PipelineConfig, build_config
@@ -144,7 +144,7 @@ def test_reader_failures_raise_their_named_exception(data: bytes, error: type[Ex
     # When it is read to the end
     # Then the reader raises the named exception, with a message that says what is wrong
     with pytest.raises(error, match=says):
-        _rows_of(data)
+        read_all_rows(data)
 
 
 def test_a_file_over_the_limit_fails_before_any_byte_is_read() -> None:
@@ -170,15 +170,15 @@ def test_a_file_over_the_limit_without_a_size_fails_while_streaming() -> None:
     # When it is read without a size
     # Then it fails once the bytes read pass the limit
     with pytest.raises(FileTooLarge):
-        _rows_of(data, limit, size_hint=False)
+        read_all_rows(data, limit, size_hint=False)
 
 
 def test_a_file_exactly_at_the_limit_is_read() -> None:
     # Given a file exactly as large as the limit
     # When it is read, with and without its size
     # Then no row is refused
-    _rows_of(GOOD, len(GOOD))
-    _rows_of(GOOD, len(GOOD), size_hint=False)
+    read_all_rows(GOOD, len(GOOD))
+    read_all_rows(GOOD, len(GOOD), size_hint=False)
 
 
 # The same failures through validate_upload: a FAILED report and no output file

@@ -6,7 +6,7 @@ import io
 from pathlib import Path
 
 import pytest
-from reader_helpers import GOOD, LIMIT, DataRow, _rows_of, read, rows_of
+from reader_helpers import GOOD, LIMIT, DataRow, read, read_all_rows, rows_of
 from validation_helpers import BOM, IMPACTIVE_HEADER, csv_bytes, impactive_row, validate_bytes
 
 from phonebank.config import PipelineConfig
@@ -221,7 +221,7 @@ def test_a_bad_line_in_a_later_chunk_is_named_by_its_line(
     # When the file is read
     # Then the failure names line 42
     with pytest.raises(error, match=says):
-        _rows_of(data)
+        read_all_rows(data)
 
 
 def test_a_record_still_open_past_a_mebibyte_fails_the_file_naming_its_row(
@@ -233,7 +233,7 @@ def test_a_record_still_open_past_a_mebibyte_fails_the_file_naming_its_row(
     # When the file is read
     # Then it fails naming row 3, before the rest of the file is held in memory
     with pytest.raises(MalformedCsv, match="Row 3 "):
-        _rows_of(data)
+        read_all_rows(data)
 
 
 def test_a_line_over_a_mebibyte_fails_the_file_without_holding_the_rest(
@@ -245,4 +245,4 @@ def test_a_line_over_a_mebibyte_fails_the_file_without_holding_the_rest(
     # When the file is read
     # Then it fails naming row 3 and what it found, once the row passes a MiB
     with pytest.raises(MalformedCsv, match="Row 3 runs over 1 MiB without a line end"):
-        _rows_of(data)
+        read_all_rows(data)
