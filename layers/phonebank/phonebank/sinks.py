@@ -139,9 +139,7 @@ class OpenFiles:
     """CSV files opened as a run needs them, committed together: leaving the block commits them all,
     unless an exception ends it or `discard` was called. A file full before the run ends (an
     Organizer file split by size) waits with the others, so that no import file ever appears without
-    its run's summary, nor for a run that turns out REJECTED.
-
-    """
+    its run's summary, nor for a run that turns out REJECTED."""
 
     def __init__(self) -> None:
         self._open: dict[str, AbstractContextManager[BinaryIO]] = {}
