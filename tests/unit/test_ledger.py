@@ -1,4 +1,4 @@
-"""The export ledger on a folder: stable keys, claims, commits, releases, leases, voids, races."""
+"""The export ledger on a folder: claims, commits, releases, leases, voids, races, give-backs."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-import xxhash
+from ledger_helpers import CALLED_AT, a_call
 
 from phonebank.ledger import (
     BY_INPUT,
@@ -30,23 +30,6 @@ from phonebank.ledger_store import FolderLedgerStore
 from phonebank.models.interaction import Interaction
 
 RUN_A, RUN_B, RUN_C = "aaaaaaaaaaaaaaaa", "bbbbbbbbbbbbbbbb", "cccccccccccccccc"
-CALLED_AT = datetime(2024, 10, 11, 22, 7, tzinfo=UTC)
-
-
-def _call(row: int, profile_id: str | None = "OP-1", van_id: str | None = "100200301", **changes: object):
-    fields: dict[str, object] = {
-        "row": row,
-        "profile_id": profile_id,
-        "van_id": van_id,
-        "phone": "+13015550101",
-        "called_at": CALLED_AT,
-        "outcome": "Completed",
-        "effort": "GOTV Weekend 1",
-        "service": "Impactive",
-        "call_type": "Computer",
-        "duration": 33,
-    }
-    return Interaction.model_validate({**fields, **changes})
 
 
 def _wanted(calls: list[Interaction], systems: tuple[str, ...] = ("organizer",)) -> pl.DataFrame:
@@ -59,49 +42,13 @@ def _wanted(calls: list[Interaction], systems: tuple[str, ...] = ("organizer",))
 
 def _calls(numbers: range, day: int = 11) -> list[Interaction]:
     return [
-        _call(n + 2, profile_id=f"OP-{n}", phone=f"+1301555{n:04d}", called_at=CALLED_AT.replace(day=day))
+        a_call(n + 2, profile_id=f"OP-{n}", phone=f"+1301555{n:04d}", called_at=CALLED_AT.replace(day=day))
         for n in numbers
     ]
 
 
 def _held_rows(claim: Claim) -> list[int]:
     return sorted(claim.held[ROW].to_list())
-
-
-def test_the_key_is_xxh3_128_of_the_identity_as_text_whatever_polars_version_reads_it() -> None:
-    # Given XXH3-128 as its specification defines it (xxHash's own test vector: the empty input)
-    assert xxhash.xxh3_128_hexdigest(b"") == "99aa06d3014798d86001c324468d497f"
-    # And a known call, and its identity written out by hand: microseconds since 1970 UTC, E.164 phone,
-    # Profile ID, VAN ID, outcome, effort, joined by NUL
-    call = _call(2)
-    text = b"1728684420000000\x00+13015550101\x00OP-1\x00100200301\x00Completed\x00GOTV Weekend 1"
-
-    # When the ledger keys it
-    (key,) = interaction_keys(Interaction.frame([call])).to_list()
-
-    # Then the key is that text's XXH3-128, the digest as 16 little-endian bytes, and it is this one
-    assert key == int.from_bytes(xxhash.xxh3_128_digest(text), "little", signed=True)
-    assert key.to_bytes(16, "little", signed=True).hex() == "f6f243daedd45bfac940c41d59a94730"
-
-
-def test_a_missing_id_and_every_field_of_the_identity_change_the_key() -> None:
-    # Given one call and the same call with each identity field changed, or an ID missing
-    variants = [
-        _call(2),
-        _call(2, profile_id=None),
-        _call(2, van_id=None),
-        _call(2, phone="+13015550102"),
-        _call(2, called_at=CALLED_AT + timedelta(microseconds=1)),
-        _call(2, outcome="No Answer"),
-        _call(2, effort="GOTV Weekend 2"),
-        _call(2, effort=None),
-    ]
-    # When each is keyed
-    keys = interaction_keys(Interaction.frame(variants)).to_list()
-    # Then no two share a key, and what is no part of the identity (row, duration) changes nothing
-    assert len(set(keys)) == len(variants)
-    same = interaction_keys(Interaction.frame([_call(9, duration=1, service="ThruTalk")])).to_list()
-    assert same == keys[:1]
 
 
 def test_a_committed_run_holds_its_calls_against_every_later_run(tmp_path: Path) -> None:
@@ -262,7 +209,7 @@ def test_a_shard_written_with_categorical_columns_is_read_and_extended_alike(tmp
     assert sorted(tokens.to_list()) == [RUN_A] * 3 + [RUN_B] * 2
 
 
-def test_runs_claiming_at_once_never_take_the_same_call(tmp_path: Path) -> None:
+def test_runs_claiming_at_once_never_take_the_samecall(tmp_path: Path) -> None:
     # Given eight runs, each with 300 people called on each of three days, each overlapping its
     # neighbours' by half
     runs = [f"{n:016x}" for n in range(8)]
