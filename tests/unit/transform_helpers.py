@@ -184,3 +184,29 @@ def transform_calls(calls: list[Interaction], config: PipelineConfig, out: Path,
         LocalDirectory(out),
         LocalDirectory(out / WORK),
     )
+
+
+CALLS_HEADER = ["Profile ID", "VAN ID", "Phone", "Date/Time", "Call Result", "Effort"]
+
+
+def file_with_rejects(total: int, rejected: int) -> bytes:
+    """`total` calls of which the first `rejected` have an outcome nobody configured."""
+    return dialer_csv(
+        CALLS_HEADER,
+        [
+            [
+                f"OP-{n}",
+                f"{1000 + n}",
+                f"202555{n:04d}",
+                "2024-10-01 14:03",
+                "Hung Up" if n < rejected else "Completed",
+                "E",
+            ]
+            for n in range(total)
+        ],
+    )
+
+
+def all_files(out: Path) -> list[str]:
+    """Every file under `out`, as paths relative to it."""
+    return sorted(str(path.relative_to(out)) for path in out.rglob("*") if path.is_file())
