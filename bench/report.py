@@ -29,7 +29,7 @@ def table(results: list[dict[str, Any]]) -> str:
             lines.append(
                 f"{result['rows']:>10,} {placement:>8} {floor['wall_s']:>8.2f} {phonebank['wall_s']:>12.2f}"
                 f" {compared['phonebank_rows_per_s']:>17,.0f} {compared['ratio']:>9.2f}"
-                f" {_pairs(compared['pair_ratios']):>17} {floor['peak_rss_mb']:>13.1f}"
+                f" {pairs_text(compared['pair_ratios']):>17} {floor['peak_rss_mb']:>13.1f}"
                 f" {phonebank['peak_rss_mb']:>17.1f} {phonebank['tree_peak_rss_mb']:>12.1f}"
                 f" {phonebank['tree_peak_pss_mb']:>12.1f} {phonebank['user_s'] + phonebank['sys_s']:>16.2f}"
             )
@@ -66,7 +66,8 @@ def _pss(result: dict[str, Any], placement: str) -> float:
     return pss
 
 
-def _pairs(ratios: list[float]) -> str:
+def pairs_text(ratios: list[float]) -> str:
+    """Each pair's ratio as the tables print it: the median and the range, or the one ratio."""
     if len(ratios) == 1:
         return f"{ratios[0]:.1f}"
     return f"{statistics.median(ratios):.1f} ({min(ratios):.1f}-{max(ratios):.1f})"

@@ -78,7 +78,8 @@ def as_shown(email: str) -> str:
     return EXECUTION.sub(SHOWN_EXECUTION, RUN_ID.sub(lambda found: shown[found.group()], email))
 
 
-def _block(name: str) -> re.Pattern[str]:
+def email_block(name: str) -> re.Pattern[str]:
+    """Where the README shows the email `name`: its marker and fence (groups 1 and 3) around it (2)."""
     return re.compile(rf"(<!-- email: {re.escape(name)} -->\n```text\n)(.*?)(\n```)", re.DOTALL)
 
 
@@ -96,9 +97,9 @@ def test_the_readme_shows_the_email_as_it_is_sent(name: str, monkeypatch: pytest
     readme = README.read_text(encoding="utf-8")
     if os.environ.get("PHONEBANK_UPDATE_README"):
         README.write_text(
-            _block(name).sub(lambda m: m.group(1) + email + m.group(3), readme), encoding="utf-8"
+            email_block(name).sub(lambda m: m.group(1) + email + m.group(3), readme), encoding="utf-8"
         )
         readme = README.read_text(encoding="utf-8")
-    shown = _block(name).search(readme)
+    shown = email_block(name).search(readme)
     assert shown is not None, f"README.md has no example for {name}"
     assert shown.group(2) == email

@@ -16,7 +16,7 @@ from phonebank.models.report import safe_cell
 from phonebank_local.stack import LocalStack
 
 from .moto_helpers import IMPACTIVE_SAMPLE
-from .test_readme_notifications import README, _block, as_shown
+from .test_readme_notifications import README, as_shown, email_block
 from .van_push_helpers import (
     APP,
     KEY,
@@ -250,7 +250,7 @@ def test_the_readme_shows_the_email_after_a_push_as_it_is_sent(push_run: PushRun
     email = as_shown(f"Subject: {push_run.notification['subject']}\n\n{push_run.message}")
 
     # Then the README shows it word for word (PHONEBANK_UPDATE_README=1 rewrites it)
-    block = _block("van push with errors")
+    block = email_block("van push with errors")
     if os.environ.get("PHONEBANK_UPDATE_README"):
         README.write_text(
             block.sub(lambda m: m.group(1) + email + m.group(3), README.read_text(encoding="utf-8")),

@@ -11,20 +11,20 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.append(str(ROOT))
 
-from bench.report import _pairs, memory_growth  # noqa: E402
+from bench.report import memory_growth, pairs_text  # noqa: E402
 
 
 def test_pair_ratios_are_summarised_as_their_median_and_range() -> None:
     # Given the ratios of three pairs, out of order
     # When they are summarised for the table
     # Then the median comes first, then the lowest and the highest
-    assert _pairs([3.4, 2.6, 2.9]) == "2.9 (2.6-3.4)"
+    assert pairs_text([3.4, 2.6, 2.9]) == "2.9 (2.6-3.4)"
 
 
 def test_a_single_pair_is_its_own_ratio() -> None:
     # Given one pair (--repeat 1)
     # When it is summarised, then it is that pair's ratio alone
-    assert _pairs([2.75]) == "2.8"
+    assert pairs_text([2.75]) == "2.8"
 
 
 def _sized(rows: int, pinned_pss: float, unpinned_pss: float) -> dict[str, Any]:

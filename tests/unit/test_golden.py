@@ -45,7 +45,7 @@ def _files(root: Path) -> dict[str, bytes]:
     }
 
 
-def _outputs(out: Path) -> dict[str, bytes]:
+def run_outputs(out: Path) -> dict[str, bytes]:
     """The run's files; summary.json with the output folder's path, which differs per machine, masked."""
     files = _files(out)
     files["summary.json"] = files["summary.json"].replace(
@@ -66,7 +66,7 @@ def test_sample_outputs_match_the_golden_files(tmp_path: Path, sample: str, conf
     )
 
     # Then every file written is the golden one, byte for byte, and no golden file is missing
-    produced = _outputs(out)
+    produced = run_outputs(out)
     golden = GOLDEN / sample / config_name
     if UPDATE:
         shutil.rmtree(golden, ignore_errors=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from conftest import EVENTS
-from test_golden import _outputs
+from test_golden import run_outputs
 from transform_helpers import NOW, run_pipeline
 
 from phonebank import overlap
@@ -205,7 +205,7 @@ def test_a_run_in_many_chunks_writes_the_same_files_on_one_core_and_two(
     for count in _on_one_core_and_two(monkeypatch):
         out = tmp_path / str(count)
         run_pipeline(data, out, EVERY_ROW_ON)
-        outputs[count] = _outputs(out)
+        outputs[count] = run_outputs(out)
 
     # Then every file is the same, byte for byte
     assert outputs[1] == outputs[2]
@@ -253,7 +253,7 @@ def test_a_run_with_the_ledger_records_the_same_calls_on_one_core_and_two(
                 NOW,
                 ledger=run,
             )
-            files = _outputs(out)
+            files = run_outputs(out)
             # The summary names the run's own folders: the rest of it must be the same.
             unplaced = summary.model_copy(update={"ledger": None}).model_dump_json()
             files["summary.json"] = unplaced.replace(str(out), "<out>").encode()
