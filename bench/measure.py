@@ -1,5 +1,6 @@
 """Measuring one child process: its wall time around it, its CPU time and peak RSS from os.wait4(), and
-the memory of its whole process tree, sampled from /proc by a thread of this process while it runs.
+when asked the memory of its whole process tree, sampled from /proc by a thread of this process while
+it runs (never in a run whose time is compared: the sampling slows it).
 
 `measure` runs a command and says what each figure covers; `TreeSampler`, `tree_memory` and
 `ProcessTable` are the sampling beneath it.
@@ -7,6 +8,7 @@ the memory of its whole process tree, sampled from /proc by a thread of this pro
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import threading
@@ -30,11 +32,12 @@ class Measurement:
     peak_rss_mb: float
     exit_code: int
     load_before: float
-    tree_peak_rss_mb: float
-    tree_peak_pss_mb: float
-    processes: int
-    sampler_cpu_s: float
-    """What sampling the tree cost the bench process: CPU the child may have had to share."""
+    tree_peak_rss_mb: float | None
+    tree_peak_pss_mb: float | None
+    processes: int | None
+    sampler_cpu_s: float | None
+    """What sampling the tree cost the bench process: CPU the child may have had to share. The tree
+    figures and this are None for a run not sampled (`measure`)."""
 
 
 @dataclass(frozen=True)
@@ -190,8 +193,15 @@ _CHILD_ENVIRONMENT = {name: value for name, value in os.environ.items() if name 
 (~1 s for polars and pydantic) as no installed copy does: the children may write and use them."""
 
 
-def measure(argv: list[str], log: Path) -> Measurement:
-    """Run `argv` with stdout and stderr to `log`, and measure it.
+def measure(argv: list[str], log: Path, *, sampled: bool) -> Measurement:
+    """Run `argv` with stdout and stderr to `log`, and measure it; `sampled`: its process tree's memory
+    too.
+
+    Sampling takes CPU from the run it samples: reading a large process's smaps_rollup walks its page
+    tables, 0.2-0.35 s of the bench's CPU in a 1M-row phonebank run, which on two cores phonebank's
+    own threads would have had. Unpinned, each of eight alternating pairs took 2-10% longer sampled
+    (mean 6%); pinned, where the sampling thread has the other core to itself, no steady difference.
+    A timed run is therefore not sampled, and memory comes from a run of its own.
 
     peak_rss_mb, user_s and sys_s are the kernel's exact figures from wait4(): the CPU times summed
     over the child and the descendants it waited for (a joined worker included), but the peak RSS of
@@ -199,11 +209,12 @@ def measure(argv: list[str], log: Path) -> Measurement:
     high-water RSS of the process that spawned it (this one), carried across exec: a child smaller
     than the bench process, such as the floor, reports the bench's peak, not its own.
 
-    The tree_* figures and `processes` are sampled every SAMPLE_INTERVAL_S over the child and all its
-    descendants, so they count what a forked worker adds, and the child's own memory only; but a peak
-    shorter than the interval, or most of a child that lives only a few intervals, falls between
-    samples: they can miss a peak, never invent one (and a descendant still running when the child
-    ends has left the tree). On one process of steady memory the sampled RSS meets its own peak.
+    The tree_* figures and `processes` (None unless `sampled`) are sampled every SAMPLE_INTERVAL_S over
+    the child and all its descendants, so they count what a forked worker adds, and the child's own
+    memory only; but a peak shorter than the interval, or most of a child that lives only a few
+    intervals, falls between samples: they can miss a peak, never invent one (and a descendant still
+    running when the child ends has left the tree). On one process of steady memory the sampled RSS
+    meets its own peak.
     """
     load = os.getloadavg()[0]  # another heavy process on the machine shows here and as wall > CPU
     with log.open("wb") as output:
@@ -211,7 +222,8 @@ def measure(argv: list[str], log: Path) -> Measurement:
         child = subprocess.Popen(
             argv, stdout=output, stderr=subprocess.STDOUT, cwd=BENCH.parent, env=_CHILD_ENVIRONMENT
         )
-        with TreeSampler(child.pid) as sampler:
+        sampler = TreeSampler(child.pid) if sampled else None
+        with sampler or contextlib.nullcontext():
             # WNOWAIT leaves the ended child a zombie, its pid still its own until wait4() below: the
             # sampler can't meet an unrelated process that took the pid over.
             os.waitid(os.P_PID, child.pid, os.WEXITED | os.WNOWAIT)
@@ -225,8 +237,8 @@ def measure(argv: list[str], log: Path) -> Measurement:
         peak_rss_mb=usage.ru_maxrss / 1024,  # Linux reports kilobytes
         exit_code=child.returncode,
         load_before=load,
-        tree_peak_rss_mb=sampler.peak.rss_mb,
-        tree_peak_pss_mb=sampler.peak.pss_mb,
-        processes=sampler.peak.processes,
-        sampler_cpu_s=sampler.cpu_s,
+        tree_peak_rss_mb=sampler.peak.rss_mb if sampler else None,
+        tree_peak_pss_mb=sampler.peak.pss_mb if sampler else None,
+        processes=sampler.peak.processes if sampler else None,
+        sampler_cpu_s=sampler.cpu_s if sampler else None,
     )

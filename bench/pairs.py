@@ -1,5 +1,6 @@
 """Each size's runs: the generated file, then pairs of children (the floor, then `phonebank run`, and
-`phonebank run --ledger` beside each), pinned to one core and unpinned, the best of each compared.
+`phonebank run --ledger` beside each), pinned to one core and unpinned, the best of each compared;
+then one more run of the floor and of phonebank each way, sampled for memory.
 
 `bench_size` times one size and `startup` phonebank's start-up on a tiny file; what they return is
 what bench/results/latest.json holds for them. Here too are the checks on their figures (counts
@@ -120,6 +121,9 @@ def bench_size(params: Params, data: Path, repeat: int, ledger_again: bool = Fal
     ledger_size: dict[str, int] = {}
     with tempfile.TemporaryDirectory(dir=data, prefix=".run-") as scratch:
         work = Path(scratch)
+        floor_command = [sys.executable, "-m", "bench.floor", str(path), str(work / "floor.csv")]
+        floor_command += ["--encoding", params.encoding]
+        run_command = [phonebank_command(), "run", str(path)]
         for placement, prefix in PLACEMENTS.items():
             floors: list[Measurement] = []
             phonebanks: list[Measurement] = []
@@ -129,16 +133,13 @@ def bench_size(params: Params, data: Path, repeat: int, ledger_again: bool = Fal
                     f"bench: {params.rows:,} rows, {placement}, pair {attempt}/{repeat}: floor ...",
                     file=sys.stderr,
                 )
-                floor_command = [sys.executable, "-m", "bench.floor", str(path), str(work / "floor.csv")]
-                floors.append(
-                    measure([*prefix, *floor_command, "--encoding", params.encoding], work / "floor.log")
-                )
+                floors.append(measure([*prefix, *floor_command], work / "floor.log", sampled=False))
                 print(f"bench:   floor {floors[-1].wall_s:.2f} s; phonebank run ...", file=sys.stderr)
                 out = work / f"phonebank-{attempt}"
                 # The child imports the domain as it starts: the source then is the code measured.
                 fingerprints.add(domain_fingerprint())
-                command = [*prefix, phonebank_command(), "run", str(path), "--out", str(out)]
-                phonebanks.append(measure(command, work / "phonebank.log"))
+                command = [*prefix, *run_command, "--out", str(out)]
+                phonebanks.append(measure(command, work / "phonebank.log", sampled=False))
                 print(f"bench:   phonebank {phonebanks[-1].wall_s:.2f} s", file=sys.stderr)
                 counts = _summary_counts(out)
                 if floors[-1].exit_code or phonebanks[-1].exit_code:
@@ -152,7 +153,8 @@ def bench_size(params: Params, data: Path, repeat: int, ledger_again: bool = Fal
                 ledger = work / f"ledger-{attempt}"
                 for name, runs in ledgers.items():
                     fingerprints.add(domain_fingerprint())
-                    runs.append(measure([*command, "--ledger", str(ledger)], work / f"{name}.log"))
+                    ledger_command = [*command, "--ledger", str(ledger)]
+                    runs.append(measure(ledger_command, work / f"{name}.log", sampled=False))
                     print(f"bench:   phonebank --ledger ({name}) {runs[-1].wall_s:.2f} s", file=sys.stderr)
                     if runs[-1].exit_code:
                         log = (work / f"{name}.log").read_text(errors="replace")[-2000:]
@@ -162,6 +164,8 @@ def bench_size(params: Params, data: Path, repeat: int, ledger_again: bool = Fal
                     shutil.rmtree(out, ignore_errors=True)
                 shutil.rmtree(ledger, ignore_errors=True)
             result[placement] = _compared(floors, phonebanks, params.rows)
+            fingerprints.add(domain_fingerprint())
+            result[placement]["memory"] = _memory([*prefix, *floor_command], [*prefix, *run_command], work)
             result[placement]["ledger"] = {
                 name: _with_ledger(phonebanks, runs) for name, runs in ledgers.items()
             }
@@ -196,21 +200,22 @@ def _measurement_checks(compared: dict[str, Any], placement: str) -> list[str]:
     # A child's wait4() peak starts at this process's own high-water RSS (see `measure`), which stays put
     # while the children run (the file was generated before): a child's peak no higher is this process's.
     spawner_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    memory = compared["memory"]
     for name, run in (("floor", floor), ("phonebank", phonebank)):
         if run["peak_rss_mb"] <= spawner_mb:
             checks.append(
                 f"{name}'s wait4 peak RSS ({run['peak_rss_mb']:.1f} MB) is the bench process's, not its own: "
-                f"its sampled {run['tree_peak_rss_mb']:.1f} MB is the figure"
+                f"its sampled {memory[name]['tree_peak_rss_mb']:.1f} MB is the figure"
             )
-    sampled_share = floor["tree_peak_rss_mb"] / floor["peak_rss_mb"]
+    sampled = memory["floor"]
     if (
-        floor["peak_rss_mb"] > spawner_mb
-        and floor["wall_s"] >= SAMPLED_MIN_S
-        and sampled_share < SAMPLED_SHARE
+        sampled["peak_rss_mb"] > spawner_mb
+        and sampled["wall_s"] >= SAMPLED_MIN_S
+        and sampled["tree_peak_rss_mb"] / sampled["peak_rss_mb"] < SAMPLED_SHARE
     ):
         checks.append(
-            f"the floor's sampled RSS ({floor['tree_peak_rss_mb']:.1f} MB) missed its peak "
-            f"({floor['peak_rss_mb']:.1f} MB): the tree figures are low"
+            f"the floor's sampled RSS ({sampled['tree_peak_rss_mb']:.1f} MB) missed its peak "
+            f"({sampled['peak_rss_mb']:.1f} MB): the tree figures are low"
         )
     return checks
 
@@ -226,6 +231,21 @@ def _compared(floors: list[Measurement], phonebanks: list[Measurement], rows: in
         "pair_ratios": [b.wall_s / a.wall_s for a, b in zip(floors, phonebanks, strict=True)],
         "all_runs": {"floor": [asdict(m) for m in floors], "phonebank": [asdict(m) for m in phonebanks]},
     }
+
+
+def _memory(floor_command: list[str], run_command: list[str], work: Path) -> dict[str, Any]:
+    """One more run of the floor and of phonebank, each sampled for its process tree's memory. Their
+    times are not compared: the sampling slows the run it samples (`bench.measure.measure`)."""
+    out = work / "phonebank-memory"
+    runs = {
+        "floor": measure(floor_command, work / "floor.log", sampled=True),
+        "phonebank": measure([*run_command, "--out", str(out)], work / "phonebank.log", sampled=True),
+    }
+    shutil.rmtree(out, ignore_errors=True)
+    for name, run in runs.items():
+        if run.exit_code:
+            print(f"bench: the {name}'s memory run failed ({run.exit_code})", file=sys.stderr)
+    return {name: asdict(run) for name, run in runs.items()}
 
 
 def _cpu(run: Measurement) -> float:
@@ -251,5 +271,6 @@ def startup(params: Params, data: Path) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(dir=data, prefix=".run-") as scratch:
         work = Path(scratch)
         fingerprint = domain_fingerprint()
-        run = measure([phonebank_command(), "run", str(path), "--out", str(work / "out")], work / "log")
+        command = [phonebank_command(), "run", str(path), "--out", str(work / "out")]
+        run = measure(command, work / "log", sampled=False)
     return {"rows": STARTUP_ROWS, "domain_fingerprint": fingerprint, "phonebank": asdict(run)}

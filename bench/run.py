@@ -10,9 +10,10 @@ the transformer through a temporary folder instead of S3, and (c) the same with 
 `phonebank run FILE --out DIR --ledger LEDGER` into an empty ledger folder (every call written and
 recorded: the first upload); `--ledger-again` adds (d), the same file again into the ledger (c) left
 (every call already exported: a second upload). Each set runs twice over: pinned to one core
-(`taskset -c 0` for every command), and unpinned. Each child's wall time is taken around it,
-its CPU time and peak RSS from os.wait4(), and the memory of its whole process tree is sampled
-while it runs (`bench.measure` says what each figure covers). The table goes to stdout, the details (machine,
+(`taskset -c 0` for every command), and unpinned. Each child's wall time is taken around it, its
+CPU time and peak RSS from os.wait4(); then one more run of (a) and of (b) each way has the memory
+of its whole process tree sampled while it runs, apart from the timed runs, which the sampling would
+slow (`bench.measure` says what each figure covers). The table goes to stdout, the details (machine,
 parameters, every run, the run's summary counts) to bench/results/latest.json. --repeat N runs N
 pairs, the floor then phonebank back to back: the best of each is compared (the least disturbed run
 of each, as timeit takes), and each pair's own ratio is reported too, as this machine's speed drifts

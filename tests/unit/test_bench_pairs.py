@@ -30,8 +30,8 @@ def test_a_single_pair_is_its_own_ratio() -> None:
 def _sized(rows: int, pinned_pss: float, unpinned_pss: float) -> dict[str, Any]:
     return {
         "rows": rows,
-        "pinned": {"phonebank": {"tree_peak_pss_mb": pinned_pss}},
-        "unpinned": {"phonebank": {"tree_peak_pss_mb": unpinned_pss}},
+        "pinned": {"memory": {"phonebank": {"tree_peak_pss_mb": pinned_pss}}},
+        "unpinned": {"memory": {"phonebank": {"tree_peak_pss_mb": unpinned_pss}}},
     }
 
 
