@@ -61,3 +61,14 @@ def test_a_process_table_finds_a_child_started_after_its_first_look() -> None:
     assert before[0] == after[0] == os.getpid()
     assert child.pid not in before
     assert child.pid in after
+
+
+def test_a_run_not_sampled_is_only_timed(tmp_path: Path) -> None:
+    # Given a child that holds memory for a moment
+    # When it is measured without sampling, as every timed run is
+    run = measure([sys.executable, "-c", FORKS_A_WORKER], tmp_path / "log", sampled=False)
+
+    # Then it has its wall and CPU time and its wait4 peak, and no sampler ran beside it
+    assert run.exit_code == 0
+    assert run.wall_s > 0 and run.peak_rss_mb > 0
+    assert (run.tree_peak_rss_mb, run.tree_peak_pss_mb, run.processes, run.sampler_cpu_s) == (None,) * 4
