@@ -142,13 +142,8 @@ def bench_size(params: Params, data: Path, repeat: int, ledger_again: bool = Fal
                 phonebanks.append(measure(command, work / "phonebank.log", sampled=False))
                 print(f"bench:   phonebank {phonebanks[-1].wall_s:.2f} s", file=sys.stderr)
                 counts = _summary_counts(out)
-                if floors[-1].exit_code or phonebanks[-1].exit_code:
-                    log = (work / "phonebank.log").read_text(errors="replace")[-2000:]
-                    print(
-                        f"bench: a child failed (floor {floors[-1].exit_code}, phonebank "
-                        f"{phonebanks[-1].exit_code}):\n{log}",
-                        file=sys.stderr,
-                    )
+                _tell_if_failed("the floor", floors[-1], work / "floor.log")
+                _tell_if_failed("phonebank run", phonebanks[-1], work / "phonebank.log")
                 shutil.rmtree(out, ignore_errors=True)
                 ledger = work / f"ledger-{attempt}"
                 for name, runs in ledgers.items():
@@ -156,9 +151,7 @@ def bench_size(params: Params, data: Path, repeat: int, ledger_again: bool = Fal
                     ledger_command = [*command, "--ledger", str(ledger)]
                     runs.append(measure(ledger_command, work / f"{name}.log", sampled=False))
                     print(f"bench:   phonebank --ledger ({name}) {runs[-1].wall_s:.2f} s", file=sys.stderr)
-                    if runs[-1].exit_code:
-                        log = (work / f"{name}.log").read_text(errors="replace")[-2000:]
-                        print(f"bench: phonebank --ledger failed:\n{log}", file=sys.stderr)
+                    _tell_if_failed(f"phonebank --ledger ({name})", runs[-1], work / f"{name}.log")
                     if name == "ledger":
                         ledger_size = {"bytes": _ledger_bytes(ledger), "interactions": _written(out)}
                     shutil.rmtree(out, ignore_errors=True)
@@ -243,9 +236,15 @@ def _memory(floor_command: list[str], run_command: list[str], work: Path) -> dic
     }
     shutil.rmtree(out, ignore_errors=True)
     for name, run in runs.items():
-        if run.exit_code:
-            print(f"bench: the {name}'s memory run failed ({run.exit_code})", file=sys.stderr)
+        _tell_if_failed(f"the {name}'s memory run", run, work / f"{name}.log")
     return {name: asdict(run) for name, run in runs.items()}
+
+
+def _tell_if_failed(what: str, run: Measurement, log: Path) -> None:
+    """A child that failed, said with the end of its log: its figures measure a failure, not the job."""
+    if run.exit_code:
+        tail = log.read_text(errors="replace")[-2000:]
+        print(f"bench: {what} failed (exit {run.exit_code}):\n{tail}", file=sys.stderr)
 
 
 def _cpu(run: Measurement) -> float:
