@@ -11,7 +11,14 @@ from typing import BinaryIO
 
 import polars as pl
 import pytest
-from transform_helpers import as_parts, interaction, organizer_file_problems, read_rows, valid_report
+from transform_helpers import (
+    all_files,
+    as_parts,
+    interaction,
+    organizer_file_problems,
+    read_rows,
+    valid_report,
+)
 
 from phonebank.config import PipelineConfig, build_config
 from phonebank.models.interaction import Interaction
@@ -36,10 +43,6 @@ def _calls(count: int) -> list[Interaction]:
     return [interaction(row, effort=f"Effort {row % 3}") for row in range(2, 2 + count)]
 
 
-def _everything(root: Path) -> list[str]:
-    return sorted(str(path.relative_to(root)) for path in root.rglob("*") if path.is_file())
-
-
 def test_a_file_appears_only_when_its_block_ends(tmp_path: Path) -> None:
     # Given a local output folder
     sink = LocalDirectory(tmp_path)
@@ -52,7 +55,7 @@ def test_a_file_appears_only_when_its_block_ends(tmp_path: Path) -> None:
 
     # and afterwards the complete file is, with no temporary file beside it
     assert (tmp_path / "van" / "results.csv").read_bytes() == b"VanID\r\n"
-    assert _everything(tmp_path) == ["van/results.csv"]
+    assert all_files(tmp_path) == ["van/results.csv"]
 
 
 def test_an_exception_while_writing_leaves_the_previous_file_whole(tmp_path: Path) -> None:
@@ -68,7 +71,7 @@ def test_an_exception_while_writing_leaves_the_previous_file_whole(tmp_path: Pat
 
     # Then the earlier file is untouched and no temporary file is left
     assert (tmp_path / "summary.json").read_bytes() == b'{"status": "SUCCEEDED"}'
-    assert _everything(tmp_path) == ["summary.json"]
+    assert all_files(tmp_path) == ["summary.json"]
 
 
 def test_a_crash_in_the_middle_of_a_run_leaves_no_import_file(tmp_path: Path, config: PipelineConfig) -> None:
@@ -86,7 +89,7 @@ def test_a_crash_in_the_middle_of_a_run_leaves_no_import_file(tmp_path: Path, co
         )
 
     # Then no Organizer or VAN file exists under any name, final or temporary
-    assert _everything(tmp_path) == []
+    assert all_files(tmp_path) == []
 
 
 def test_a_crash_after_a_split_leaves_no_file(tmp_path: Path) -> None:
@@ -103,7 +106,7 @@ def test_a_crash_after_a_split_leaves_no_file(tmp_path: Path) -> None:
 
     # Then no file is left, not even the Organizer files closed before the crash: an import file
     # without its run's summary could be imported twice
-    assert _everything(tmp_path) == []
+    assert all_files(tmp_path) == []
 
 
 def test_a_split_run_that_ends_well_commits_every_file(tmp_path: Path) -> None:
@@ -116,7 +119,7 @@ def test_a_split_run_that_ends_well_commits_every_file(tmp_path: Path) -> None:
         imports.add_all([Interaction.frame(_calls(60))])
 
     # Then several complete, valid Organizer files hold every call once
-    organizer = [name for name in _everything(tmp_path) if name.startswith("organizer/")]
+    organizer = [name for name in all_files(tmp_path) if name.startswith("organizer/")]
     assert len(organizer) > 1
     ids = []
     for name in organizer:
@@ -167,7 +170,7 @@ def test_a_disk_that_fills_up_leaves_no_file(tmp_path: Path, config: PipelineCon
         transform_validated(as_parts(_calls(100)), valid_report(100, config), config, sink, sink)  # type: ignore[arg-type]
 
     # Then nothing is left behind
-    assert _everything(tmp_path) == []
+    assert all_files(tmp_path) == []
 
 
 def test_a_corrupt_validated_part_stops_the_run_before_any_summary(
@@ -187,7 +190,7 @@ def test_a_corrupt_validated_part_stops_the_run_before_any_summary(
         transform_step(work, report, config, LocalDirectory(tmp_path / "out"))
 
     # Then neither an import file nor a summary claims a finished run
-    assert not (tmp_path / "out").exists() or _everything(tmp_path / "out") == []
+    assert not (tmp_path / "out").exists() or all_files(tmp_path / "out") == []
 
 
 class _RefusesToCommit(LocalDirectory):
@@ -215,7 +218,7 @@ def test_a_file_that_cannot_be_committed_discards_the_files_not_yet_committed(tm
             files.open_csv(sink, name, ["header"]).write_encoded(b"value\r\n")
 
     # Then the file committed before it stays whole, and neither it nor the ones after it appear
-    assert _everything(tmp_path) == ["a.csv"]
+    assert all_files(tmp_path) == ["a.csv"]
 
 
 def test_discarded_files_never_appear(tmp_path: Path) -> None:
@@ -229,4 +232,4 @@ def test_discarded_files_never_appear(tmp_path: Path) -> None:
         files.discard()
 
     # Then none appears, and nothing temporary is left
-    assert _everything(tmp_path) == []
+    assert all_files(tmp_path) == []
