@@ -8,11 +8,10 @@ from pathlib import Path
 
 import pytest
 from conftest import EVENTS
-from transform_helpers import dialer_csv, read_rows
+from transform_helpers import CALLS_HEADER, dialer_csv, read_rows
 
 from phonebank.cli import main
 
-HEADER = ["Profile ID", "VAN ID", "Phone", "Date/Time", "Call Result", "Effort"]
 SAMPLE = EVENTS / "impactive-sample.csv"
 
 
@@ -21,7 +20,7 @@ def _calls(people: range, day: str) -> list[list[str]]:
 
 
 def _write(path: Path, rows: list[list[str]]) -> Path:
-    path.write_bytes(dialer_csv(HEADER, rows))
+    path.write_bytes(dialer_csv(CALLS_HEADER, rows))
     return path
 
 

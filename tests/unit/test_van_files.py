@@ -8,12 +8,11 @@ from typing import Any
 
 import pytest
 from test_transform_mapping import RESULT_IDS
-from transform_helpers import dialer_csv, output_files, read_rows, run_pipeline
+from transform_helpers import CALLS_HEADER, dialer_csv, output_files, read_rows, run_pipeline
 
 from phonebank.config import build_config
 from phonebank.notify import render
 
-HEADER = ["Profile ID", "VAN ID", "Phone", "Date/Time", "Call Result", "Effort"]
 BY_NAME = Path("van/van-canvass-results-by-name.csv")
 BULK = Path("van/van-canvass-results-bulk-import.csv")
 
@@ -21,7 +20,7 @@ BULK = Path("van/van-canvass-results-bulk-import.csv")
 def _calls(*rows: tuple[str, str]) -> bytes:
     """One call per (VAN ID, outcome), each with its own phone, on 1 October 2024 at 14:03 Eastern."""
     return dialer_csv(
-        HEADER,
+        CALLS_HEADER,
         [
             [f"OP-{n}", van_id, f"+1 (202) 555-01{n:02d}", "10/01/2024 2:03 PM", outcome, "E"]
             for n, (van_id, outcome) in enumerate(rows)
@@ -107,7 +106,9 @@ def test_canvassed_by_is_empty_when_not_configured(tmp_path: Path) -> None:
 def test_a_canadian_number_keeps_its_country(tmp_path: Path) -> None:
     # Given a call to a Toronto number
     config = build_config({"van": {"result_ids": RESULT_IDS}})
-    data = dialer_csv(HEADER, [["OP-1", "101", "+1 416 555 0199", "2024-10-01 14:03", "Completed", "E"]])
+    data = dialer_csv(
+        CALLS_HEADER, [["OP-1", "101", "+1 416 555 0199", "2024-10-01 14:03", "Completed", "E"]]
+    )
 
     # When it runs
     run_pipeline(data, tmp_path, config)
