@@ -10,10 +10,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from phonebank.config import PipelineConfig, SettingInForce, load_config_in_force
+from phonebank.config import PipelineConfig, load_config_in_force
 from phonebank.errors import PhonebankError
 from phonebank.exported import LedgerRun
 from phonebank.heap import keep_freed_blocks
+from phonebank.in_force import SettingInForce
 from phonebank.ledger import RUN_ID, Ledger
 from phonebank.ledger_store import FolderLedgerStore
 from phonebank.models.summary import Summary

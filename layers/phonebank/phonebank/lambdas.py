@@ -12,16 +12,10 @@ from typing import Annotated, Any
 from aws_lambda_powertools.utilities.parser.models import S3EventNotificationEventBridgeModel
 from pydantic import BaseModel, ConfigDict, Field
 
-from phonebank.config import (
-    PipelineConfig,
-    SettingInForce,
-    begins_like_a_formula,
-    build_config,
-    parse_mapping,
-    settings_in_force,
-)
+from phonebank.config import PipelineConfig, begins_like_a_formula, build_config, parse_mapping
 from phonebank.exported import LedgerRun
 from phonebank.heap import keep_freed_blocks
+from phonebank.in_force import SettingInForce, settings_in_force
 from phonebank.ledger import Ledger
 from phonebank.ledger_store import S3LedgerStore
 from phonebank.models.payloads import (

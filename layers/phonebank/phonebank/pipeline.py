@@ -9,8 +9,9 @@ from pathlib import Path
 
 import polars as pl
 
-from phonebank.config import PipelineConfig, SettingInForce
+from phonebank.config import PipelineConfig
 from phonebank.exported import ALREADY_EXPORTED_FILE, LedgerRun, transform_recorded
+from phonebank.in_force import SettingInForce
 from phonebank.models.steps import ValidationReport
 from phonebank.models.summary import Summary
 from phonebank.organizer_files import ORGANIZER_FILE

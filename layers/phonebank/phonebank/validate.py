@@ -25,9 +25,10 @@ from phonebank.columnar import (
     tally_in_order,
 )
 from phonebank.columns import ColumnMap, Field, map_columns
-from phonebank.config import PipelineConfig, SettingInForce
+from phonebank.config import PipelineConfig
 from phonebank.dedupe import FIRST, ROW, FirstRows, identity_keys
 from phonebank.errors import DateOrderUnclear, EmptyFile, HeaderOnly, InputFileError, NoHeaderRow
+from phonebank.in_force import SettingInForce
 from phonebank.input_rows import own_columns
 from phonebank.models.dialer import RowContext
 from phonebank.models.interaction import Interaction

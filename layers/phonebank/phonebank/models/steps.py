@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from phonebank.config import SettingInForce
+from phonebank.in_force import SettingInForce
 from phonebank.models.summary import ErrorReason, OutputFile, RowCounts, Summary
 
 ValidationStatus = Literal["VALID", "REJECTED", "FAILED"]

@@ -6,8 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from phonebank.config import SettingInForce
 from phonebank.errors import AccountingMismatch, InputFileError
+from phonebank.in_force import SettingInForce
 from phonebank.models.van_push import VanPushSummary
 
 Count = Annotated[int, Field(ge=0)]
@@ -111,7 +111,7 @@ class Summary(_Model):
     notes: list[str] = []
     failure: str | None = None
     in_force: dict[str, SettingInForce] = {}
-    """The settings the run used, each with where it came from (`config.REPORTED_SETTINGS`)."""
+    """The settings the run used, each with where it came from (`in_force.REPORTED_SETTINGS`)."""
     van_push: VanPushSummary | None = Field(default=None, exclude_if=_absent)
     """What the push to VAN's bulk-import API did, when it is configured (`van_push` in the config)."""
     ledger: LedgerRecord | None = Field(default=None, exclude_if=_absent)
