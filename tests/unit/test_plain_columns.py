@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from transform_helpers import AWKWARD_TEXT
 
 from phonebank.models.organizer import OrganizerRow
-from phonebank.models.output import OutputRow, _plain_pattern
+from phonebank.models.output import OutputRow, plain_pattern
 from phonebank.models.van import VanBulkRow, VanNamesRow
 from phonebank.sinks import QUOTED_CHARACTERS, encode_frame
 
@@ -61,14 +61,14 @@ def test_a_pattern_that_may_let_a_cell_need_quotes_is_not_plain(pattern: str) ->
     # analysis cannot read
     # When it is asked whether its cells are plain
     # Then it is not
-    assert not _plain_pattern(pattern)
+    assert not plain_pattern(pattern)
 
 
 @pytest.mark.parametrize(
     "pattern", [r"^\d+$", r"^(0|[1-9]\d*)?$", r"^[A-Z]{2}$", r"^[+-]\d{2}:\d{2}$", r"^\w*$", r"^$"]
 )
 def test_an_anchored_pattern_of_digits_letters_and_signs_is_plain(pattern: str) -> None:
-    assert _plain_pattern(pattern)
+    assert plain_pattern(pattern)
 
 
 def _valid_cells(info: Any) -> st.SearchStrategy[str]:

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from pydantic_core import PydanticCustomError
 
 from phonebank import clean_times
-from phonebank.clean_times import _timestamp_variant, _variant_pattern
+from phonebank.clean_times import timestamp_variant, variant_pattern
 from phonebank.columnar import (
     CELL,
     DECIDED,
@@ -165,9 +165,9 @@ def test_each_variants_own_pattern_finds_exactly_its_cells(cells: list[str]) -> 
     # Given any timestamp-like cells
     column = pl.Series(CELL, cells, dtype=pl.String)
     # When each is sorted by the general variant expression and by each variant's own pattern
-    variants = column.to_frame().select(_timestamp_variant(pl.col(CELL)))[CELL].to_list()
+    variants = column.to_frame().select(timestamp_variant(pl.col(CELL)))[CELL].to_list()
     for variant in range(8):
-        found = column.str.contains(_variant_pattern(variant)).to_list()
+        found = column.str.contains(variant_pattern(variant)).to_list()
         # Then a variant's pattern finds its cells and no other: the clean ones of that variant
         assert found == [each == variant for each in variants]
 

@@ -31,10 +31,10 @@ last (else ISO), seconds, and a 12-hour time (year last) or a T before the time 
 
 
 def _variants_of(cells: pl.Series) -> pl.Series:
-    return cells.to_frame(_TEXT).select(_timestamp_variant(pl.col(_TEXT)))[_TEXT]
+    return cells.to_frame(_TEXT).select(timestamp_variant(pl.col(_TEXT)))[_TEXT]
 
 
-def _timestamp_variant(cell: pl.Expr) -> pl.Expr:
+def timestamp_variant(cell: pl.Expr) -> pl.Expr:
     """The variant's number of a clean timestamp (`_CLEAN_TIMESTAMP`), null for any other cell."""
     year_last = cell.str.contains("/", literal=True)
     twelve_hour_or_t = (
@@ -50,9 +50,9 @@ def _timestamp_variant(cell: pl.Expr) -> pl.Expr:
     )
 
 
-def _variant_pattern(variant: int) -> str:
+def variant_pattern(variant: int) -> str:
     """The clean timestamps (`_CLEAN_TIMESTAMP`) of one variant exactly: a single pattern decides them
-    in one pass, where `_timestamp_variant` takes six."""
+    in one pass, where `timestamp_variant` takes six."""
     seconds = ":[0-5][0-9]" if variant & _SECONDS else ""
     if variant & _YEAR_LAST:
         twelve_hour = " ?[AaPp][Mm]" if variant & _TWELVE_HOUR_OR_T else ""
@@ -64,7 +64,7 @@ def _variant_pattern(variant: int) -> str:
 
 
 def _timestamp_format(variant: int, date_order: str) -> str:
-    """The exact strptime format of one variant (`_timestamp_variant`)."""
+    """The exact strptime format of one variant (`timestamp_variant`)."""
     time_of_day = "%H:%M:%S" if variant & _SECONDS else "%H:%M"
     if not variant & _YEAR_LAST:
         return f"%Y-%m-%d{'T' if variant & _TWELVE_HOUR_OR_T else ' '}{time_of_day}"
@@ -84,9 +84,9 @@ def clean_naive(cells: pl.Series, date_order: str) -> pl.Series:
     rows = pl.int_range(0, length, dtype=pl.UInt32, eager=True)
     found_by_variant: list[tuple[int, pl.Series, pl.Series]] = []
     # A file writes one variant or two: those of its first cells are each found by a pass of their own
-    # pattern; the few cells they leave are sorted by `_timestamp_variant`.
+    # pattern; the few cells they leave are sorted by `timestamp_variant`.
     for variant in _variants_of(cells.head(_SAMPLE)).drop_nulls().unique(maintain_order=True).to_list():
-        found = cells.str.contains(_variant_pattern(variant))
+        found = cells.str.contains(variant_pattern(variant))
         found_by_variant.append((variant, rows.filter(found), cells.filter(found)))
         cells, rows = cells.filter(~found), rows.filter(~found)
     variants = _variants_of(cells)

@@ -115,10 +115,10 @@ def _plain(info: FieldInfo) -> bool:
     if get_origin(annotation) is Literal:
         return not any(set(value) & set(QUOTED_CHARACTERS) for value in get_args(annotation))
     patterns = [pattern for item in info.metadata if (pattern := getattr(item, "pattern", None)) is not None]
-    return any(_plain_pattern(pattern) for pattern in patterns)
+    return any(plain_pattern(pattern) for pattern in patterns)
 
 
-def _plain_pattern(pattern: str) -> bool:
+def plain_pattern(pattern: str) -> bool:
     """Whether a pattern, matched as `column_rule` matches it (a search), refuses every text holding a
     comma, a quote or a line end: anchored at both ends, with no flags, matching none of them."""
     try:
