@@ -1,4 +1,5 @@
-"""Which settings a run used, and where each came from: the bundled defaults, a stack parameter, a file."""
+"""The settings a run's summary reports, each with the layer of configuration that set it, so that a data
+manager sees whether the zone, the reject limit and the date order were theirs or the defaults."""
 
 from __future__ import annotations
 
