@@ -188,7 +188,7 @@ class TreeSampler:
             self.cpu_s = time.thread_time() - started
 
 
-_CHILD_ENVIRONMENT = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
+CHILD_ENVIRONMENT = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
 """A machine that forbids bytecode caches would time each child compiling every module it imports
 (~1 s for polars and pydantic) as no installed copy does: the children may write and use them."""
 
@@ -220,7 +220,7 @@ def measure(argv: list[str], log: Path, *, sampled: bool) -> Measurement:
     with log.open("wb") as output:
         started = time.perf_counter()
         child = subprocess.Popen(
-            argv, stdout=output, stderr=subprocess.STDOUT, cwd=BENCH.parent, env=_CHILD_ENVIRONMENT
+            argv, stdout=output, stderr=subprocess.STDOUT, cwd=BENCH.parent, env=CHILD_ENVIRONMENT
         )
         sampler = TreeSampler(child.pid) if sampled else None
         with sampler or contextlib.nullcontext():
